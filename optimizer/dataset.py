@@ -1,0 +1,130 @@
+"""The checked data the optimizer works on: facilities, projects, products, targets.
+
+A :class:`Dataset` is only ever built by :mod:`optimizer.checks`, so code
+that receives one can rely on it: ids are unique, every project's facility
+and every facility's product exist, numbers are finite and in range, and
+prerequisites form no cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One energy-efficiency target of the plans, as a constraint on the portfolio.
+
+    ``kind`` is ``benchmark_share_min`` (share of covered capacity at benchmark
+    >= ``value``), ``baseline_all`` (every covered facility at baseline or
+    retired) or ``min_line_capacity`` (covered facilities with capacity below
+    ``value`` are retired).
+    """
+
+    target_id: str
+    kind: str
+    products: tuple[str, ...]
+    value: float
+    weight: str = "capacity"
+    year: int | None = None
+    name_en: str = ""
+    name_zh: str = ""
+    source: str = ""
+    enabled: bool = True
+
+    def label(self, language: str = "en") -> str:
+        name = self.name_zh if language == "zh" else self.name_en
+        return name or self.target_id
+
+
+@dataclass(frozen=True)
+class EmissionFactors:
+    """Factors that turn energy savings into CO2 when a project gives no CO2 figure."""
+
+    grid_t_per_mwh: float
+    fuel_t_per_tce: float
+    grid_id: str = ""
+    fuel_id: str = ""
+    grid_source: str = ""
+    fuel_source: str = ""
+
+    @classmethod
+    def default(cls) -> "EmissionFactors":
+        """Fujian's 2023 grid factor and raw coal, as shipped in ``data/emission_factors.csv``."""
+        return cls.from_table(load_emission_factors(), "grid_fujian_2023", "fuel_coal")
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame, grid_id: str, fuel_id: str) -> "EmissionFactors":
+        grid, fuel = table.loc[grid_id], table.loc[fuel_id]
+        return cls(float(grid["value"]), float(fuel["value"]), grid_id, fuel_id,
+                   str(grid["source"]), str(fuel["source"]))
+
+
+@dataclass
+class Dataset:
+    """A checked project list with the products and targets it is judged against.
+
+    Attributes
+    ----------
+    facilities:
+        Indexed by ``facility_id``; columns of the contract plus any extras.
+    projects:
+        Indexed by ``project_id``; ``requires`` holds a tuple of ids and
+        ``retire`` a bool; blank numbers are NaN.
+    products:
+        Indexed by ``product``, with ``benchmark`` and ``baseline``.
+    targets:
+        The targets, in the order given.
+    """
+
+    facilities: pd.DataFrame
+    projects: pd.DataFrame
+    products: pd.DataFrame
+    targets: list[Target]
+    name: str = ""
+    notes: dict = field(default_factory=dict)
+
+    def with_targets(self, targets: list[Target]) -> "Dataset":
+        return replace(self, targets=list(targets))
+
+    def facility_levels(self) -> pd.DataFrame:
+        """Benchmark and baseline level of each facility's product, aligned to facilities."""
+        return self.products.loc[self.facilities["product"], ["benchmark", "baseline"]].set_axis(
+            self.facilities.index
+        )
+
+
+def project_co2(projects: pd.DataFrame, factors: EmissionFactors) -> pd.Series:
+    """Annual CO2 cut of each project in tCO2.
+
+    ``co2_reduction`` is used as given; otherwise energy saved (tce) times the
+    fuel factor plus grid electricity avoided (MWh) times the grid factor.
+    """
+    derived = (projects["energy_saving_tce"].fillna(0.0) * factors.fuel_t_per_tce
+               + projects["electricity_saving_mwh"].fillna(0.0) * factors.grid_t_per_mwh)
+    return projects["co2_reduction"].where(projects["co2_reduction"].notna(), derived).astype(float)
+
+
+def facility_energy_tce(facilities: pd.DataFrame) -> pd.Series:
+    """Annual energy use in tce: capacity times intensity (kgce per unit) / 1000.
+
+    Used as the weight of ``energy``-weighted targets. Converters are net
+    energy exporters (negative intensity); their weight is the size of that
+    net flow, so they still count in the steel share.
+    """
+    return (facilities["capacity"] * facilities["energy_intensity"]).abs() / 1000.0
+
+
+def load_emission_factors() -> pd.DataFrame:
+    return pd.read_csv(DATA_DIR / "emission_factors.csv", dtype={"factor_id": str}).set_index("factor_id")
+
+
+def is_at_level(intensity: np.ndarray | pd.Series, level: np.ndarray | pd.Series) -> np.ndarray:
+    """At or better than a level (lower is better), with a tolerance for rounding."""
+    return np.asarray(intensity, dtype=float) <= np.asarray(level, dtype=float) + 1e-9

@@ -1,0 +1,144 @@
+"""Why no portfolio meets the targets, in words a policy analyst can act on.
+
+Two questions, in order:
+
+1. Which targets cannot be met at any budget? For each, the best that the
+   project list allows and the reason, e.g. "caustic soda: only 55 % of
+   capacity has a project that reaches benchmark, 80 % required".
+2. If every target can be met with enough money: the least budget that
+   meets them all (and the CO2 goal, in least-cost mode).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .dataset import Target, is_at_level
+from .instance import Instance
+from .model import Objective
+
+#: Facility ids listed by name in a reason before "and N more".
+LISTED = 5
+
+
+@dataclass
+class TargetDiagnosis:
+    """One target that no budget can meet, and why."""
+
+    target_id: str
+    best_possible: float | None
+    required: float
+    reason_en: str
+    reason_zh: str
+
+
+@dataclass
+class Diagnosis:
+    """The answer to "why infeasible?"."""
+
+    unreachable: list[TargetDiagnosis] = field(default_factory=list)
+    least_budget: float | None = None
+    co2_goal_reachable: bool = True
+    max_co2_with_targets: float | None = None
+    summary_en: str = ""
+    summary_zh: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def diagnose_infeasibility(instance: Instance, targets: list[Target], objective: Objective,
+                           budget: float | None, co2_goal: float | None, settings) -> Diagnosis:
+    """Explain an infeasible model: unreachable targets first, then the least budget."""
+    from .solve import SolverSettings, optimize
+
+    enabled = [t for t in targets if t.enabled]
+    diagnosis = Diagnosis(unreachable=[d for t in enabled if (d := _unreachable(instance, t)) is not None])
+    if diagnosis.unreachable:
+        names = "; ".join(d.reason_en for d in diagnosis.unreachable)
+        diagnosis.summary_en = f"No budget can meet every target. {names}"
+        diagnosis.summary_zh = "任何预算都无法满足全部目标。" + "；".join(d.reason_zh for d in diagnosis.unreachable)
+        return diagnosis
+
+    search = SolverSettings(settings.solver, settings.time_limit, settings.gap, settings.threads)
+    least = optimize(instance, None, "cost", co2_goal, enabled, settings=search, diagnose=False)
+    if not least.has_portfolio:
+        if co2_goal is not None:
+            most = optimize(instance, None, "co2", None, enabled, settings=search, diagnose=False)
+            if most.has_portfolio:
+                diagnosis.co2_goal_reachable = False
+                diagnosis.max_co2_with_targets = most.co2_reduction_t
+                diagnosis.summary_en = (f"The CO2 goal of {co2_goal:,.0f} t/yr cannot be reached while meeting the targets: "
+                                        f"at most {most.co2_reduction_t:,.0f} t/yr.")
+                diagnosis.summary_zh = (f"在满足全部目标的前提下无法达到 {co2_goal:,.0f} 吨/年的减排目标："
+                                        f"最多 {most.co2_reduction_t:,.0f} 吨/年。")
+                return diagnosis
+        diagnosis.summary_en = ("Each target can be met on its own, but not all together: alternatives or "
+                                "prerequisites in the list exclude each other.")
+        diagnosis.summary_zh = "各目标单独均可满足，但无法同时满足：清单中的互斥或前置关系相互冲突。"
+        return diagnosis
+    diagnosis.least_budget = least.spend
+    budget_text = f"{budget:,.0f}" if budget is not None else "—"
+    diagnosis.summary_en = (f"The budget of {budget_text} 万元 is too small: meeting every target needs at least "
+                            f"{least.spend:,.0f} 万元.")
+    diagnosis.summary_zh = f"预算 {budget_text} 万元不足：满足全部目标至少需要 {least.spend:,.0f} 万元。"
+    return diagnosis
+
+
+def _unreachable(instance: Instance, target: Target) -> TargetDiagnosis | None:
+    """The target's best value with unlimited money, if that still falls short."""
+    covered = instance.covered(target.products)
+    can_retire = np.zeros(len(instance.facility_ids), dtype=bool)
+    can_retire[instance.facility[instance.retire]] = True
+    name_en, name_zh = target.label("en"), target.label("zh")
+
+    if target.kind == "min_line_capacity":
+        stuck = covered & (instance.capacity < target.value) & ~can_retire
+        if not stuck.any():
+            return None
+        ids = _ids(instance, stuck)
+        return TargetDiagnosis(
+            target.target_id, float(stuck.sum()), 0.0,
+            f"{name_en}: {stuck.sum()} line(s) below {target.value:,.0f} have no retirement project ({ids})",
+            f"{name_zh}：{stuck.sum()} 条产能低于 {target.value:,.0f} 的生产线没有淘汰项目（{ids}）")
+
+    level = instance.benchmark if target.kind == "benchmark_share_min" else instance.baseline
+    reachable = is_at_level(instance.intensity, level)
+    reachable[instance.facility[instance.reaches(level)]] = True
+
+    if target.kind == "baseline_all":
+        stuck = covered & ~reachable & ~can_retire
+        if not stuck.any():
+            return None
+        ids = _ids(instance, stuck)
+        return TargetDiagnosis(
+            target.target_id, None, 1.0,
+            f"{name_en}: {stuck.sum()} facility(ies) below baseline have neither a project reaching baseline "
+            f"nor a retirement project ({ids})",
+            f"{name_zh}：{stuck.sum()} 个低于基准水平的设施既没有达到基准水平的改造项目，也没有淘汰项目（{ids}）")
+
+    weights = instance.weights(target.weight)
+    kept = covered & reachable
+    left = covered & ~reachable & ~can_retire  # cannot reach benchmark and cannot be closed
+    total = weights[kept].sum() + weights[left].sum()
+    best = 1.0 if total <= 0 else float(weights[kept].sum() / total)
+    if best >= target.value - 1e-9:
+        return None
+    today = weights[covered].sum()
+    share_with_project = weights[kept].sum() / today if today > 0 else 0.0
+    unit = "energy use" if target.weight == "energy" else "capacity"
+    unit_zh = "能耗" if target.weight == "energy" else "产能"
+    return TargetDiagnosis(
+        target.target_id, best, target.value,
+        f"{name_en}: only {share_with_project:.0%} of {unit} is at benchmark or has a project that reaches it "
+        f"(at most {best:.0%} after retiring what can be retired), {target.value:.0%} required",
+        f"{name_zh}：仅 {share_with_project:.0%} 的{unit_zh}已达标杆水平或有可达标杆水平的项目"
+        f"（淘汰可淘汰产能后最多 {best:.0%}），要求 {target.value:.0%}")
+
+
+def _ids(instance: Instance, mask: np.ndarray) -> str:
+    ids = [str(i) for i in instance.facility_ids[mask]]
+    more = f" +{len(ids) - LISTED}" if len(ids) > LISTED else ""
+    return ", ".join(ids[:LISTED]) + more

@@ -1,0 +1,172 @@
+"""Reading project lists as analysts keep them: workbooks, CSV in any Chinese encoding, zips.
+
+This module only turns bytes into tables of raw cells; judging the cells is
+:mod:`optimizer.checks`' job. Files are parsed, never executed, and nothing
+is written to disk: zips are read in memory with limits on size, depth and
+paths.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from .problems import DataError, Problem
+from .schema import TABLE_ALIASES
+
+#: Largest file accepted, also set as ``server.maxUploadSize`` in ``.streamlit/config.toml``.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Largest uncompressed content of a zip, against decompression bombs.
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+#: Most rows in one table; a province-wide list has tens of thousands.
+MAX_ROWS = 200_000
+
+ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+@dataclass
+class RawTable:
+    """A table as read: string or number cells, headers as written.
+
+    ``rows`` holds the spreadsheet row number of each row of ``frame`` (the
+    header is row 1), so a problem is reported where the analyst will look.
+    """
+
+    name: str
+    file: str
+    frame: pd.DataFrame
+    rows: list[int]
+
+
+def read_path(path: str | Path) -> list[RawTable]:
+    """Read a folder of CSVs, a workbook, a zip or one flat CSV from disk."""
+    path = Path(path)
+    if path.is_dir():
+        tables = []
+        for member in sorted(path.iterdir()):
+            if member.suffix.lower() == ".csv":
+                tables += read_bytes(member.name, member.read_bytes())
+        if not tables:
+            raise DataError([Problem("missing_table", path.name, details={"table": "facilities", "found": "—"})])
+        return tables
+    if not path.exists():
+        raise DataError([Problem("unreadable", str(path), details={"reason": "no such file or folder"})])
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise DataError([_too_large(path.name, path.stat().st_size)])
+    return read_bytes(path.name, path.read_bytes())
+
+
+def read_bytes(filename: str, data: bytes) -> list[RawTable]:
+    """Read an uploaded file by its name's extension: .xlsx, .csv or .zip."""
+    if len(data) > MAX_FILE_BYTES:
+        raise DataError([_too_large(filename, len(data))])
+    if not data.strip():
+        raise DataError([Problem("empty_file", filename)])
+    suffix = PurePosixPath(filename).suffix.lower()
+    if suffix == ".xlsx":
+        return _read_workbook(filename, data)
+    if suffix == ".csv":
+        return [_read_csv(filename, data)]
+    if suffix == ".zip":
+        return _read_zip(filename, data)
+    raise DataError([Problem("unsupported_type", filename)])
+
+
+def table_name(label: str) -> str:
+    """The table a sheet or file name stands for, or ``flat`` for any other name."""
+    stem = PurePosixPath(label).stem.strip().lower()
+    for table, aliases in TABLE_ALIASES.items():
+        if stem in aliases:
+            return table
+    return "flat"
+
+
+def _too_large(filename: str, size: int) -> Problem:
+    return Problem("too_large", filename, details={"size_mb": size / 2**20, "limit_mb": MAX_FILE_BYTES / 2**20})
+
+
+def _read_csv(filename: str, data: bytes) -> RawTable:
+    for encoding in ENCODINGS:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise DataError([Problem("unreadable", filename, details={
+            "reason": "not UTF-8 or GBK/GB18030 text / 不是 UTF-8 或 GBK 编码的文本"})])
+    if "\x00" in text:
+        raise DataError([Problem("unreadable", filename, details={"reason": "binary content, not CSV text"})])
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise DataError([Problem("unreadable", filename, details={"reason": str(error).strip()})]) from None
+    _check_rows(filename, frame)
+    return RawTable(table_name(filename), filename, frame, list(range(2, len(frame) + 2)))
+
+
+def _read_workbook(filename: str, data: bytes) -> list[RawTable]:
+    try:
+        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=object, engine="openpyxl")
+    except Exception as error:  # openpyxl raises many types for corrupt or encrypted files
+        reason = "not a valid .xlsx workbook (corrupt, password-protected or renamed) / 不是有效的 xlsx 工作簿"
+        raise DataError([Problem("unreadable", filename, details={"reason": reason})]) from error
+    tables = []
+    for sheet, frame in sheets.items():
+        if len(frame.columns) == 0:
+            continue
+        frame = frame.dropna(how="all")  # blank rows between data rows are common in workbooks
+        label = f"{filename} [{sheet}]"
+        _check_rows(label, frame)
+        rows = [int(i) + 2 for i in frame.index]
+        tables.append(RawTable(table_name(str(sheet)), label, frame.reset_index(drop=True), rows))
+    if not tables:
+        raise DataError([Problem("empty_file", filename)])
+    return tables
+
+
+def _read_zip(filename: str, data: bytes) -> list[RawTable]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise DataError([Problem("unreadable", filename, details={"reason": "not a valid zip file"})]) from None
+    problems, tables, total = [], [], 0
+    with archive:
+        for info in archive.infolist():
+            name = info.filename
+            if info.is_dir() or PurePosixPath(name).name.startswith((".", "__MACOSX")) or "__MACOSX" in name:
+                continue
+            path = PurePosixPath(name.replace("\\", "/"))
+            if path.is_absolute() or ".." in path.parts:
+                problems.append(Problem("unsafe_zip", filename, details={"member": name, "reason": "path outside the archive"}))
+                continue
+            suffix = path.suffix.lower()
+            if suffix == ".zip":
+                problems.append(Problem("unsafe_zip", filename, details={"member": name, "reason": "nested zip files are not read"}))
+                continue
+            if suffix not in (".csv", ".xlsx"):
+                continue
+            total += info.file_size
+            if total > MAX_UNZIPPED_BYTES or info.file_size > MAX_FILE_BYTES:
+                problems.append(Problem("unsafe_zip", filename, details={"member": name, "reason": "uncompressed size over the limit"}))
+                break
+            with archive.open(info) as member:
+                content = member.read(MAX_FILE_BYTES + 1)
+            try:
+                tables += read_bytes(f"{filename}/{path.name}", content)
+            except DataError as error:
+                problems += error.problems
+    if problems:
+        raise DataError(problems)
+    if not tables:
+        raise DataError([Problem("missing_table", filename, details={"table": "facilities", "found": "—"})])
+    return tables
+
+
+def _check_rows(label: str, frame: pd.DataFrame) -> None:
+    if len(frame) > MAX_ROWS:
+        raise DataError([Problem("too_many_rows", label, details={"rows": len(frame), "limit": MAX_ROWS})])

@@ -1,0 +1,47 @@
+"""Shared fixtures: small datasets written to real files, and the shipped sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample" / "fuzhou"
+
+TINY_FACILITIES = """facility_id,name,sector,product,capacity,energy_intensity
+F1,碱厂1,石化化工,caustic_soda_liquid_30,100000,340
+F2,碱厂2,petrochemical,caustic_soda_liquid_30,50000,360
+F3,陶瓷1,建材,ceramic_tile_mid_absorption,800000,4.8
+"""
+
+TINY_PROJECTS = """project_id,facility_id,name,category,capex,co2_reduction,energy_saving_tce,electricity_saving_mwh,energy_intensity_after,exclusive_group,requires,retire
+P1,F1,membrane,process,3000,,2500,,310,g1,,
+P2,F1,membrane light,process,1500,,1000,,330,g1,,
+P3,F2,retire F2,retire,500,40000,,,,,,true
+P4,F2,upgrade,process,4000,,3000,,312,,P5,
+P5,F2,prep,process,200,100,,,,,,
+P6,F3,retire small,retire,300,5000,,,,,,是
+P7,F3,solar,solar_rooftop,800,,,2000,,,,
+"""
+
+
+def write_tables(folder: Path, facilities: str = TINY_FACILITIES, projects: str = TINY_PROJECTS,
+                 encoding: str = "utf-8") -> Path:
+    """Write a two-file project list into ``folder`` and return the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "facilities.csv").write_bytes(facilities.encode(encoding))
+    (folder / "projects.csv").write_bytes(projects.encode(encoding))
+    return folder
+
+
+@pytest.fixture
+def tiny_folder(tmp_path: Path) -> Path:
+    return write_tables(tmp_path / "tiny")
+
+
+def frame(text: str) -> pd.DataFrame:
+    import io
+
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
