@@ -16,7 +16,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from .dataset import DATA_DIR, Dataset, Target
+from .dataset import DATA_DIR, Dataset, Target, text_as_objects
 from .problems import DataError, Problem
 from .reading import RawTable, read_path
 from .schema import (
@@ -80,7 +80,7 @@ def build_dataset(tables: list[RawTable], name: str = "",
     facilities = facilities.drop(columns=["src_file", "src_row"]).set_index("facility_id")
     projects = projects.drop(columns=["src_file", "src_row"]).set_index("project_id")
     projects["retire"] = projects["retire"].fillna(False).astype(bool)
-    return Dataset(facilities, projects, products, list(targets), name=name)
+    return Dataset(text_as_objects(facilities), text_as_objects(projects), products, list(targets), name=name)
 
 
 def shipped_products() -> pd.DataFrame:

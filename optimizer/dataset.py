@@ -128,3 +128,15 @@ def load_emission_factors() -> pd.DataFrame:
 def is_at_level(intensity: np.ndarray | pd.Series, level: np.ndarray | pd.Series) -> np.ndarray:
     """At or better than a level (lower is better), with a tolerance for rounding."""
     return np.asarray(intensity, dtype=float) <= np.asarray(level, dtype=float) + 1e-9
+
+
+def text_as_objects(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as Python objects with None for blank, however the frame was made.
+
+    pandas 3 infers a string dtype with NaN for blanks from some sources and
+    keeps objects from others; one representation makes datasets comparable.
+    """
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame

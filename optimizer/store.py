@@ -1,0 +1,363 @@
+"""The DuckDB store: every SQL statement of the product lives in this module.
+
+One file holds named datasets side by side, saved scenarios and an import
+log. Every import and every save is one transaction: all of it lands or
+none. One connection per process; each call works on its own cursor, as
+DuckDB documents for threads. Parameters are always bound, never formatted
+into SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from .dataset import DATA_DIR, Dataset, Target, text_as_objects
+from .schema import FACILITIES, PRODUCTS, PROJECTS, SECTORS, TARGET_KINDS, TARGETS
+
+DEFAULT_PATH = DATA_DIR / "retrofit.duckdb"
+PATH_VARIABLE = "RETROFIT_DB"
+SAMPLE_NAME = "fuzhou_sample"
+SAMPLE_FOLDER = DATA_DIR / "sample" / "fuzhou"
+
+_SECTORS = ", ".join(f"'{s}'" for s in SECTORS)  # constants of the schema, not user input
+_KINDS = ", ".join(f"'{k}'" for k in TARGET_KINDS)
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS datasets (
+    name TEXT PRIMARY KEY,
+    source_file TEXT,
+    illustrative BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS facilities (
+    dataset TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    facility_id TEXT NOT NULL,
+    name TEXT,
+    sector TEXT NOT NULL CHECK (sector IN ({_SECTORS})),
+    product TEXT NOT NULL,
+    capacity DOUBLE NOT NULL CHECK (capacity > 0),
+    energy_intensity DOUBLE NOT NULL,
+    district TEXT,
+    extra TEXT,
+    PRIMARY KEY (dataset, facility_id)
+);
+CREATE TABLE IF NOT EXISTS projects (
+    dataset TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    project_id TEXT NOT NULL,
+    facility_id TEXT NOT NULL,
+    name TEXT,
+    category TEXT,
+    capex DOUBLE NOT NULL CHECK (capex >= 0),
+    co2_reduction DOUBLE CHECK (co2_reduction >= 0),
+    energy_saving_tce DOUBLE CHECK (energy_saving_tce >= 0),
+    electricity_saving_mwh DOUBLE,
+    energy_intensity_after DOUBLE,
+    exclusive_group TEXT,
+    requires TEXT,
+    retire BOOLEAN NOT NULL,
+    annual_saving DOUBLE,
+    lifetime_years DOUBLE CHECK (lifetime_years > 0),
+    earliest_year INTEGER,
+    extra TEXT,
+    PRIMARY KEY (dataset, project_id)
+);
+CREATE TABLE IF NOT EXISTS products (
+    dataset TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    product TEXT NOT NULL,
+    name_en TEXT, name_zh TEXT, sector TEXT, unit TEXT, intensity_unit TEXT,
+    benchmark DOUBLE NOT NULL,
+    baseline DOUBLE NOT NULL,
+    source TEXT,
+    PRIMARY KEY (dataset, product)
+);
+CREATE TABLE IF NOT EXISTS targets (
+    dataset TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    target_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ({_KINDS})),
+    products TEXT NOT NULL,
+    value DOUBLE NOT NULL CHECK (value >= 0),
+    weight TEXT NOT NULL CHECK (weight IN ('capacity', 'energy')),
+    year INTEGER,
+    name_en TEXT, name_zh TEXT, source TEXT,
+    PRIMARY KEY (dataset, target_id)
+);
+CREATE TABLE IF NOT EXISTS scenarios (
+    dataset TEXT NOT NULL,
+    name TEXT NOT NULL,
+    saved_at TIMESTAMP NOT NULL,
+    settings TEXT NOT NULL,
+    result TEXT NOT NULL,
+    PRIMARY KEY (dataset, name)
+);
+CREATE SEQUENCE IF NOT EXISTS import_log_id;
+CREATE TABLE IF NOT EXISTS import_log (
+    id BIGINT PRIMARY KEY DEFAULT nextval('import_log_id'),
+    logged_at TIMESTAMP NOT NULL,
+    dataset TEXT NOT NULL,
+    file TEXT,
+    ok BOOLEAN NOT NULL,
+    rows INTEGER,
+    messages TEXT
+);
+"""
+
+_DATA_TABLES = ("facilities", "projects", "products", "targets")
+
+
+class StoreError(Exception):
+    """The database cannot be used; ``text(language)`` says why and what to do."""
+
+    def __init__(self, code: str, path: Path, detail: str = ""):
+        self.code, self.path, self.detail = code, path, detail
+        super().__init__(self.text("en"))
+
+    def text(self, language: str = "en") -> str:
+        if self.code == "locked":
+            holder = re.search(r"PID (\d+)", self.detail)
+            who = f" (process {holder.group(1)})" if holder else ""
+            return (f"数据库文件 {self.path} 正被另一个程序{who}占用；请关闭它，或设置 {PATH_VARIABLE} 使用另一个文件。"
+                    if language == "zh" else
+                    f"The database file {self.path} is held by another program{who}; close it, "
+                    f"or set {PATH_VARIABLE} to use another file.")
+        return (f"数据库文件 {self.path} 无法打开（可能已损坏）：{self.detail}。可从示例数据新建数据库，原文件将保留备份。"
+                if language == "zh" else
+                f"The database file {self.path} cannot be opened (it may be corrupt): {self.detail}. "
+                f"You can start a new database from the sample; the old file is kept as a backup.")
+
+
+def default_path() -> Path:
+    return Path(os.environ.get(PATH_VARIABLE) or DEFAULT_PATH)
+
+
+class Store:
+    """A DuckDB file of datasets, scenarios and the import log."""
+
+    def __init__(self, path: str | Path | None = None, seed: bool = True):
+        self.path = Path(path) if path else default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._connection = duckdb.connect(str(self.path))
+            self._connection.execute(SCHEMA)
+        except duckdb.IOException as error:
+            if "lock" in str(error).lower():
+                raise StoreError("locked", self.path, str(error)) from None
+            raise StoreError("corrupt", self.path, str(error).splitlines()[0]) from None
+        except duckdb.Error as error:
+            raise StoreError("corrupt", self.path, str(error).splitlines()[0]) from None
+        self._lock = threading.Lock()
+        if seed and not self.dataset_names():
+            self.seed_sample()
+
+    def close(self) -> None:
+        self._connection.close()
+
+    # --- plumbing -----------------------------------------------------------
+
+    @contextmanager
+    def _cursor(self):
+        with self._lock:
+            cursor = self._connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+    @contextmanager
+    def _transaction(self):
+        """All statements inside land together or not at all."""
+        with self._cursor() as cursor:
+            cursor.execute("BEGIN TRANSACTION")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+
+    # --- datasets -----------------------------------------------------------
+
+    def seed_sample(self) -> None:
+        """Store the illustrative Fuzhou sample under ``fuzhou_sample``."""
+        from .checks import load_dataset
+
+        self.save_dataset(SAMPLE_NAME, load_dataset(SAMPLE_FOLDER, name=SAMPLE_NAME),
+                          source_file="data/sample/fuzhou (ILLUSTRATIVE)", illustrative=True)
+
+    def dataset_names(self) -> list[str]:
+        with self._cursor() as cursor:
+            return [row[0] for row in cursor.execute("SELECT name FROM datasets ORDER BY created_at, name").fetchall()]
+
+    def dataset_info(self) -> pd.DataFrame:
+        with self._cursor() as cursor:
+            return cursor.execute("""
+                SELECT d.name, d.source_file, d.illustrative, d.created_at,
+                       (SELECT count(*) FROM facilities f WHERE f.dataset = d.name) AS facilities,
+                       (SELECT count(*) FROM projects p WHERE p.dataset = d.name) AS projects
+                FROM datasets d ORDER BY d.created_at, d.name""").df()
+
+    def save_dataset(self, name: str, dataset: Dataset, source_file: str = "", illustrative: bool = False,
+                     rows_in_file: int | None = None) -> None:
+        """Store ``dataset`` under ``name``, replacing a dataset of that name, in one transaction."""
+        tables = _dataset_rows(name, dataset)
+        with self._transaction() as cursor:
+            for table in _DATA_TABLES:
+                cursor.execute(f"DELETE FROM {table} WHERE dataset = ?", [name])
+            cursor.execute("DELETE FROM datasets WHERE name = ?", [name])
+            cursor.execute("INSERT INTO datasets VALUES (?, ?, ?, ?)", [name, source_file, illustrative, _now()])
+            for table, frame in tables.items():
+                cursor.register("incoming", frame)
+                columns = ", ".join(frame.columns)
+                cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
+                cursor.unregister("incoming")
+            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) VALUES (?, ?, ?, TRUE, ?, '')",
+                           [_now(), name, source_file, rows_in_file if rows_in_file is not None
+                            else len(dataset.facilities) + len(dataset.projects)])
+
+    def log_failed_import(self, name: str, file: str, messages: list[str]) -> None:
+        """Record a refused import; the data tables are not touched."""
+        with self._transaction() as cursor:
+            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) VALUES (?, ?, ?, FALSE, 0, ?)",
+                           [_now(), name, file, "\n".join(messages)])
+
+    def import_log(self) -> pd.DataFrame:
+        with self._cursor() as cursor:
+            return cursor.execute("SELECT * FROM import_log ORDER BY id DESC").df()
+
+    def delete_dataset(self, name: str) -> None:
+        with self._transaction() as cursor:
+            for table in _DATA_TABLES:
+                cursor.execute(f"DELETE FROM {table} WHERE dataset = ?", [name])
+            cursor.execute("DELETE FROM scenarios WHERE dataset = ?", [name])
+            cursor.execute("DELETE FROM datasets WHERE name = ?", [name])
+
+    def load_dataset(self, name: str) -> Dataset:
+        """The dataset stored under ``name``, exactly as saved."""
+        with self._cursor() as cursor:
+            frames = {table: cursor.execute(f"SELECT * FROM {table} WHERE dataset = ? ORDER BY position", [name]).df()
+                      for table in _DATA_TABLES}
+        if frames["facilities"].empty and name not in self.dataset_names():
+            raise KeyError(name)
+        facilities = _with_extra(frames["facilities"], FACILITIES.names).set_index("facility_id")
+        projects = _with_extra(frames["projects"], PROJECTS.names).set_index("project_id")
+        projects["requires"] = [tuple(r.split(";")) if isinstance(r, str) and r else None for r in projects["requires"]]
+        projects["retire"] = projects["retire"].astype(bool)
+        products = frames["products"].drop(columns=["dataset", "position"]).set_index("product")
+        targets = [Target(r.target_id, r.kind, tuple(r.products.split(";")), float(r.value), r.weight,
+                          None if pd.isna(r.year) else int(r.year), r.name_en or "", r.name_zh or "", r.source or "")
+                   for r in frames["targets"].itertuples()]
+        return Dataset(text_as_objects(facilities), text_as_objects(projects), products, targets, name=name)
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows per table, for checks that nothing was half-written."""
+        with self._cursor() as cursor:
+            return {table: cursor.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                    for table in (*_DATA_TABLES, "datasets", "scenarios")}
+
+    def snapshot(self) -> dict[str, pd.DataFrame]:
+        """Every data table's full content, sorted (used by tests to compare before and after)."""
+        with self._cursor() as cursor:
+            return {table: cursor.execute(f"SELECT * EXCLUDE (created_at) FROM {table} ORDER BY ALL").df()
+                    if table == "datasets" else cursor.execute(f"SELECT * FROM {table} ORDER BY ALL").df()
+                    for table in (*_DATA_TABLES, "datasets", "scenarios")}
+
+    # --- scenarios ----------------------------------------------------------
+
+    def save_scenario(self, dataset: str, name: str, settings: dict, result: dict) -> None:
+        """Save (or overwrite) a named scenario: its settings and its result."""
+        with self._transaction() as cursor:
+            cursor.execute("DELETE FROM scenarios WHERE dataset = ? AND name = ?", [dataset, name])
+            cursor.execute("INSERT INTO scenarios VALUES (?, ?, ?, ?, ?)",
+                           [dataset, name, _now(), _json(settings), _json(result)])
+
+    def scenario_names(self, dataset: str) -> list[str]:
+        with self._cursor() as cursor:
+            return [r[0] for r in cursor.execute(
+                "SELECT name FROM scenarios WHERE dataset = ? ORDER BY saved_at, name", [dataset]).fetchall()]
+
+    def load_scenario(self, dataset: str, name: str) -> tuple[dict, dict]:
+        """(settings, result) of a saved scenario."""
+        with self._cursor() as cursor:
+            row = cursor.execute("SELECT settings, result FROM scenarios WHERE dataset = ? AND name = ?",
+                                 [dataset, name]).fetchone()
+        if row is None:
+            raise KeyError(name)
+        return json.loads(row[0]), json.loads(row[1])
+
+    def delete_scenario(self, dataset: str, name: str) -> None:
+        with self._transaction() as cursor:
+            cursor.execute("DELETE FROM scenarios WHERE dataset = ? AND name = ?", [dataset, name])
+
+
+# --- conversions ------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _json(value) -> str:
+    def clean(item):
+        if isinstance(item, float) and not math.isfinite(item):
+            return None
+        if isinstance(item, dict):
+            return {str(k): clean(v) for k, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [clean(v) for v in item]
+        if isinstance(item, np.generic):
+            return clean(item.item())
+        return item
+    return json.dumps(clean(value), ensure_ascii=False)
+
+
+def _dataset_rows(name: str, dataset: Dataset) -> dict[str, pd.DataFrame]:
+    facilities = _split_extra(dataset.facilities.reset_index(), FACILITIES.names)
+    projects = _split_extra(dataset.projects.reset_index(), PROJECTS.names)
+    projects["requires"] = [";".join(r) if isinstance(r, tuple) and r else None for r in projects["requires"]]
+    projects["retire"] = projects["retire"].astype(bool)
+    products = dataset.products.reset_index()
+    products = products.reindex(columns=PRODUCTS.names)
+    targets = pd.DataFrame([{
+        "target_id": t.target_id, "kind": t.kind, "products": ";".join(t.products), "value": t.value,
+        "weight": t.weight or "capacity", "year": t.year, "name_en": t.name_en, "name_zh": t.name_zh,
+        "source": t.source} for t in dataset.targets], columns=TARGETS.names)
+    out = {}
+    for table, frame in (("facilities", facilities), ("projects", projects), ("products", products),
+                         ("targets", targets)):
+        frame = frame.copy()
+        frame.insert(0, "position", np.arange(len(frame), dtype=np.int32))
+        frame.insert(0, "dataset", name)
+        out[table] = frame.astype(object).where(frame.notna(), None)
+    return out
+
+
+def _split_extra(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Contract columns as they are; any other columns packed as JSON into ``extra``."""
+    extras = [c for c in frame.columns if c not in names]
+    out = frame.reindex(columns=names)
+    out["extra"] = [json.dumps({c: row[c] for c in extras}, ensure_ascii=False) if extras else None
+                    for _, row in frame[extras].iterrows()] if extras else None
+    return out
+
+
+def _with_extra(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    out = frame[names].copy()
+    if frame["extra"].notna().any():
+        extra = pd.DataFrame([json.loads(e) if isinstance(e, str) else {} for e in frame["extra"]], index=frame.index)
+        out = pd.concat([out, extra], axis=1)
+    return out

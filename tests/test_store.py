@@ -1,0 +1,214 @@
+"""The DuckDB store, imports and exports, on real files and a real database file."""
+
+from __future__ import annotations
+
+import io
+import threading
+import zipfile
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from optimizer import load_dataset, optimize
+from optimizer.checks import build_dataset
+from optimizer.export import dataset_workbook, dataset_zip, portfolio_csv, portfolio_table, portfolio_workbook
+from optimizer.importing import import_upload
+from optimizer.instance import prepare
+from optimizer.dataset import EmissionFactors
+from optimizer.reading import read_bytes
+from optimizer.store import SAMPLE_NAME, Store, StoreError
+
+from .conftest import SAMPLE, TINY_FACILITIES, TINY_PROJECTS
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(tmp_path / "test.duckdb")
+    yield store
+    store.close()
+
+
+def assert_same_dataset(a, b):
+    for table in ("facilities", "projects", "products"):
+        left, right = getattr(a, table), getattr(b, table)
+        assert list(left.columns) == list(right.columns), table
+        pd.testing.assert_frame_equal(left, right, check_dtype=False, obj=table)
+    assert a.targets == b.targets
+
+
+def test_a_new_store_is_seeded_with_the_illustrative_sample(store):
+    assert store.dataset_names() == [SAMPLE_NAME]
+    info = store.dataset_info()
+    assert bool(info.loc[0, "illustrative"])
+    assert "ILLUSTRATIVE" in info.loc[0, "source_file"]
+
+
+def test_store_round_trip_is_exact(store):
+    assert_same_dataset(load_dataset(SAMPLE, name=SAMPLE_NAME), store.load_dataset(SAMPLE_NAME))
+
+
+@pytest.mark.parametrize("writer", [dataset_workbook, dataset_zip])
+def test_export_then_import_gives_identical_tables(writer, tmp_path):
+    original = load_dataset(SAMPLE, name="x")
+    suffix = ".xlsx" if writer is dataset_workbook else ".zip"
+    again = build_dataset(read_bytes(f"dataset{suffix}", writer(original)), name="x")
+    assert_same_dataset(original, again)
+
+
+def test_round_trip_keeps_formula_like_text_plain(tmp_path):
+    projects = TINY_PROJECTS.replace("membrane light", "=HYPERLINK(\"http://x\")")
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "facilities.csv").write_text(TINY_FACILITIES, encoding="utf-8")
+    (folder / "projects.csv").write_text(projects, encoding="utf-8")
+    original = load_dataset(folder, name="x")
+    workbook = dataset_workbook(original)
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook))["projects"]
+    names = [row[2].value for row in sheet.iter_rows(min_row=2)]
+    assert "'=HYPERLINK(\"http://x\")" in names  # inert in a spreadsheet
+    assert all(row[2].data_type == "s" for row in sheet.iter_rows(min_row=2))
+    again = build_dataset(read_bytes("d.xlsx", workbook), name="x")
+    assert again.projects.loc["P2", "name"] == "=HYPERLINK(\"http://x\")"
+
+
+def test_failed_import_leaves_the_store_exactly_as_before(store):
+    good = ("facilities.csv", TINY_FACILITIES), ("projects.csv", TINY_PROJECTS)
+    assert import_upload(store, "tiny", "tiny.zip", _zip(good)).ok
+    before = store.snapshot()
+    broken = ("facilities.csv", TINY_FACILITIES), ("projects.csv", TINY_PROJECTS.replace("3000", "lots"))
+    outcome = import_upload(store, "tiny", "tiny.zip", _zip(broken))
+    assert not outcome.ok
+    assert any(p.code == "not_a_number" and p.row == 2 and p.column == "capex" for p in outcome.problems)
+    after = store.snapshot()
+    for table in before:
+        pd.testing.assert_frame_equal(before[table], after[table], obj=table)
+    log = store.import_log()
+    assert list(log["ok"][:2]) == [False, True]
+    assert "lots" in log["messages"].iloc[0]
+
+
+def test_a_save_that_fails_midway_rolls_back(store, monkeypatch):
+    """The database refuses a row (a CHECK) after earlier tables were written: nothing lands."""
+    dataset = load_dataset(SAMPLE, name="x")
+    before = store.snapshot()
+    bad = dataset.projects.copy()
+    bad.iloc[-1, bad.columns.get_loc("capex")] = -1.0  # passes no check: written straight to the store
+    broken = type(dataset)(dataset.facilities, bad, dataset.products, dataset.targets, name="x")
+    with pytest.raises(Exception):
+        store.save_dataset("x", broken)
+    after = store.snapshot()
+    for table in before:
+        pd.testing.assert_frame_equal(before[table], after[table], obj=table)
+
+
+def test_two_threads_import_and_read_at_once(store):
+    errors: list[BaseException] = []
+    files = _zip((("facilities.csv", TINY_FACILITIES), ("projects.csv", TINY_PROJECTS)))
+
+    def writer(number):
+        try:
+            for round_ in range(5):
+                assert import_upload(store, f"list{number}", "tiny.zip", files).ok
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    def reader():
+        try:
+            for _ in range(20):
+                dataset = store.load_dataset(SAMPLE_NAME)
+                assert len(dataset.projects) > 200
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(2)] + [threading.Thread(target=reader)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    assert set(store.dataset_names()) == {SAMPLE_NAME, "list0", "list1"}
+    assert len(store.load_dataset("list1").projects) == 7
+
+
+def test_scenarios_save_compare_delete(store):
+    store.save_scenario(SAMPLE_NAME, "base", {"budget": 300000.0}, {"co2_reduction_t": 1.0, "selected": ["a"]})
+    store.save_scenario(SAMPLE_NAME, "base", {"budget": 400000.0}, {"co2_reduction_t": 2.0, "selected": ["b"]})
+    store.save_scenario(SAMPLE_NAME, "high", {"budget": float("nan")}, {"gap": float("inf")})
+    assert store.scenario_names(SAMPLE_NAME) == ["base", "high"]
+    settings, result = store.load_scenario(SAMPLE_NAME, "base")
+    assert settings == {"budget": 400000.0} and result["selected"] == ["b"]
+    assert store.load_scenario(SAMPLE_NAME, "high") == ({"budget": None}, {"gap": None})
+    store.delete_scenario(SAMPLE_NAME, "base")
+    assert store.scenario_names(SAMPLE_NAME) == ["high"]
+
+
+def test_a_second_process_gets_a_clear_lock_message(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "locked.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c",
+                               f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(StoreError) as caught:
+            Store(path)
+        assert caught.value.code == "locked"
+        assert str(holder.pid) in caught.value.text("en")
+        assert "占用" in caught.value.text("zh")
+    finally:
+        holder.kill()
+        holder.wait()
+        time.sleep(0.1)
+
+
+def test_a_corrupt_file_gives_a_clear_message(tmp_path):
+    path = tmp_path / "corrupt.duckdb"
+    path.write_bytes(b"this is not a database" * 1000)
+    with pytest.raises(StoreError) as caught:
+        Store(path)
+    assert caught.value.code == "corrupt"
+    assert "sample" in caught.value.text("en")
+
+
+def test_sample_targets_bind():
+    """A small budget cannot meet the plan's targets; a larger one can, and the diagnosis says how much."""
+    dataset = load_dataset(SAMPLE)
+    small = optimize(dataset, budget=50_000)
+    assert small.status == "infeasible"
+    least = small.diagnosis["least_budget"]
+    assert 50_000 < least < 300_000
+    enough = optimize(dataset, budget=least * 1.001)
+    assert enough.status in ("optimal", "feasible")
+    assert all(t.met for t in enough.targets)
+    assert not all(t.met for t in small.targets)
+
+
+def test_portfolio_downloads_hold_the_chosen_projects():
+    dataset = load_dataset(SAMPLE, name="s")
+    factors = EmissionFactors.default()
+    instance = prepare(dataset, factors)
+    result = optimize(instance, 300_000, targets=dataset.targets)
+    table = portfolio_table(dataset, instance, result)
+    csv = pd.read_csv(io.BytesIO(portfolio_csv(table)), encoding="utf-8-sig")
+    assert sorted(csv["project_id"]) == sorted(result.selected)
+    assert "capex (万元)" in csv.columns and "co2_cut (tCO2/yr)" in csv.columns
+    assert csv["co2_cut (tCO2/yr)"].sum() == pytest.approx(result.co2_reduction_t)
+    sheets = pd.read_excel(io.BytesIO(portfolio_workbook(dataset, instance, result, factors)), sheet_name=None)
+    assert list(sheets) == ["portfolio", "summary", "targets", "assumptions"]
+    summary = dict(zip(sheets["summary"]["item"], sheets["summary"]["value"]))
+    assert float(summary["spend"]) == pytest.approx(result.spend)
+    assert summary["solver_status"] == result.status
+    assumptions = sheets["assumptions"]
+    assert "grid_fujian_2023" in set(assumptions["id"].dropna())
+
+
+def _zip(files) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files:
+            archive.writestr(name, text.encode("utf-8"))
+    return buffer.getvalue()
