@@ -64,7 +64,13 @@ def build_dataset(tables: list[RawTable], name: str = "",
         if own is not None:
             _check_levels(own, problems)
             own = own.set_index("product")
-            products = pd.concat([products[~products.index.isin(own.index)], own[products.columns.intersection(own.columns)]])
+            own = own.loc[~own.index.duplicated(), products.columns.intersection(own.columns)]
+            # An overriding row keeps the shipped names and units where it leaves them blank (not the
+            # shipped source: that cites the shipped levels).
+            described = own.columns.intersection(["name_en", "name_zh", "unit", "intensity_unit"])
+            shipped = products.loc[products.index.intersection(own.index), described]
+            own = own.combine_first(shipped).loc[own.index, own.columns]
+            products = pd.concat([products[~products.index.isin(own.index)], own])
     targets = reference_targets if reference_targets is not None else shipped_targets()
     if "targets" in by_name:
         own_targets = _parse_table(by_name["targets"][0], TARGETS, problems)
@@ -348,7 +354,8 @@ def _targets_from_frame(frame: pd.DataFrame, products: pd.DataFrame, problems: l
             problems.append(Problem("share_above_one", row.src_file, row.src_row, "value", {"value": row.value}))
             bad = True
         if not bad and weight == "capacity" and row.kind == "benchmark_share_min" and "unit" in products.columns:
-            units = sorted(set(products.loc[list(row.products), "unit"].astype(str)))
+            units = sorted({str(u).strip() for u in products.loc[list(row.products), "unit"]
+                            if pd.notna(u) and str(u).strip()})
             if len(units) > 1:
                 problems.append(Problem("mixed_units", row.src_file, row.src_row, "weight", {"units": ", ".join(units)}))
                 bad = True

@@ -101,12 +101,19 @@ def _read_csv(filename: str, data: bytes) -> RawTable:
             "reason": "not UTF-8 or GBK/GB18030 text / 不是 UTF-8 或 GBK 编码的文本"})])
     if "\x00" in text:
         raise DataError([Problem("unreadable", filename, details={"reason": "binary content, not CSV text"})])
+    # Blank lines are rows in a spreadsheet: keep them while numbering rows, then drop them.
+    lines = text.splitlines(keepends=True)
+    lead = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
+        frame = pd.read_csv(io.StringIO("".join(lines[lead:])), dtype=str, keep_default_na=False,
+                            skip_blank_lines=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise DataError([Problem("unreadable", filename, details={"reason": str(error).strip()})]) from None
+    blank = frame.apply(lambda column: column.str.strip() == "").all(axis=1).to_numpy()
+    rows = [lead + 2 + i for i in range(len(frame)) if not blank[i]]
+    frame = frame[~blank].reset_index(drop=True)
     _check_rows(filename, frame)
-    return RawTable(table_name(filename), filename, frame, list(range(2, len(frame) + 2)))
+    return RawTable(table_name(filename), filename, frame, rows)
 
 
 def _read_workbook(filename: str, data: bytes) -> list[RawTable]:
