@@ -337,8 +337,8 @@ def _suggest_value(value: str, known) -> str:
 def _targets_from_frame(frame: pd.DataFrame, products: pd.DataFrame, problems: list[Problem]) -> list[Target]:
     targets = []
     for row in frame.itertuples():
-        bad = False
-        if row.kind not in TARGET_KINDS:
+        bad = not row.kind  # a blank kind is already reported as required_empty
+        if row.kind and row.kind not in TARGET_KINDS:
             problems.append(Problem("unknown_target_kind", row.src_file, row.src_row, "kind", {"value": row.kind}))
             bad = True
         weight = row.weight or "capacity"
