@@ -1,0 +1,1 @@
+"""Helpers of the Streamlit app: translations, state and caching, charts."""

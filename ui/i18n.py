@@ -1,0 +1,285 @@
+"""Every label of the app in Chinese and English, and number formatting.
+
+One dict key -> {"zh": ..., "en": ...}; :func:`t` picks the language chosen
+in the sidebar (radio key ``language``). ``{placeholders}`` are filled from
+keyword arguments.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+LANGUAGES = {"中文": "zh", "English": "en"}
+
+TEXT: dict[str, dict[str, str]] = {
+    # app and navigation
+    "app_title": {"zh": "工业节能降碳改造项目组合优化", "en": "Retrofit portfolio optimizer"},
+    "page_overview": {"zh": "概览", "en": "Overview"},
+    "page_projects": {"zh": "项目清单", "en": "Projects"},
+    "page_optimize": {"zh": "优化", "en": "Optimize"},
+    "page_frontier": {"zh": "有效前沿", "en": "Frontier"},
+    "page_scenarios": {"zh": "情景", "en": "Scenarios"},
+    "page_method": {"zh": "方法与来源", "en": "Method"},
+    "language": {"zh": "语言 / Language", "en": "Language / 语言"},
+    "dataset": {"zh": "数据集", "en": "Dataset"},
+    "illustrative": {
+        "zh": "⚠️ 示例数据（ILLUSTRATIVE）：设施、能耗与项目均为虚构，仅用于演示，请勿作为福州实际数据引用。",
+        "en": "⚠️ ILLUSTRATIVE data: the facilities, energy intensities and projects are invented for "
+              "demonstration; do not quote them as Fuzhou data.",
+    },
+    "store_error_title": {"zh": "无法打开数据库", "en": "The database cannot be opened"},
+    "new_database": {"zh": "从示例数据新建数据库", "en": "Start a new database from the sample"},
+    "new_database_done": {"zh": "已新建数据库：{path}", "en": "New database started: {path}"},
+    "no_dataset": {"zh": "数据库中没有数据集。", "en": "The database holds no dataset."},
+    # units
+    "wan": {"zh": "万元", "en": "10k CNY (万元)"},
+    "t_per_yr": {"zh": "吨CO₂/年", "en": "tCO₂/yr"},
+    # overview
+    "overview_intro": {"zh": "当前数据集的设施、产能、目标现状与候选项目潜力。",
+                       "en": "Facilities, capacity, where each target stands today and the potential of the candidate projects."},
+    "n_facilities": {"zh": "设施数", "en": "Facilities"},
+    "n_projects": {"zh": "候选项目数", "en": "Candidate projects"},
+    "co2_potential": {"zh": "全部项目减排潜力（吨CO₂/年）", "en": "CO₂ potential of all projects (t/yr)"},
+    "capex_all": {"zh": "全部项目投资（万元）", "en": "Capex of all projects (万元)"},
+    "capacity_by": {"zh": "按行业和产品的产能", "en": "Capacity by sector and product"},
+    "targets_today": {"zh": "各目标现状与要求（未实施任何项目）", "en": "Each target today vs required (no project chosen)"},
+    "potential_by": {"zh": "按行业和类别的减排潜力与投资", "en": "CO₂ potential and capex by sector and category"},
+    # columns
+    "col_sector": {"zh": "行业", "en": "Sector"},
+    "col_product": {"zh": "产品", "en": "Product"},
+    "col_unit": {"zh": "单位", "en": "Unit"},
+    "col_capacity": {"zh": "产能（单位/年）", "en": "Capacity (unit/yr)"},
+    "col_facilities": {"zh": "设施数", "en": "Facilities"},
+    "col_category": {"zh": "类别", "en": "Category"},
+    "col_co2": {"zh": "减排量（吨CO₂/年）", "en": "CO₂ cut (t/yr)"},
+    "col_capex": {"zh": "投资（万元）", "en": "Capex (万元)"},
+    "col_projects": {"zh": "项目数", "en": "Projects"},
+    "col_target": {"zh": "目标", "en": "Target"},
+    "col_before": {"zh": "现状", "en": "Today"},
+    "col_after": {"zh": "实施后", "en": "After"},
+    "col_required": {"zh": "要求", "en": "Required"},
+    "col_met": {"zh": "是否达标", "en": "Met"},
+    "col_enabled": {"zh": "启用", "en": "On"},
+    "col_value": {"zh": "目标值", "en": "Value"},
+    "col_kind": {"zh": "类型", "en": "Kind"},
+    "col_id": {"zh": "编号", "en": "ID"},
+    "col_name": {"zh": "名称", "en": "Name"},
+    "col_facility": {"zh": "设施", "en": "Facility"},
+    "col_ratio": {"zh": "吨CO₂/万元", "en": "tCO₂ per 万元"},
+    "col_price": {"zh": "该目标的代价（吨CO₂/年）", "en": "Price of the target (tCO₂/yr)"},
+    "col_without": {"zh": "关闭该目标时的减排量", "en": "CO₂ cut without it"},
+    "col_budget": {"zh": "预算（万元）", "en": "Budget (万元)"},
+    "col_status": {"zh": "状态", "en": "Status"},
+    "col_mac_co2": {"zh": "MAC排序法减排量", "en": "MAC pick CO₂"},
+    "col_opt_co2": {"zh": "优化减排量", "en": "Optimum CO₂"},
+    "col_broken": {"zh": "MAC排序法未达标的目标", "en": "Targets broken by the MAC pick"},
+    "col_shortfall": {"zh": "MAC少减排量", "en": "MAC shortfall (t/yr)"},
+    "col_source": {"zh": "来源", "en": "Source"},
+    "col_energy_intensity": {"zh": "单位产品综合能耗（kgce/单位）", "en": "Energy intensity (kgce/unit)"},
+    "col_intensity_after": {"zh": "改造后单位产品能耗", "en": "Intensity after"},
+    "col_district": {"zh": "区县", "en": "District"},
+    "col_energy_saving": {"zh": "节能量（吨标煤/年）", "en": "Energy saving (tce/yr)"},
+    "col_electricity_saving": {"zh": "节电量（MWh/年）", "en": "Electricity saving (MWh/yr)"},
+    "col_group": {"zh": "互斥组", "en": "Exclusive group"},
+    "col_requires": {"zh": "前置项目", "en": "Requires"},
+    "col_retire": {"zh": "淘汰", "en": "Retire"},
+    "col_annual_saving": {"zh": "年节约费用（万元）", "en": "Annual saving (万元)"},
+    "col_lifetime": {"zh": "寿命（年）", "en": "Lifetime (years)"},
+    "col_earliest_year": {"zh": "最早年份", "en": "Earliest year"},
+    "yes": {"zh": "✅ 达标", "en": "✅ met"},
+    "no": {"zh": "❌ 未达标", "en": "❌ not met"},
+    "kind_benchmark_share_min": {"zh": "标杆水平产能比例下限", "en": "minimum share at benchmark"},
+    "kind_baseline_all": {"zh": "全部达到基准水平", "en": "all at baseline"},
+    "kind_min_line_capacity": {"zh": "淘汰小产能生产线（剩余条数）", "en": "small lines eliminated (lines left)"},
+    "sector_petrochemical": {"zh": "石化化工", "en": "Petrochemical"},
+    "sector_steel": {"zh": "钢铁", "en": "Steel"},
+    "sector_building_materials": {"zh": "建材", "en": "Building materials"},
+    # projects page
+    "projects_intro": {"zh": "浏览与筛选设施和改造项目；上传自己的项目清单。",
+                       "en": "Browse and filter facilities and retrofit projects; upload your own project list."},
+    "filter_sector": {"zh": "行业", "en": "Sector"},
+    "filter_category": {"zh": "项目类别", "en": "Project category"},
+    "filter_text": {"zh": "搜索（编号或名称）", "en": "Search (id or name)"},
+    "facilities": {"zh": "设施", "en": "Facilities"},
+    "projects": {"zh": "改造项目", "en": "Retrofit projects"},
+    "edit_projects": {"zh": "编辑项目（校验后另存为新数据集）", "en": "Edit projects (checked, saved as a new dataset)"},
+    "edit_save_name": {"zh": "另存为数据集名称", "en": "Save as dataset name"},
+    "edit_save": {"zh": "校验并保存", "en": "Check and save"},
+    "edit_saved": {"zh": "已保存为数据集“{name}”。", "en": "Saved as dataset '{name}'."},
+    "upload_header": {"zh": "上传项目清单", "en": "Upload a project list"},
+    "upload_help": {"zh": "支持 .xlsx 工作簿、.csv 文件或包含 CSV 的 .zip（上限 50 MB）。",
+                    "en": "An .xlsx workbook, a .csv file or a .zip of CSV files (at most 50 MB)."},
+    "upload_file": {"zh": "选择文件", "en": "Choose a file"},
+    "upload_name": {"zh": "数据集名称", "en": "Dataset name"},
+    "upload_button": {"zh": "校验并导入", "en": "Check and import"},
+    "upload_ok": {"zh": "已导入数据集“{name}”：{facilities} 个设施，{projects} 个项目。",
+                  "en": "Imported dataset '{name}': {facilities} facilities, {projects} projects."},
+    "upload_failed": {"zh": "文件有 {n} 个问题，未导入任何数据：", "en": "The file has {n} problem(s); nothing was imported:"},
+    "upload_need": {"zh": "请选择文件并填写数据集名称。", "en": "Choose a file and give the dataset a name."},
+    "download_template": {"zh": "下载空白模板（xlsx）", "en": "Download the blank template (xlsx)"},
+    "download_dataset": {"zh": "下载当前数据集（xlsx）", "en": "Download this dataset (xlsx)"},
+    "import_log": {"zh": "导入记录", "en": "Import log"},
+    # optimize page
+    "optimize_intro": {"zh": "在预算内选择减排最多且满足规划目标的项目组合。",
+                       "en": "Choose the portfolio that cuts the most CO₂ within the budget while meeting the plans' targets."},
+    "budget_slider": {"zh": "预算（万元）", "en": "Budget (万元)"},
+    "budget_input": {"zh": "精确预算（万元）", "en": "Exact budget (万元)"},
+    "objective": {"zh": "优化目标", "en": "Objective"},
+    "objective_co2": {"zh": "预算内减排最多", "en": "Most CO₂ within the budget"},
+    "objective_cost": {"zh": "达到减排目标的最少投资", "en": "Least capex for a CO₂ goal"},
+    "co2_goal": {"zh": "减排目标（吨CO₂/年）", "en": "CO₂ goal (t/yr)"},
+    "targets_header": {"zh": "规划目标（可关闭或修改数值）", "en": "Plan targets (switch off or edit the value)"},
+    "targets_help": {"zh": "比例类目标填写 0–1（60% 填 0.6）；小产能淘汰目标填写产能门槛。",
+                     "en": "Shares as 0–1 (60 % is 0.6); for small-line elimination the capacity threshold."},
+    "solver_settings": {"zh": "求解器设置", "en": "Solver settings"},
+    "solver": {"zh": "求解器", "en": "Solver"},
+    "time_limit": {"zh": "时间上限（秒）", "en": "Time limit (s)"},
+    "gap": {"zh": "允许的最优性差距", "en": "Allowed optimality gap"},
+    "results": {"zh": "结果", "en": "Result"},
+    "kpi_co2": {"zh": "减排量（吨CO₂/年）", "en": "CO₂ cut (t/yr)"},
+    "kpi_spend": {"zh": "投资（万元）", "en": "Spend (万元)"},
+    "kpi_left": {"zh": "剩余预算（万元）", "en": "Budget left (万元)"},
+    "kpi_ratio": {"zh": "吨CO₂/万元", "en": "tCO₂ per 万元"},
+    "kpi_gap": {"zh": "已证明的最优性差距", "en": "Proven gap"},
+    "kpi_projects": {"zh": "入选项目数", "en": "Projects chosen"},
+    "status_optimal": {"zh": "已证明最优（在允许差距内）。", "en": "Proven optimal (within the allowed gap)."},
+    "status_feasible": {"zh": "时间上限内找到可行组合，未证明最优；差距 {gap}。",
+                        "en": "Feasible portfolio found within the time limit, not proven optimal; gap {gap}."},
+    "status_no_solution": {"zh": "求解器在时间上限内未找到可行组合：{message}。请放宽时间上限。",
+                           "en": "The solver found no portfolio within the time limit: {message}. Allow more time."},
+    "status_other": {"zh": "求解失败：{status} {message}", "en": "The solve failed: {status} {message}"},
+    "infeasible": {"zh": "没有满足全部目标的项目组合。", "en": "No portfolio meets every target."},
+    "use_least_budget": {"zh": "采用满足全部目标的最少预算（{budget} 万元）",
+                         "en": "Use the least budget that meets every target ({budget} 万元)"},
+    "last_good": {"zh": "下方显示上一次可行的结果（预算 {budget} 万元）。",
+                  "en": "Below: the last feasible result (budget {budget} 万元)."},
+    "targets_result": {"zh": "目标：现状 → 实施后 对比 要求", "en": "Targets: today → after vs required"},
+    "chosen_projects": {"zh": "入选项目", "en": "Chosen projects"},
+    "charts": {"zh": "图表", "en": "Charts"},
+    "mac_curve": {"zh": "边际减排曲线（按每万元减排量排序，宽度为减排量）",
+                  "en": "MAC curve (projects by tCO₂ per 万元, width = CO₂ cut)"},
+    "share_chart": {"zh": "各目标标杆/基准比例与要求", "en": "Share per target vs required"},
+    "sector_chart": {"zh": "按行业和类别的减排量", "en": "CO₂ cut by sector and category"},
+    "prices_button": {"zh": "计算每个目标的代价", "en": "Price of each target"},
+    "prices_help": {"zh": "关闭该目标时可多减排的量（当前预算下）。",
+                    "en": "How much more CO₂ could be cut at this budget with that target switched off."},
+    "download_csv": {"zh": "下载组合（CSV）", "en": "Download portfolio (CSV)"},
+    "download_xlsx": {"zh": "下载组合（XLSX）", "en": "Download portfolio (XLSX)"},
+    "chosen": {"zh": "入选", "en": "chosen"},
+    "not_chosen": {"zh": "未入选", "en": "not chosen"},
+    "cum_co2": {"zh": "累计减排量（吨CO₂/年）", "en": "Cumulative CO₂ cut (t/yr)"},
+    "share": {"zh": "比例", "en": "Share"},
+    "series": {"zh": "系列", "en": "Series"},
+    # frontier
+    "frontier_intro": {"zh": "不同预算下满足目标的最大减排量，与传统MAC排序法对比。",
+                       "en": "The most CO₂ each budget buys while meeting the targets, beside the classic MAC ranking pick."},
+    "budget_low": {"zh": "最低预算（万元）", "en": "Lowest budget (万元)"},
+    "budget_high": {"zh": "最高预算（万元）", "en": "Highest budget (万元)"},
+    "points": {"zh": "点数", "en": "Points"},
+    "compute": {"zh": "计算", "en": "Compute"},
+    "computing": {"zh": "计算中 {i}/{n}", "en": "Computing {i}/{n}"},
+    "frontier_chart": {"zh": "减排量与预算", "en": "CO₂ cut vs budget"},
+    "optimum": {"zh": "优化（满足目标）", "en": "Optimum (meets targets)"},
+    "mac_pick": {"zh": "MAC排序法（忽略目标）", "en": "MAC ranking pick (ignores targets)"},
+    "current_budget": {"zh": "当前预算", "en": "current budget"},
+    "frontier_table": {"zh": "各预算结果与MAC排序法未达标的目标", "en": "Each budget, and the targets the MAC pick breaks"},
+    # scenarios
+    "scenarios_intro": {"zh": "保存当前设置与结果，并对比多个情景。", "en": "Save the current settings and result, and compare scenarios."},
+    "scenario_name": {"zh": "情景名称", "en": "Scenario name"},
+    "save_scenario": {"zh": "保存当前情景", "en": "Save the current scenario"},
+    "saved": {"zh": "已保存情景“{name}”。", "en": "Scenario '{name}' saved."},
+    "need_name": {"zh": "请填写情景名称。", "en": "Give the scenario a name."},
+    "need_result": {"zh": "当前设置没有可行组合，仍将保存（状态：{status}）。",
+                    "en": "The current settings have no feasible portfolio; saved anyway (status: {status})."},
+    "current_settings": {"zh": "当前设置", "en": "Current settings"},
+    "saved_scenarios": {"zh": "已保存的情景", "en": "Saved scenarios"},
+    "no_scenarios": {"zh": "尚无已保存的情景。", "en": "No scenario saved yet."},
+    "compare": {"zh": "对比情景（第一个为参照）", "en": "Compare scenarios (the first is the reference)"},
+    "compare_kpis": {"zh": "关键指标", "en": "Key figures"},
+    "compare_targets": {"zh": "目标（实施后）", "en": "Targets (after)"},
+    "added": {"zh": "相对“{ref}”新增的项目", "en": "Projects added vs '{ref}'"},
+    "dropped": {"zh": "相对“{ref}”去掉的项目", "en": "Projects dropped vs '{ref}'"},
+    "none": {"zh": "无", "en": "none"},
+    "load_scenario": {"zh": "载入该情景的设置", "en": "Load this scenario's settings"},
+    "loaded": {"zh": "已载入情景“{name}”的设置。", "en": "Settings of scenario '{name}' loaded."},
+    "delete_scenario": {"zh": "删除情景", "en": "Delete scenario"},
+    "scenario_pick": {"zh": "情景", "en": "Scenario"},
+    "deleted": {"zh": "已删除情景“{name}”。", "en": "Scenario '{name}' deleted."},
+    "saved_at": {"zh": "保存时间", "en": "Saved at"},
+    # method
+    "method_intro": {"zh": "如何选择项目组合，以及每个默认值的来源。", "en": "How the portfolio is chosen, and where every default comes from."},
+    "method_words_title": {"zh": "通俗说明", "en": "In plain words"},
+    "method_words": {
+        "zh": "每个候选改造项目要么入选、要么不入选。优化器在所有可能的组合中，找出在预算之内年减排量最大的组合，"
+              "同时满足规划中的每一个目标：合成氨、烧碱、钢铁、陶瓷等行业达到能效标杆水平的产能比例，钢铁全部产能达到基准水平，"
+              "以及淘汰小产能陶瓷生产线。同一设施的互斥方案最多选一个；有前置条件的项目须与其前置项目一同入选；"
+              "被淘汰的设施不再计入比例。求解器（HiGHS 或 CBC）会证明结果与理论最优之间的差距。"
+              "与之对比的“MAC排序法”按每万元减排量从高到低依次选取项目，简单但忽略目标。",
+        "en": "Each candidate retrofit is either funded or not. Among all combinations the optimizer finds the one "
+              "that cuts the most CO₂ per year within the budget while meeting every target of the plans: the share "
+              "of ammonia, caustic-soda, steel and ceramics capacity at the benchmark level, all steel at baseline, and "
+              "small ceramic lines eliminated. At most one of a facility's alternative projects is chosen; a project "
+              "comes with its prerequisites; a retired facility no longer counts in the shares. The solver (HiGHS or "
+              "CBC) proves how far the answer can be from the best possible. The classic MAC ranking it is compared "
+              "with funds projects in order of CO₂ per 万元: simple, but blind to the targets.",
+    },
+    "method_formulation": {"zh": "数学模型", "en": "Formulation"},
+    "method_symbols": {
+        "zh": "$x_p\\in\\{0,1\\}$：是否实施项目 $p$；$c_p$ 投资（万元），$e_p$ 年减排量（吨CO₂）；$B$ 预算；"
+              "$F_T$ 目标 $T$ 覆盖的设施，$w_f$ 权重（产能或能耗），$b_f$ 设施 $f$ 是否达到标杆水平，$r_f$ 是否被淘汰，$s_T$ 要求的比例；"
+              "$G$ 互斥方案组，$(p,q)$ 前置关系。",
+        "en": "$x_p\\in\\{0,1\\}$: fund project $p$; $c_p$ capex (万元), $e_p$ annual CO₂ cut (t); $B$ the budget; "
+              "$F_T$ the facilities a target $T$ covers, $w_f$ their weight (capacity or energy use), $b_f$ facility $f$ "
+              "at benchmark, $r_f$ retired, $s_T$ the required share; $G$ groups of alternatives, $(p,q)$ prerequisites.",
+    },
+    "method_sources": {"zh": "默认值的来源", "en": "Sources of the defaults"},
+    "products_csv": {"zh": "产品能效标杆与基准水平（products.csv）", "en": "Benchmark and baseline levels (products.csv)"},
+    "targets_csv": {"zh": "规划目标（targets.csv）", "en": "Plan targets (targets.csv)"},
+    "factors_csv": {"zh": "排放因子（emission_factors.csv）", "en": "Emission factors (emission_factors.csv)"},
+    "factors_used": {"zh": "当前使用：电网 {grid}（{grid_value} 吨CO₂/MWh），燃料 {fuel}（{fuel_value} 吨CO₂/吨标煤）。",
+                     "en": "In use: grid {grid} ({grid_value} tCO₂/MWh), fuel {fuel} ({fuel_value} tCO₂/tce)."},
+}
+
+
+def language() -> str:
+    """'zh' or 'en', from the sidebar radio (default 中文)."""
+    return LANGUAGES.get(st.session_state.get("language", "中文"), "zh")
+
+
+def t(key: str, **values) -> str:
+    """The label ``key`` in the chosen language, with ``{placeholders}`` filled."""
+    entry = TEXT.get(key)
+    if entry is None:
+        return key
+    text = entry.get(language()) or entry["en"]
+    return text.format(**values) if values else text
+
+
+def num(value, digits: int = 0) -> str:
+    """A number with thousands separators; '—' for missing."""
+    if value is None:
+        return "—"
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(value):
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def pct(value, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    return f"{value * 100:.{digits}f}%"
+
+
+def sector_name(sector: str) -> str:
+    return t(f"sector_{sector}") if f"sector_{sector}" in TEXT else str(sector)
+
+
+def target_name(name_en: str, name_zh: str, target_id: str = "") -> str:
+    name = name_zh if language() == "zh" else name_en
+    return name or name_en or target_id
