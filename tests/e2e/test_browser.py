@@ -1,0 +1,76 @@
+"""The product as a user meets it: a real server, a real Chromium, real files in and out."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from ..conftest import TINY_FACILITIES, TINY_PROJECTS, frame
+from .conftest import SCREENSHOTS, wait_idle
+
+
+def _workbook(path):
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        frame(TINY_FACILITIES).to_excel(writer, sheet_name="facilities", index=False)
+        frame(TINY_PROJECTS).to_excel(writer, sheet_name="projects", index=False)
+    return path
+
+
+def test_overview_opens_on_the_sample(server, page):
+    page.goto(server)
+    wait_idle(page)
+    text = page.inner_text("[data-testid='stMain']")
+    assert "Traceback" not in text
+    assert page.locator("[data-testid='stSidebar']").is_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=False)
+
+
+def test_upload_solve_and_download_the_portfolio(server, page, tmp_path):
+    page.goto(server)
+    wait_idle(page)
+    page.goto(f"{server}/project-list")
+    wait_idle(page)
+    page.locator(".st-key-upload input[type='file']").set_input_files(str(_workbook(tmp_path / "清单.xlsx")))
+    wait_idle(page)
+    page.locator(".st-key-upload_name input").fill("browser_list")
+    page.locator(".st-key-upload_name input").press("Enter")
+    wait_idle(page)
+    page.locator(".st-key-upload_button button").click()
+    page.wait_for_selector("[data-testid='stAlertContentSuccess']", timeout=30_000)
+
+    page.goto(f"{server}/portfolio?dataset=browser_list&budget=4000")
+    wait_idle(page)
+    metrics = page.inner_text("[data-testid='stMain']")
+    assert "51,650" in metrics  # P1 + P3 + P6: 2,500 tce x 2.66 + 40,000 + 5,000 tCO2/yr
+
+    with page.expect_download() as download_info:
+        page.locator(".st-key-download_csv button").click()
+    content = download_info.value.path().read_bytes()
+    portfolio = pd.read_csv(io.BytesIO(content), encoding="utf-8-sig")
+    assert sorted(portfolio["project_id"]) == ["P1", "P3", "P6"]
+    assert portfolio["capex (万元)"].sum() == 3800
+
+
+def test_optimize_page_on_the_sample_for_the_readme(server, page):
+    page.goto(server)
+    wait_idle(page)
+    page.goto(f"{server}/portfolio?budget=300000")
+    wait_idle(page)
+    page.wait_for_selector("[data-testid='stMetric']")
+    text = page.inner_text("[data-testid='stMain']")
+    assert "Traceback" not in text
+    page.wait_for_selector("[data-testid='stVegaLiteChart'], .vega-embed", timeout=30_000)
+    page.screenshot(path=str(SCREENSHOTS / "optimize.png"), full_page=True)
+
+
+def test_infeasible_budget_shows_the_diagnosis_and_the_fix(server, page):
+    page.goto(server)
+    wait_idle(page)
+    page.goto(f"{server}/portfolio?budget=50000")
+    page.wait_for_selector("[data-testid='stAlertContentError']", timeout=30_000)
+    page.screenshot(path=str(SCREENSHOTS / "infeasible.png"), full_page=False)
+    page.locator(".st-key-use_least_budget button").click()
+    page.wait_for_selector("[data-testid='stMetric']", timeout=30_000)
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
