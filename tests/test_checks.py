@@ -771,3 +771,23 @@ def test_every_message_code_is_tested():
     missing = set(MESSAGES) - tested
     assert not missing, f"message codes without a test: {sorted(missing)}"
     assert TESTED_CODES <= set(MESSAGES)
+
+
+def test_a_workbook_over_the_row_limit_is_refused_before_it_is_parsed(tmp_path):
+    """Rows are counted in the sheet's XML, so a huge workbook is refused without loading it."""
+    from openpyxl import Workbook
+
+    from optimizer.reading import MAX_ROWS
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("projects")
+    sheet.append(["project_id", "facility_id", "capex", "co2_reduction"])
+    for number in range(MAX_ROWS + 1):
+        sheet.append([f"P{number}", "F1", 1, 1])
+    path = tmp_path / "huge.xlsx"
+    workbook.save(path)
+    with pytest.raises(DataError) as caught:
+        load_dataset(path)
+    [problem] = caught.value.problems
+    assert problem.code == "too_many_rows" and problem.file == "huge.xlsx"
+    assert problem.details["rows"] == MAX_ROWS + 1
