@@ -52,7 +52,7 @@ class Diagnosis:
 def diagnose_infeasibility(instance: Instance, targets: list[Target], objective: Objective,
                            budget: float | None, co2_goal: float | None, settings) -> Diagnosis:
     """Explain an infeasible model: unreachable targets first, then the least budget."""
-    from .solve import SolverSettings, optimize
+    from .solve import optimize
 
     enabled = [t for t in targets if t.enabled]
     diagnosis = Diagnosis(unreachable=[d for t in enabled if (d := _unreachable(instance, t)) is not None])
@@ -62,7 +62,7 @@ def diagnose_infeasibility(instance: Instance, targets: list[Target], objective:
         diagnosis.summary_zh = "任何预算都无法满足全部目标。" + "；".join(d.reason_zh for d in diagnosis.unreachable)
         return diagnosis
 
-    search = SolverSettings(settings.solver, settings.time_limit, settings.gap, settings.threads)
+    search = settings
     least = optimize(instance, None, "cost", co2_goal, enabled, settings=search, diagnose=False)
     if not least.has_portfolio:
         if co2_goal is not None:

@@ -9,6 +9,7 @@ projects and facilities the same way (by position).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,14 @@ class Instance:
     @property
     def n_projects(self) -> int:
         return len(self.project_ids)
+
+    @cached_property
+    def group_of(self) -> np.ndarray:
+        """Each project's exclusive group number, or -1."""
+        group_of = np.full(self.n_projects, -1)
+        for number, members in enumerate(self.groups):
+            group_of[members] = number
+        return group_of
 
     def reaches(self, level: np.ndarray) -> np.ndarray:
         """Projects that bring their facility to ``level`` (a per-facility array) or better."""

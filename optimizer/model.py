@@ -36,9 +36,10 @@ class RetrofitModel:
     problem: pulp.LpProblem
     instance: Instance
     choose: list[pulp.LpVariable]
-    at_benchmark: dict[int, pulp.LpVariable] = field(default_factory=dict)
+    at_benchmark: dict[int, pulp.LpVariable | pulp.LpAffineExpression] = field(default_factory=dict)
     retired: dict[int, pulp.LpAffineExpression] = field(default_factory=dict)
     violated_rows: list[str] = field(default_factory=list)
+    objective_scale: float = 1.0
 
     def add(self, constraint: pulp.LpConstraint, name: str) -> None:
         """Add a named row; a row left without variables is settled here, not sent to the solver.
@@ -101,22 +102,30 @@ def add_choice_variables(model: RetrofitModel) -> None:
 
 
 def set_objective(model: RetrofitModel, objective: Objective) -> None:
-    """Cut the most CO2 per year, or spend the least capex."""
+    """Cut the most CO2 per year, or spend the least capex.
+
+    The objective is divided by its largest coefficient (kept in
+    ``objective_scale``): tonnes and 万元 run to millions, and a well-scaled
+    model solves faster and more reliably in HiGHS.
+    """
     weights = model.instance.co2 if objective == "co2" else model.instance.capex
-    model.problem.setObjective(_weighted_sum(model.choose, weights))
+    model.objective_scale = float(np.abs(weights).max()) if len(weights) and np.abs(weights).max() > 0 else 1.0
+    model.problem.setObjective(_weighted_sum(model.choose, weights / model.objective_scale))
 
 
 # --- the budget and the project list's own logic -----------------------------
 
 
 def add_budget(model: RetrofitModel, budget: float) -> None:
-    """Total capex of the chosen projects stays within the budget (万元)."""
-    model.add(_weighted_sum(model.choose, model.instance.capex) <= budget, "budget")
+    """Total capex of the chosen projects stays within the budget (万元), written as a share of it."""
+    scale = budget if budget > 0 else 1.0
+    model.add(_weighted_sum(model.choose, model.instance.capex / scale) <= budget / scale, "budget")
 
 
 def add_co2_goal(model: RetrofitModel, co2_goal: float) -> None:
-    """The chosen projects cut at least the goal (tCO2 per year)."""
-    model.add(_weighted_sum(model.choose, model.instance.co2) >= co2_goal, "co2_goal")
+    """The chosen projects cut at least the goal (tCO2 per year), written as a share of it."""
+    scale = co2_goal if co2_goal > 0 else 1.0
+    model.add(_weighted_sum(model.choose, model.instance.co2 / scale) >= co2_goal / scale, "co2_goal")
 
 
 def add_exclusive_groups(model: RetrofitModel) -> None:
@@ -155,12 +164,22 @@ def _running(model: RetrofitModel, f: int) -> pulp.LpAffineExpression:
     return 1 - model.retired[f] if f in model.retired else pulp.LpAffineExpression(constant=1)
 
 
-def _at_benchmark_variable(model: RetrofitModel, f: int, qualifying: list[int]) -> pulp.LpVariable:
-    """Facility f counts at benchmark only if a chosen project brings it there."""
+def _at_benchmark(model: RetrofitModel, f: int, qualifying: list[int]) -> pulp.LpVariable | pulp.LpAffineExpression:
+    """Facility f counts at benchmark only if a chosen project brings it there.
+
+    When the projects that bring it there are alternatives of one group (the
+    usual case), at most one is chosen and their sum is that 0/1 flag itself;
+    otherwise a variable bounded by their sum stands for it.
+    """
     if f not in model.at_benchmark:
-        variable = model.problem.add_variable(f"at_benchmark_{f}", lowBound=0, upBound=1)
-        model.add(variable <= pulp.lpSum(model.choose[p] for p in qualifying), f"benchmark_reached_{f}")
-        model.at_benchmark[f] = variable
+        reaching = pulp.lpSum(model.choose[p] for p in qualifying)
+        groups = model.instance.group_of[qualifying]
+        if len(qualifying) == 1 or (groups[0] >= 0 and (groups == groups[0]).all()):
+            model.at_benchmark[f] = reaching
+        else:
+            variable = model.problem.add_variable(f"at_benchmark_{f}", lowBound=0, upBound=1)
+            model.add(variable <= reaching, f"benchmark_reached_{f}")
+            model.at_benchmark[f] = variable
     return model.at_benchmark[f]
 
 
@@ -172,7 +191,8 @@ def add_benchmark_share(model: RetrofitModel, target: Target) -> None:
     """
     instance = model.instance
     covered = np.flatnonzero(instance.covered(target.products))
-    weights = instance.weights(target.weight)
+    total = instance.weights(target.weight)[covered].sum()
+    weights = instance.weights(target.weight) / (total if total > 0 else 1.0)  # shares of the covered total
     already = is_at_level(instance.intensity, instance.benchmark)
     reaching = instance.reaches(instance.benchmark)
     qualifying = _projects_by_facility(instance, reaching)
@@ -182,7 +202,7 @@ def add_benchmark_share(model: RetrofitModel, target: Target) -> None:
         if already[f]:
             terms.append((1 - target.value) * w * _running(model, f))
         elif f in qualifying:
-            terms.append(w * _at_benchmark_variable(model, int(f), qualifying[f]) - target.value * w * _running(model, f))
+            terms.append(w * _at_benchmark(model, int(f), qualifying[f]) - target.value * w * _running(model, f))
         else:
             terms.append(-target.value * w * _running(model, f))
     model.add(pulp.lpSum(terms) >= 0, f"benchmark_share_{target.target_id}")

@@ -30,9 +30,7 @@ def mac_pick(instance: Instance, budget: float, order: np.ndarray | None = None)
     """
     order = rank_by_co2_per_capex(instance) if order is None else order
     chosen = np.zeros(instance.n_projects, dtype=bool)
-    group_of = np.full(instance.n_projects, -1)
-    for number, members in enumerate(instance.groups):
-        group_of[members] = number
+    group_of = instance.group_of
     requires: dict[int, list[int]] = {}
     for project, prerequisite in instance.prerequisites:
         requires.setdefault(project, []).append(prerequisite)

@@ -22,6 +22,7 @@ import pulp
 
 from .dataset import Dataset, EmissionFactors, Target
 from .instance import Instance, prepare
+from .highs import BulkHiGHS
 from .model import Objective, RetrofitModel, build_model
 from .targets import TargetOutcome, evaluate_targets
 
@@ -35,12 +36,15 @@ class SolverSettings:
 
     ``gap`` is the relative optimality gap at which the search may stop
     (0.001 = the portfolio is proven within 0.1 % of the best possible).
+    ``core_search`` lets HiGHS try the LP-bound core search on large lists
+    (see :mod:`optimizer.highs`).
     """
 
     solver: SolverName = "highs"
     time_limit: float | None = 60.0
     gap: float = 1e-3
     threads: int | None = None
+    core_search: bool = True
 
 
 @dataclass
@@ -77,57 +81,21 @@ def _chosen(model: RetrofitModel) -> np.ndarray:
     return np.array([(v.varValue or 0.0) > 0.5 for v in model.choose], dtype=bool)
 
 
-class BulkHiGHS(pulp.HiGHS):
-    """PuLP's in-process HiGHS, handing the model over in three array calls.
-
-    PuLP's own adapter calls ``addCol`` once per variable and ``addRow`` once
-    per constraint; at 100,000 projects those Python-to-C++ calls cost more
-    than the solve. Same model, same results, read back by PuLP's own code.
-    """
-
-    def buildSolverModel(self, lp):
-        import highspy
-
-        variables = lp.variables()
-        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
-        inf = highspy.kHighsInf
-        costs = np.array([sign * lp.objective.get(v, 0.0) for v in variables], dtype=float)
-        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
-        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
-        for i, variable in enumerate(variables):
-            variable.index = i
-        highs = lp.solverModel
-        highs.addCols(len(variables), costs, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32),
-                      np.zeros(0, float))
-        integer = np.array([i for i, v in enumerate(variables) if v.cat == pulp.LpInteger], dtype=np.int32)
-        if len(integer) and self.mip:
-            highs.changeColsIntegrality(len(integer), integer,
-                                        np.full(len(integer), highspy.HighsVarType.kInteger.value, dtype=np.uint8))
-        constraints = list(lp._constraints.values())
-        starts, indices, values, row_lower, row_upper = [], [], [], [], []
-        for number, constraint in enumerate(constraints):
-            constraint.index = number
-            starts.append(len(indices))
-            for variable, coefficient in constraint.items():
-                if coefficient != 0:
-                    indices.append(variable.index)
-                    values.append(coefficient)
-            low, up = constraint.getLb(), constraint.getUb()
-            row_lower.append(-inf if low is None else low)
-            row_upper.append(inf if up is None else up)
-        if constraints:
-            highs.addRows(len(constraints), np.array(row_lower, float), np.array(row_upper, float), len(indices),
-                          np.array(starts, np.int32), np.array(indices, np.int32), np.array(values, float))
-
-
 def _solve_highs(model: RetrofitModel, settings: SolverSettings) -> SolveOutcome:
     import highspy
 
-    solver = BulkHiGHS(msg=False, timeLimit=settings.time_limit, gapRel=settings.gap, threads=settings.threads)
+    solver = BulkHiGHS(msg=False, timeLimit=settings.time_limit, gapRel=settings.gap, threads=settings.threads,
+                       choices=model.choose if settings.core_search else None)
     try:
         model.problem.solve(solver)
     except pulp.PulpSolverError as error:
         return SolveOutcome("error", None, None, None, 0.0, np.zeros(len(model.choose), bool), str(error))
+    sign = -1.0 if model.problem.sense == pulp.LpMaximize else 1.0  # HiGHS minimises
+    if solver.proof is not None:
+        proof = solver.proof
+        return SolveOutcome("optimal", sign * proof.objective * model.objective_scale,
+                            sign * proof.bound * model.objective_scale, proof.gap, 0.0, _chosen(model),
+                            "proven within the gap by the LP bound (core search)")
     highs = model.problem.solverModel
     status = highs.getModelStatus()
     info = highs.getInfo()
@@ -141,10 +109,8 @@ def _solve_highs(model: RetrofitModel, settings: SolverSettings) -> SolveOutcome
     if not has_solution:
         return SolveOutcome("no_solution", None, None, None, 0.0, np.zeros(len(model.choose), bool),
                             highs.modelStatusToString(status))
-    # PuLP hands HiGHS a maximisation as the minimisation of its negative.
-    sign = -1.0 if model.problem.sense == pulp.LpMaximize else 1.0
-    objective = sign * info.objective_function_value
-    bound = sign * info.mip_dual_bound if len(model.choose) > 0 else objective
+    objective = sign * info.objective_function_value * model.objective_scale
+    bound = sign * info.mip_dual_bound * model.objective_scale if len(model.choose) > 0 else objective
     gap = _relative_gap(objective, bound)
     proven = status == codes.kOptimal
     return SolveOutcome("optimal" if proven else "feasible", objective, bound, gap, 0.0, _chosen(model),
@@ -172,7 +138,7 @@ def _solve_cbc(model: RetrofitModel, settings: SolverSettings) -> SolveOutcome:
         return SolveOutcome("unbounded", None, None, None, 0.0, empty)
     if solution not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         return SolveOutcome("no_solution", None, None, None, 0.0, empty, pulp.LpStatus[status])
-    objective = float(pulp.value(model.problem.objective) or 0.0)
+    objective = float(pulp.value(model.problem.objective) or 0.0) * model.objective_scale
     if solution == pulp.LpSolutionOptimal and "Stopped on" not in text:
         return SolveOutcome("optimal", objective, objective, _cbc_gap(text, default=0.0), 0.0, _chosen(model))
     gap = _cbc_gap(text, default=None)

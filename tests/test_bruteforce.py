@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer import SolverSettings, Target, build_dataset, optimize, prepare
+from optimizer import SolverSettings, Target, build_dataset, highs, optimize, prepare
 from optimizer.reading import RawTable
 
 PRODUCTS = pd.DataFrame(
@@ -170,6 +170,26 @@ def test_highs_finds_the_brute_force_optimum(case):
         assert (outcome.after is None) == (expected is None)
         if expected is not None:
             assert outcome.after == pytest.approx(expected)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_core_search_finds_the_brute_force_optimum(case):
+    """The fast path for large lists (LP bound, then the core MIP), forced on small instances."""
+    facilities, projects, targets, budget = case
+    dataset = make_dataset(facilities, projects, targets)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(highs, "CORE_MIN_PROJECTS", 1)
+        patch.setattr(highs, "CORE_MIN_SIZE", 1)
+        result = optimize(dataset, budget, settings=EXACT, diagnose=False)
+    best = brute_force(facilities, projects, targets, budget)
+    if best is None:
+        assert result.status == "infeasible"
+        return
+    assert result.status == "optimal"
+    assert result.co2_reduction_t == pytest.approx(best)
+    assert check(facilities, projects, targets, set(result.selected)) is not None
+    assert result.bound >= result.co2_reduction_t - 1e-6
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,163 @@
+"""HiGHS for large project lists: the model handed over in bulk, and a core search first.
+
+Two things make PuLP's own HiGHS adapter slow on a province-wide list:
+
+* it hands the model over one column and one row at a time, each a call
+  from Python into C++; :class:`BulkHiGHS` makes three array calls instead;
+* HiGHS spends most of its time looking for a first good portfolio, although
+  the LP relaxation of this model is tight: almost every project is 0 or 1 in
+  it, and only projects whose reduced cost is near zero are really in doubt.
+
+So, for lists of :data:`CORE_MIN_PROJECTS` projects or more, the adapter
+first solves the LP relaxation (a bound on the best portfolio), then the MIP
+over the *core*: the projects in doubt, every other one fixed at its LP
+value (the classic core method for knapsack problems). If the core's
+portfolio is within the gap tolerance of the LP bound it is proven good
+enough and returned, with that bound; otherwise it is the start of the full
+search. The model itself is never changed: the result is the same model's.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pulp
+
+#: Below this size the full search is fast and the LP bound too loose to prove anything.
+CORE_MIN_PROJECTS = 5_000
+#: Core size as a share of the projects (at least CORE_MIN_SIZE), grown threefold while it proves nothing.
+CORE_SHARE = 0.04
+CORE_MIN_SIZE = 4_000
+
+
+@dataclass(frozen=True)
+class CoreProof:
+    """A portfolio from the core search proven within the gap by the LP bound (HiGHS's minimisation sense)."""
+
+    values: np.ndarray
+    objective: float
+    bound: float
+    gap: float
+
+
+class BulkHiGHS(pulp.HiGHS):
+    """PuLP's in-process HiGHS with bulk model transfer and the core search.
+
+    Parameters
+    ----------
+    choices:
+        The binary project variables the core search may fix; None turns the
+        core search off.
+    """
+
+    def __init__(self, *args, choices: list[pulp.LpVariable] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.choices = choices
+        self.proof: CoreProof | None = None
+        self._integer = np.zeros(0, np.int32)
+
+    def buildSolverModel(self, lp):
+        import highspy
+
+        variables = lp.variables()
+        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        inf = highspy.kHighsInf
+        costs = np.array([sign * lp.objective.get(v, 0.0) for v in variables], dtype=float)
+        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+        for i, variable in enumerate(variables):
+            variable.index = i
+        highs = lp.solverModel
+        highs.addCols(len(variables), costs, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32),
+                      np.zeros(0, float))
+        integer = np.array([i for i, v in enumerate(variables) if v.cat == pulp.LpInteger], dtype=np.int32)
+        self._integer = integer if self.mip else np.zeros(0, np.int32)
+        self._set_integrality(highs, highspy.HighsVarType.kInteger)
+        constraints = list(lp._constraints.values())
+        starts, indices, values, row_lower, row_upper = [], [], [], [], []
+        for number, constraint in enumerate(constraints):
+            constraint.index = number
+            starts.append(len(indices))
+            for variable, coefficient in constraint.items():
+                if coefficient != 0:
+                    indices.append(variable.index)
+                    values.append(coefficient)
+            low, up = constraint.getLb(), constraint.getUb()
+            row_lower.append(-inf if low is None else low)
+            row_upper.append(inf if up is None else up)
+        if constraints:
+            highs.addRows(len(constraints), np.array(row_lower, float), np.array(row_upper, float), len(indices),
+                          np.array(starts, np.int32), np.array(indices, np.int32), np.array(values, float))
+
+    def actualSolve(self, lp):
+        start = time.perf_counter()
+        self.createAndConfigureSolver(lp)
+        self.buildSolverModel(lp)
+        highs = lp.solverModel
+        self.proof = None
+        if self.choices is not None and len(self.choices) >= CORE_MIN_PROJECTS and len(self._integer):
+            self.proof = self._core_search(highs)
+        if self.proof is None:
+            if self.timeLimit is not None:
+                highs.setOptionValue("time_limit", max(float(self.timeLimit) - (time.perf_counter() - start), 0.01))
+            self.callSolver(lp)
+            status, solution_status = self.findSolutionValues(lp)
+        else:
+            for variable in lp.variables():
+                variable.varValue = float(self.proof.values[variable.index])
+            status, solution_status = pulp.LpStatusOptimal, pulp.LpSolutionOptimal
+        for variable in lp.variables():
+            variable.modified = False
+        for constraint in lp._constraints.values():
+            constraint.modifier = False
+        lp.assignStatus(status, solution_status)
+        return status
+
+    def _set_integrality(self, highs, kind) -> None:
+        if len(self._integer):
+            highs.changeColsIntegrality(len(self._integer), self._integer,
+                                        np.full(len(self._integer), kind.value, dtype=np.uint8))
+
+    def _core_search(self, highs) -> CoreProof | None:
+        """LP bound, then the MIP over the core; a proof, or None with the best core portfolio as start."""
+        import highspy
+
+        self._set_integrality(highs, highspy.HighsVarType.kContinuous)
+        highs.run()
+        solved = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        relaxed = highs.getSolution()
+        bound = highs.getInfo().objective_function_value
+        self._set_integrality(highs, highspy.HighsVarType.kInteger)  # resets the status read above
+        if not solved:
+            return None
+        columns = np.array([v.index for v in self.choices], dtype=np.int32)
+        values = np.asarray(relaxed.col_value)[columns]
+        doubt = np.abs(np.asarray(relaxed.col_dual)[columns])
+        fractional = (values > 1e-6) & (values < 1 - 1e-6)
+        gap_tolerance = self.gapRel if self.gapRel is not None else 1e-4
+        highs.setOptionValue("mip_rel_gap", gap_tolerance / 2)
+        size = max(CORE_MIN_SIZE, int(CORE_SHARE * len(columns)))
+        proof, best = None, None
+        while proof is None and size <= 0.6 * len(columns):
+            core = fractional.copy()
+            core[np.argsort(doubt, kind="stable")[:size]] = True
+            fixed, level = columns[~core], np.round(values[~core])
+            highs.changeColsBounds(len(fixed), fixed, level, level)
+            highs.run()
+            if highs.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible
+                objective = highs.getInfo().objective_function_value
+                if best is None or objective < best[1]:
+                    best = (np.asarray(highs.getSolution().col_value).copy(), objective)
+                gap = (objective - bound) / max(abs(objective), 1e-9)
+                if gap <= gap_tolerance:
+                    proof = CoreProof(best[0], objective, bound, max(gap, 0.0))
+            highs.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.ones(len(fixed)))
+            size *= 3
+        if proof is None and best is not None:
+            start = highspy.HighsSolution()
+            start.col_value = best[0].tolist()
+            highs.setSolution(start)
+        highs.setOptionValue("mip_rel_gap", gap_tolerance)
+        return proof
