@@ -1,0 +1,83 @@
+"""Abatement cost, payback, the price of each target, and the frontier against brute force."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from optimizer import prepare
+from optimizer.economics import capital_recovery_factor, portfolio_economics, project_economics
+from optimizer.frontier import frontier
+from optimizer.prices import target_prices
+from optimizer.ranking import mac_pick
+
+from .test_bruteforce import EXACT, brute_force, check, instances, make_dataset
+
+
+def test_capital_recovery_factor_by_hand():
+    # 8 % over 15 years: 0.08 * 1.08**15 / (1.08**15 - 1) = 0.116830 (standard annuity tables)
+    assert capital_recovery_factor(0.08, 15) == pytest.approx(0.1168295, rel=1e-6)
+    assert capital_recovery_factor(0.0, 10) == pytest.approx(0.1)
+
+
+def test_abatement_cost_and_payback_by_hand():
+    projects = pd.DataFrame({"capex": [1000.0, 500.0, 200.0], "annual_saving": [100.0, np.nan, 300.0],
+                             "lifetime_years": [10.0, np.nan, 5.0]}, index=["a", "b", "c"])
+    co2 = np.array([2000.0, 1000.0, 0.0])
+    table = project_economics(projects, co2, rate=0.0)
+    # a: (1000/10 - 100) 万元/yr = 0 -> 0 CNY/t; payback 1000/100 = 10 years
+    assert table.loc["a", "abatement_cost_cny_per_t"] == pytest.approx(0.0)
+    assert table.loc["a", "payback_years"] == pytest.approx(10.0)
+    # b: default 15 years, no saving: 500/15 万元/yr * 10,000 / 1000 t = 333.33 CNY/t; no payback
+    assert table.loc["b", "abatement_cost_cny_per_t"] == pytest.approx(500 / 15 * 10_000 / 1000)
+    assert np.isnan(table.loc["b", "payback_years"])
+    # c cuts no CO2: no abatement cost
+    assert np.isnan(table.loc["c", "abatement_cost_cny_per_t"])
+    whole = portfolio_economics(table, projects, co2)
+    assert whole["payback_years"] == pytest.approx(1700 / 400)
+    assert whole["abatement_cost_cny_per_t"] == pytest.approx((100 + 500 / 15 + 40 - 400) * 10_000 / 3000)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_price_of_each_target_matches_brute_force(case):
+    facilities, projects, targets, budget = case
+    instance = prepare(make_dataset(facilities, projects, targets))
+    prices = target_prices(instance, targets, budget, EXACT)
+    everything = brute_force(facilities, projects, targets, budget)
+    assert list(prices["target_id"]) == [t.target_id for t in targets]
+    for target, row in zip(targets, prices.itertuples()):
+        others = [t for t in targets if t is not target]
+        without = brute_force(facilities, projects, others, budget)
+        if everything is None:
+            assert np.isnan(row.co2_all_t)
+        else:
+            assert row.price_t == pytest.approx(without - everything)
+            assert row.price_t >= -1e-9
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_frontier_points_match_brute_force_and_the_mac_pick_is_consistent(case):
+    facilities, projects, targets, _ = case
+    instance = prepare(make_dataset(facilities, projects, targets))
+    budgets = [0.0, 40.0, 80.0, 160.0]
+    table = frontier(instance, targets, budgets, EXACT)
+    for row in table.itertuples():
+        best = brute_force(facilities, projects, targets, row.budget)
+        if best is None:
+            assert row.status == "infeasible"
+        else:
+            assert row.co2_t == pytest.approx(best)
+        pick = mac_pick(instance, row.budget)
+        assert instance.capex[pick].sum() <= row.budget + 1e-9
+        assert row.mac_co2_t == pytest.approx(instance.co2[pick].sum())
+        # the MAC pick obeys the list's own rules; only targets may break
+        assert check(facilities, projects, [], set(instance.project_ids[pick])) is not None
+        chosen_ids = set(instance.project_ids[pick])
+        broken = {t.target_id for t in targets if check(facilities, projects, [t], chosen_ids) is None}
+        assert set(filter(None, row.mac_broken_targets.split(";"))) == broken
+    optimal = table.dropna(subset=["co2_t"])
+    assert (np.diff(optimal["co2_t"]) >= -1e-6).all()  # more money never cuts less
