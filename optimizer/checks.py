@@ -79,6 +79,10 @@ def build_dataset(tables: list[RawTable], name: str = "",
 
     if facilities is None or projects is None:
         raise DataError(problems)
+    for table, rows in (("facilities", facilities), ("projects", projects)):
+        if len(rows) == 0:
+            problems.append(Problem("empty_file", table))
+
     _check_facilities(facilities, products, problems)
     _check_projects(projects, facilities, problems)
     if problems:
@@ -408,4 +412,4 @@ def _split_flat(table: RawTable, problems: list[Problem]) -> tuple[pd.DataFrame 
                     "facility": facility_id, "column": column,
                     "rows": ", ".join(str(r) for r in group["src_row"])}))
         facilities.append(group.iloc[0])
-    return pd.DataFrame(facilities).reset_index(drop=True), projects
+    return pd.DataFrame(facilities, columns=all_facilities.columns).reset_index(drop=True), projects

@@ -30,8 +30,10 @@ COMPUTED_HEADERS = {
 
 
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.apply(lambda column: column.map(escape_cell) if column.dtype == object or
-                       pd.api.types.is_string_dtype(column) else column)
+    """Text cells and headers (extra columns keep the user's header) made inert."""
+    frame = frame.apply(lambda column: column.map(escape_cell) if column.dtype == object or
+                        pd.api.types.is_string_dtype(column) else column)
+    return frame.set_axis([escape_cell(str(c)) for c in frame.columns], axis=1)
 
 
 # --- the portfolio ----------------------------------------------------------
@@ -133,7 +135,7 @@ def _workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
         for name, frame in sheets.items():
             _safe(frame).to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
-            for cells in sheet.iter_rows(min_row=2):
+            for cells in sheet.iter_rows(min_row=1):
                 for cell in cells:
                     if isinstance(cell.value, str):
                         cell.data_type = "s"  # never a formula, whatever the text

@@ -42,6 +42,14 @@ class CoreProof:
     gap: float
 
 
+def _check(status, what: str) -> None:
+    """HiGHS refuses, rather than raises on, a model it cannot take (e.g. coefficients beyond 1e15)."""
+    import highspy
+
+    if status == highspy.HighsStatus.kError:
+        raise pulp.PulpSolverError(f"HiGHS refused the model's {what} (numbers out of range)")
+
+
 class BulkHiGHS(pulp.HiGHS):
     """PuLP's in-process HiGHS with bulk model transfer and the core search.
 
@@ -70,8 +78,8 @@ class BulkHiGHS(pulp.HiGHS):
         for i, variable in enumerate(variables):
             variable.index = i
         highs = lp.solverModel
-        highs.addCols(len(variables), costs, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32),
-                      np.zeros(0, float))
+        _check(highs.addCols(len(variables), costs, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32),
+                             np.zeros(0, float)), "columns")
         integer = np.array([i for i, v in enumerate(variables) if v.cat == pulp.LpInteger], dtype=np.int32)
         self._integer = integer if self.mip else np.zeros(0, np.int32)
         self._set_integrality(highs, highspy.HighsVarType.kInteger)
@@ -88,8 +96,9 @@ class BulkHiGHS(pulp.HiGHS):
             row_lower.append(-inf if low is None else low)
             row_upper.append(inf if up is None else up)
         if constraints:
-            highs.addRows(len(constraints), np.array(row_lower, float), np.array(row_upper, float), len(indices),
-                          np.array(starts, np.int32), np.array(indices, np.int32), np.array(values, float))
+            _check(highs.addRows(len(constraints), np.array(row_lower, float), np.array(row_upper, float),
+                                 len(indices), np.array(starts, np.int32), np.array(indices, np.int32),
+                                 np.array(values, float)), "rows")
 
     def actualSolve(self, lp):
         start = time.perf_counter()

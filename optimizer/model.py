@@ -118,13 +118,13 @@ def set_objective(model: RetrofitModel, objective: Objective) -> None:
 
 def add_budget(model: RetrofitModel, budget: float) -> None:
     """Total capex of the chosen projects stays within the budget (万元), written as a share of it."""
-    scale = budget if budget > 0 else 1.0
+    scale = budget if budget >= 1 else 1.0  # below 1 万元 scaling would only blow the coefficients up
     model.add(_weighted_sum(model.choose, model.instance.capex / scale) <= budget / scale, "budget")
 
 
 def add_co2_goal(model: RetrofitModel, co2_goal: float) -> None:
     """The chosen projects cut at least the goal (tCO2 per year), written as a share of it."""
-    scale = co2_goal if co2_goal > 0 else 1.0
+    scale = co2_goal if co2_goal >= 1 else 1.0
     model.add(_weighted_sum(model.choose, model.instance.co2 / scale) >= co2_goal / scale, "co2_goal")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -27,6 +28,9 @@ MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ROWS = 200_000
 
 ENCODINGS = ("utf-8-sig", "gb18030")
+
+#: What reading a damaged or encrypted zip member can raise.
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError)
 
 
 @dataclass
@@ -106,7 +110,7 @@ def _read_csv(filename: str, data: bytes) -> RawTable:
     lines = text.splitlines(keepends=True)
     lead = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
     try:
-        frame = pd.read_csv(io.StringIO("".join(lines[lead:])), dtype=str, keep_default_na=False,
+        frame = pd.read_csv(io.StringIO("".join(lines[lead:])), dtype=str, keep_default_na=False, index_col=False,
                             skip_blank_lines=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise DataError([Problem("unreadable", filename, details={"reason": str(error).strip()})]) from None
@@ -156,7 +160,11 @@ def _check_workbook_size(filename: str, data: bytes) -> None:
                 "member": "xlsx", "reason": "uncompressed size over the limit"})])
         for info in archive.infolist():
             if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", info.filename):
-                rows = _count_xml_rows(archive, info) - 1  # less the header
+                try:
+                    rows = _count_xml_rows(archive, info) - 1  # less the header
+                except ZIP_ERRORS:
+                    raise DataError([Problem("unreadable", filename, details={
+                        "reason": "damaged workbook (a sheet cannot be unpacked) / 工作簿已损坏"})]) from None
                 if rows > MAX_ROWS:
                     raise DataError([Problem("too_many_rows", filename, details={"rows": rows, "limit": MAX_ROWS})])
 
@@ -197,8 +205,13 @@ def _read_zip(filename: str, data: bytes) -> list[RawTable]:
             if total > MAX_UNZIPPED_BYTES or info.file_size > MAX_FILE_BYTES:
                 problems.append(Problem("unsafe_zip", filename, details={"member": name, "reason": "uncompressed size over the limit"}))
                 break
-            with archive.open(info) as member:
-                content = member.read(MAX_FILE_BYTES + 1)
+            try:
+                with archive.open(info) as member:
+                    content = member.read(MAX_FILE_BYTES + 1)
+            except ZIP_ERRORS:
+                problems.append(Problem("unreadable", f"{filename}/{name}", details={
+                    "reason": "damaged or encrypted in the zip / 压缩包内文件损坏或已加密"}))
+                continue
             try:
                 tables += read_bytes(f"{filename}/{path.name}", content)
             except DataError as error:
