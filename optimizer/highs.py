@@ -27,9 +27,10 @@ import pulp
 
 #: Below this size the full search is fast and the LP bound too loose to prove anything.
 CORE_MIN_PROJECTS = 5_000
-#: Core size as a share of the projects (at least CORE_MIN_SIZE), grown threefold while it proves nothing.
-CORE_SHARE = 0.04
-CORE_MIN_SIZE = 4_000
+#: Projects in most doubt that seed the core, as a share of all (at least CORE_MIN_SIZE); their facilities
+#: enter the core whole. Grown threefold while the core proves nothing.
+CORE_SHARE = 0.005
+CORE_MIN_SIZE = 300
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,22 @@ class BulkHiGHS(pulp.HiGHS):
     Parameters
     ----------
     choices:
-        The binary project variables the core search may fix; None turns the
-        core search off.
+        The binary project variables (the core search fixes some of them).
+    facilities:
+        The facility of each choice: a facility in doubt enters the core with
+        all its projects, so alternatives are weighed against each other.
+    start:
+        A feasible choice (0/1 per choice) to start from, e.g. the previous
+        point of a frontier; HiGHS completes the other variables.
     """
 
-    def __init__(self, *args, choices: list[pulp.LpVariable] | None = None, **kwargs):
+    def __init__(self, *args, choices: list[pulp.LpVariable], facilities: np.ndarray | None = None,
+                 start: np.ndarray | None = None, core_search: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.choices = choices
+        self.core_search = core_search
+        self.facilities = facilities
+        self.start = start
         self.proof: CoreProof | None = None
         self._integer = np.zeros(0, np.int32)
 
@@ -106,7 +116,10 @@ class BulkHiGHS(pulp.HiGHS):
         self.buildSolverModel(lp)
         highs = lp.solverModel
         self.proof = None
-        if self.choices is not None and len(self.choices) >= CORE_MIN_PROJECTS and len(self._integer):
+        if self.start is not None:
+            columns = np.array([v.index for v in self.choices], dtype=np.int32)
+            highs.setSolution(len(columns), columns, np.asarray(self.start, dtype=float))
+        if self.core_search and len(self.choices) >= CORE_MIN_PROJECTS and len(self._integer):
             self.proof = self._core_search(highs)
         if self.proof is None:
             if self.timeLimit is not None:
@@ -152,6 +165,8 @@ class BulkHiGHS(pulp.HiGHS):
         while proof is None and size <= 0.6 * len(columns):
             core = fractional.copy()
             core[np.argsort(doubt, kind="stable")[:size]] = True
+            if self.facilities is not None:
+                core |= np.isin(self.facilities, self.facilities[core])
             fixed, level = columns[~core], np.round(values[~core])
             highs.changeColsBounds(len(fixed), fixed, level, level)
             highs.run()

@@ -60,15 +60,19 @@ class SolveOutcome:
     message: str = ""
 
 
-def solve_model(model: RetrofitModel, settings: SolverSettings = SolverSettings()) -> SolveOutcome:
-    """Run the chosen solver and read the result only after checking its status."""
+def solve_model(model: RetrofitModel, settings: SolverSettings = SolverSettings(),
+                start: np.ndarray | None = None) -> SolveOutcome:
+    """Run the chosen solver and read the result only after checking its status.
+
+    ``start`` is a feasible choice of projects HiGHS may start from.
+    """
     start = time.perf_counter()
     if model.violated_rows:
         # A row without variables that fails on its own: no solver needed to know.
         return SolveOutcome("infeasible", None, None, None, 0.0, np.zeros(len(model.choose), bool),
                             "violated: " + ", ".join(model.violated_rows))
     if settings.solver == "highs":
-        outcome = _solve_highs(model, settings)
+        outcome = _solve_highs(model, settings, start)
     elif settings.solver == "cbc":
         outcome = _solve_cbc(model, settings)
     else:
@@ -81,11 +85,12 @@ def _chosen(model: RetrofitModel) -> np.ndarray:
     return np.array([(v.varValue or 0.0) > 0.5 for v in model.choose], dtype=bool)
 
 
-def _solve_highs(model: RetrofitModel, settings: SolverSettings) -> SolveOutcome:
+def _solve_highs(model: RetrofitModel, settings: SolverSettings, start: np.ndarray | None = None) -> SolveOutcome:
     import highspy
 
     solver = BulkHiGHS(msg=False, timeLimit=settings.time_limit, gapRel=settings.gap, threads=settings.threads,
-                       choices=model.choose if settings.core_search else None)
+                       choices=model.choose, facilities=model.instance.facility, start=start,
+                       core_search=settings.core_search)
     try:
         model.problem.solve(solver)
     except pulp.PulpSolverError as error:
@@ -204,12 +209,13 @@ class PortfolioResult:
 def optimize(dataset: Dataset | Instance, budget: float | None = None, objective: Objective = "co2",
              co2_goal: float | None = None, targets: list[Target] | None = None,
              factors: EmissionFactors | None = None, settings: SolverSettings = SolverSettings(),
-             diagnose: bool = True) -> PortfolioResult:
+             diagnose: bool = True, start: np.ndarray | None = None) -> PortfolioResult:
     """Choose the portfolio: most CO2 within ``budget``, or least capex reaching ``co2_goal``.
 
     On infeasibility the result carries a diagnosis (see :mod:`optimizer.diagnosis`)
     saying which targets cannot be met at any budget, or the least budget
-    that meets them all.
+    that meets them all. ``start`` (a feasible choice, one bool per project)
+    lets HiGHS begin from a known portfolio, as the frontier does.
     """
     instance = dataset if isinstance(dataset, Instance) else prepare(dataset, factors)
     if targets is None:
@@ -219,7 +225,7 @@ def optimize(dataset: Dataset | Instance, budget: float | None = None, objective
     start = time.perf_counter()
     model = build_model(instance, targets, objective, budget, co2_goal)
     build_seconds = time.perf_counter() - start
-    outcome = solve_model(model, settings)
+    outcome = solve_model(model, settings, start)
     result = make_result(instance, targets, outcome, objective, budget, co2_goal, build_seconds, settings.solver)
     if result.status == "infeasible" and diagnose:
         from .diagnosis import diagnose_infeasibility
