@@ -61,18 +61,18 @@ class BulkHiGHS(pulp.HiGHS):
     facilities:
         The facility of each choice: a facility in doubt enters the core with
         all its projects, so alternatives are weighed against each other.
-    start:
+    first_choice:
         A feasible choice (0/1 per choice) to start from, e.g. the previous
         point of a frontier; HiGHS completes the other variables.
     """
 
     def __init__(self, *args, choices: list[pulp.LpVariable], facilities: np.ndarray | None = None,
-                 start: np.ndarray | None = None, core_search: bool = True, **kwargs):
+                 first_choice: np.ndarray | None = None, core_search: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.choices = choices
         self.core_search = core_search
         self.facilities = facilities
-        self.start = start
+        self.first_choice = first_choice
         self.proof: CoreProof | None = None
         self._integer = np.zeros(0, np.int32)
 
@@ -111,19 +111,19 @@ class BulkHiGHS(pulp.HiGHS):
                                  np.array(values, float)), "rows")
 
     def actualSolve(self, lp):
-        start = time.perf_counter()
+        began = time.perf_counter()
         self.createAndConfigureSolver(lp)
         self.buildSolverModel(lp)
         highs = lp.solverModel
         self.proof = None
-        if self.start is not None:
+        if self.first_choice is not None:
             columns = np.array([v.index for v in self.choices], dtype=np.int32)
-            highs.setSolution(len(columns), columns, np.asarray(self.start, dtype=float))
+            highs.setSolution(len(columns), columns, np.asarray(self.first_choice, dtype=float))
         if self.core_search and len(self.choices) >= CORE_MIN_PROJECTS and len(self._integer):
             self.proof = self._core_search(highs)
         if self.proof is None:
             if self.timeLimit is not None:
-                highs.setOptionValue("time_limit", max(float(self.timeLimit) - (time.perf_counter() - start), 0.01))
+                highs.setOptionValue("time_limit", max(float(self.timeLimit) - (time.perf_counter() - began), 0.01))
             self.callSolver(lp)
             status, solution_status = self.findSolutionValues(lp)
         else:
@@ -152,6 +152,9 @@ class BulkHiGHS(pulp.HiGHS):
         relaxed = highs.getSolution()
         bound = highs.getInfo().objective_function_value
         self._set_integrality(highs, highspy.HighsVarType.kInteger)  # resets the status read above
+        # A MIP run on an object that has just solved the LP can report the right objective with a
+        # stale solution vector (seen with highspy 1.16): start every MIP run from a clear solver.
+        highs.clearSolver()
         if not solved:
             return None
         columns = np.array([v.index for v in self.choices], dtype=np.int32)
@@ -169,6 +172,7 @@ class BulkHiGHS(pulp.HiGHS):
                 core |= np.isin(self.facilities, self.facilities[core])
             fixed, level = columns[~core], np.round(values[~core])
             highs.changeColsBounds(len(fixed), fixed, level, level)
+            highs.clearSolver()
             highs.run()
             if highs.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible
                 objective = highs.getInfo().objective_function_value
@@ -178,6 +182,7 @@ class BulkHiGHS(pulp.HiGHS):
                 if gap <= gap_tolerance:
                     proof = CoreProof(best[0], objective, bound, max(gap, 0.0))
             highs.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.ones(len(fixed)))
+            highs.clearSolver()
             size *= 3
         if proof is None and best is not None:
             start = highspy.HighsSolution()

@@ -66,7 +66,7 @@ def solve_model(model: RetrofitModel, settings: SolverSettings = SolverSettings(
 
     ``start`` is a feasible choice of projects HiGHS may start from.
     """
-    start = time.perf_counter()
+    began = time.perf_counter()
     if model.violated_rows:
         # A row without variables that fails on its own: no solver needed to know.
         return SolveOutcome("infeasible", None, None, None, 0.0, np.zeros(len(model.choose), bool),
@@ -77,7 +77,7 @@ def solve_model(model: RetrofitModel, settings: SolverSettings = SolverSettings(
         outcome = _solve_cbc(model, settings)
     else:
         raise ValueError(f"unknown solver {settings.solver!r}; use highs or cbc")
-    outcome.seconds = time.perf_counter() - start
+    outcome.seconds = time.perf_counter() - began
     return outcome
 
 
@@ -89,7 +89,7 @@ def _solve_highs(model: RetrofitModel, settings: SolverSettings, start: np.ndarr
     import highspy
 
     solver = BulkHiGHS(msg=False, timeLimit=settings.time_limit, gapRel=settings.gap, threads=settings.threads,
-                       choices=model.choose, facilities=model.instance.facility, start=start,
+                       choices=model.choose, facilities=model.instance.facility, first_choice=start,
                        core_search=settings.core_search)
     try:
         model.problem.solve(solver)
@@ -222,9 +222,9 @@ def optimize(dataset: Dataset | Instance, budget: float | None = None, objective
         if isinstance(dataset, Instance):
             raise ValueError("pass targets when optimizing a prepared instance")
         targets = dataset.targets
-    start = time.perf_counter()
+    began = time.perf_counter()
     model = build_model(instance, targets, objective, budget, co2_goal)
-    build_seconds = time.perf_counter() - start
+    build_seconds = time.perf_counter() - began
     outcome = solve_model(model, settings, start)
     result = make_result(instance, targets, outcome, objective, budget, co2_goal, build_seconds, settings.solver)
     if result.status == "infeasible" and diagnose:

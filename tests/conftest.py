@@ -7,6 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+# Failing examples print whole tables, not "..." in the middle.
+pd.set_option("display.max_columns", 30)
+pd.set_option("display.width", 250)
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "fuzhou"
 
