@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def _common(command: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    _silence_highs_banner()
     try:
         dataset = load_dataset(args.data)
     except DataError as error:
@@ -120,6 +122,24 @@ def _frontier(args, dataset, instance, settings) -> int:
             table.to_csv(args.out, index=False)
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     return 0
+
+
+def _silence_highs_banner() -> None:
+    """HiGHS prints a banner on stdout when it first starts in a process, even with output off.
+
+    Start it once with stdout pointed at /dev/null, so the command's output is only its own.
+    """
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _jsonable(value):
