@@ -12,17 +12,20 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pulp
 
 from .dataset import Dataset, EmissionFactors, Target
-from .instance import Instance, prepare
 from .highs import BulkHiGHS
+from .instance import Instance, prepare
 from .model import Objective, RetrofitModel, build_model
 from .targets import TargetOutcome, evaluate_targets
 
@@ -129,7 +132,7 @@ def _solve_cbc(model: RetrofitModel, settings: SolverSettings) -> SolveOutcome:
     with tempfile.TemporaryDirectory(prefix="retrofit-cbc-") as folder:
         log = os.path.join(folder, "cbc.log")
         solver = pulp.COIN_CMD(msg=False, timeLimit=settings.time_limit, gapRel=settings.gap,
-                               threads=settings.threads, logPath=log)
+                               threads=settings.threads, logPath=log, path=_cbc_path())
         try:
             model.problem.solve(solver)
         except pulp.PulpSolverError as error:
@@ -150,6 +153,12 @@ def _solve_cbc(model: RetrofitModel, settings: SolverSettings) -> SolveOutcome:
     bound = None if gap is None else (objective * (1 + gap) if model.problem.sense == pulp.LpMaximize
                                       else objective * (1 - gap))
     return SolveOutcome("feasible", objective, bound, gap if gap is not None else math.inf, 0.0, _chosen(model))
+
+
+def _cbc_path() -> str | None:
+    """The ``cbc`` program of the cbcbox package sits beside this Python, which need not be on PATH."""
+    beside = str(Path(sys.executable).parent)
+    return shutil.which("cbc", path=os.pathsep.join([beside, os.environ.get("PATH", "")]))
 
 
 def _cbc_gap(log: str, default: float | None) -> float | None:
