@@ -147,12 +147,14 @@ def _solve_cbc(model: RetrofitModel, settings: SolverSettings) -> SolveOutcome:
     if solution not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         return SolveOutcome("no_solution", None, None, None, 0.0, empty, pulp.LpStatus[status])
     objective = float(pulp.value(model.problem.objective) or 0.0) * model.objective_scale
-    if solution == pulp.LpSolutionOptimal and "Stopped on" not in text:
-        return SolveOutcome("optimal", objective, objective, _cbc_gap(text, default=0.0), 0.0, _chosen(model))
-    gap = _cbc_gap(text, default=None)
+    proven = solution == pulp.LpSolutionOptimal and "Stopped on" not in text
+    # CBC's closing lines claim bound = objective when it stops on the gap tolerance, so an
+    # "optimal" result is only known to be within that tolerance: report the tolerance.
+    gap = _cbc_gap(text, default=settings.gap if proven else None)
     bound = None if gap is None else (objective * (1 + gap) if model.problem.sense == pulp.LpMaximize
                                       else objective * (1 - gap))
-    return SolveOutcome("feasible", objective, bound, gap if gap is not None else math.inf, 0.0, _chosen(model))
+    return SolveOutcome("optimal" if proven else "feasible", objective, bound,
+                        gap if gap is not None else math.inf, 0.0, _chosen(model))
 
 
 def _cbc_path() -> str | None:
