@@ -16,6 +16,7 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-test.txt
-.venv/bin/python -m pytest -q "$@"
 # Benchmark smoke run (1,000 projects): must finish and print its table; timings are not asserted.
 .venv/bin/python benchmarks/run.py --sizes 1000
+# The whole suite last, so its summary closes the output.
+.venv/bin/python -m pytest -q "$@"
