@@ -62,7 +62,10 @@ def test_optimize_page_on_the_sample_for_the_readme(server, page):
     text = page.inner_text("[data-testid='stMain']")
     assert "Traceback" not in text
     page.wait_for_selector("[data-testid='stVegaLiteChart'], .vega-embed", timeout=30_000)
-    page.screenshot(path=str(SCREENSHOTS / "optimize.png"), full_page=True)
+    page.locator("[data-testid='stMetric']").first.scroll_into_view_if_needed()
+    page.mouse.wheel(0, -120)  # keep the results heading in view
+    page.wait_for_timeout(800)  # let the charts draw
+    page.screenshot(path=str(SCREENSHOTS / "optimize.png"))
 
 
 def test_infeasible_budget_shows_the_diagnosis_and_the_fix(server, page):
@@ -70,7 +73,9 @@ def test_infeasible_budget_shows_the_diagnosis_and_the_fix(server, page):
     wait_idle(page)
     page.goto(f"{server}/portfolio?budget=50000")
     page.wait_for_selector("[data-testid='stAlertContentError']", timeout=30_000)
-    page.screenshot(path=str(SCREENSHOTS / "infeasible.png"), full_page=False)
+    page.locator("[data-testid='stAlertContentError']").first.evaluate("e => e.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SCREENSHOTS / "infeasible.png"))
     page.locator(".st-key-use_least_budget button").click()
     page.wait_for_selector("[data-testid='stMetric']", timeout=30_000)
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
