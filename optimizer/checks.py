@@ -84,7 +84,7 @@ def build_dataset(tables: list[RawTable], name: str = "",
             problems.append(Problem("empty_file", table))
 
     _check_facilities(facilities, products, problems)
-    _check_projects(projects, facilities, problems)
+    _check_projects(projects, facilities, products, problems)
     if problems:
         raise DataError(problems)
     facilities = facilities.drop(columns=["src_file", "src_row"]).set_index("facility_id")
@@ -273,14 +273,25 @@ def _check_facilities(facilities: pd.DataFrame, products: pd.DataFrame, problems
             problems.append(Problem("unknown_product", row.src_file, row.src_row, "product", {
                 "value": row.product, "suggestion": _suggest_value(row.product, products.index)}))
         elif (row.product and _present(row.energy_intensity) and row.energy_intensity <= 0
-              and products.at[row.product, "benchmark"] > 0):
+              and not _exports_energy(products, row.product)):
             problems.append(Problem("not_positive", row.src_file, row.src_row, "energy_intensity",
                                     {"value": row.energy_intensity}))
     facilities["sector"] = sectors
 
 
-def _check_projects(projects: pd.DataFrame, facilities: pd.DataFrame, problems: list[Problem]) -> None:
+def _exports_energy(products: pd.DataFrame, product) -> bool:
+    """A product whose benchmark is <= 0 (a converter): its lines may have negative intensity."""
+    if product not in products.index:
+        return False
+    benchmark = products.at[product, "benchmark"]
+    return _present(benchmark) and benchmark <= 0
+
+
+def _check_projects(projects: pd.DataFrame, facilities: pd.DataFrame, products: pd.DataFrame,
+                    problems: list[Problem]) -> None:
     known_facilities = set(facilities["facility_id"].dropna())
+    # Negative intensities are real only for net energy exporters (products with a benchmark <= 0).
+    exporters = {f for f, p in zip(facilities["facility_id"], facilities["product"]) if _exports_energy(products, p)}
     known_projects = set(projects["project_id"].dropna())
     for row in projects.itertuples():
         if row.facility_id and row.facility_id not in known_facilities:
@@ -295,7 +306,7 @@ def _check_projects(projects: pd.DataFrame, facilities: pd.DataFrame, problems: 
             problems.append(Problem("no_saving", row.src_file, row.src_row, "co2_reduction"))
         if row.retire and _present(row.energy_intensity_after):
             problems.append(Problem("retire_with_intensity", row.src_file, row.src_row, "energy_intensity_after"))
-        if _present(row.energy_intensity_after) and row.energy_intensity_after == 0:
+        if _present(row.energy_intensity_after) and row.energy_intensity_after <= 0 and row.facility_id not in exporters:
             problems.append(Problem("not_positive", row.src_file, row.src_row, "energy_intensity_after",
                                     {"value": row.energy_intensity_after}))
     _check_cycles(projects, problems)

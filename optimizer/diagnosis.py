@@ -68,22 +68,29 @@ def diagnose_infeasibility(instance: Instance, targets: list[Target], objective:
         if co2_goal is not None:
             most = optimize(instance, None, "co2", None, enabled, settings=search, diagnose=False)
             if most.has_portfolio:
+                # The solver's bound is what "at most" may claim; the portfolio found reaches its own cut.
+                ceiling = max(most.bound or most.co2_reduction_t, most.co2_reduction_t)
                 diagnosis.co2_goal_reachable = False
-                diagnosis.max_co2_with_targets = most.co2_reduction_t
+                diagnosis.max_co2_with_targets = ceiling
                 diagnosis.summary_en = (f"The CO2 goal of {co2_goal:,.0f} t/yr cannot be reached while meeting the targets: "
-                                        f"at most {most.co2_reduction_t:,.0f} t/yr.")
+                                        f"at most {ceiling:,.0f} t/yr (a portfolio cutting "
+                                        f"{most.co2_reduction_t:,.0f} t/yr was found).")
                 diagnosis.summary_zh = (f"在满足全部目标的前提下无法达到 {co2_goal:,.0f} 吨/年的减排目标："
-                                        f"最多 {most.co2_reduction_t:,.0f} 吨/年。")
+                                        f"最多 {ceiling:,.0f} 吨/年（已找到减排 {most.co2_reduction_t:,.0f} 吨/年的组合）。")
                 return diagnosis
-        diagnosis.summary_en = ("Each target can be met on its own, but not all together: alternatives or "
-                                "prerequisites in the list exclude each other.")
-        diagnosis.summary_zh = "各目标单独均可满足，但无法同时满足：清单中的互斥或前置关系相互冲突。"
+        diagnosis.summary_en = ("No portfolio meets all targets together, although no target is out of reach by "
+                                "itself at facility level: alternatives or prerequisites in the list probably "
+                                "exclude each other; switch targets off one at a time to find the conflict.")
+        diagnosis.summary_zh = ("没有能同时满足全部目标的组合，但逐个设施看各目标并非无法达到：清单中的互斥或前置关系"
+                                "可能相互冲突；可逐个关闭目标以找出冲突。")
         return diagnosis
     diagnosis.least_budget = least.spend
     budget_text = f"{budget:,.0f}" if budget is not None else "—"
-    diagnosis.summary_en = (f"The budget of {budget_text} 万元 is too small: meeting every target needs at least "
-                            f"{least.spend:,.0f} 万元.")
-    diagnosis.summary_zh = f"预算 {budget_text} 万元不足：满足全部目标至少需要 {least.spend:,.0f} 万元。"
+    proven = "" if least.gap is None else f" (proven within {least.gap:.2%} of the least possible)"
+    proven_zh = "" if least.gap is None else f"（与理论最小值相差不超过 {least.gap:.2%}）"
+    diagnosis.summary_en = (f"The budget of {budget_text} 万元 is too small: the cheapest portfolio that meets every "
+                            f"target costs {least.spend:,.0f} 万元{proven}.")
+    diagnosis.summary_zh = f"预算 {budget_text} 万元不足：满足全部目标的最低投资组合需 {least.spend:,.0f} 万元{proven_zh}。"
     return diagnosis
 
 

@@ -74,6 +74,7 @@ class BulkHiGHS(pulp.HiGHS):
         self.facilities = facilities
         self.first_choice = first_choice
         self.proof: CoreProof | None = None
+        self._began = time.perf_counter()
         self._integer = np.zeros(0, np.int32)
 
     def buildSolverModel(self, lp):
@@ -111,7 +112,7 @@ class BulkHiGHS(pulp.HiGHS):
                                  np.array(values, float)), "rows")
 
     def actualSolve(self, lp):
-        began = time.perf_counter()
+        self._began = time.perf_counter()
         self.createAndConfigureSolver(lp)
         self.buildSolverModel(lp)
         highs = lp.solverModel
@@ -122,8 +123,7 @@ class BulkHiGHS(pulp.HiGHS):
         if self.core_search and len(self.choices) >= CORE_MIN_PROJECTS and len(self._integer):
             self.proof = self._core_search(highs)
         if self.proof is None:
-            if self.timeLimit is not None:
-                highs.setOptionValue("time_limit", max(float(self.timeLimit) - (time.perf_counter() - began), 0.01))
+            self._spend_time_left(highs)
             self.callSolver(lp)
             status, solution_status = self.findSolutionValues(lp)
         else:
@@ -137,6 +137,12 @@ class BulkHiGHS(pulp.HiGHS):
         lp.assignStatus(status, solution_status)
         return status
 
+    def _spend_time_left(self, highs) -> None:
+        """Every run gets what is left of the time limit, not the whole of it again."""
+        if self.timeLimit is not None:
+            left = float(self.timeLimit) - (time.perf_counter() - self._began)
+            highs.setOptionValue("time_limit", max(left, 0.01))
+
     def _set_integrality(self, highs, kind) -> None:
         if len(self._integer):
             highs.changeColsIntegrality(len(self._integer), self._integer,
@@ -147,6 +153,7 @@ class BulkHiGHS(pulp.HiGHS):
         import highspy
 
         self._set_integrality(highs, highspy.HighsVarType.kContinuous)
+        self._spend_time_left(highs)
         highs.run()
         solved = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
         relaxed = highs.getSolution()
@@ -173,14 +180,15 @@ class BulkHiGHS(pulp.HiGHS):
             fixed, level = columns[~core], np.round(values[~core])
             highs.changeColsBounds(len(fixed), fixed, level, level)
             highs.clearSolver()
+            self._spend_time_left(highs)
             highs.run()
             if highs.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible
                 objective = highs.getInfo().objective_function_value
                 if best is None or objective < best[1]:
                     best = (np.asarray(highs.getSolution().col_value).copy(), objective)
-                gap = (objective - bound) / max(abs(objective), 1e-9)
+                gap = (best[1] - bound) / max(abs(best[1]), 1e-9)
                 if gap <= gap_tolerance:
-                    proof = CoreProof(best[0], objective, bound, max(gap, 0.0))
+                    proof = CoreProof(best[0], best[1], bound, max(gap, 0.0))
             highs.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.ones(len(fixed)))
             highs.clearSolver()
             size *= 3

@@ -80,10 +80,10 @@ def prepare(dataset: Dataset, factors: EmissionFactors | None = None) -> Instanc
     grouped = group_column[group_column != ""]
     groups = tuple(project_position[ids].to_numpy() for _, ids in grouped.groupby(grouped).groups.items()
                    if len(ids) > 1)
-    prerequisites = tuple(
+    prerequisites = tuple(dict.fromkeys(  # "P1;P1" names one prerequisite once
         (int(project_position[pid]), int(project_position[req]))
         for pid, reqs in projects["requires"].items() if reqs for req in reqs
-    )
+    ))
     return Instance(
         project_ids=projects.index.to_numpy(dtype=object),
         facility=position[projects["facility_id"]].to_numpy(),

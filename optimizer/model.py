@@ -13,6 +13,8 @@ Objective
 Constraints (one function each, named after the sentence they enforce)
     budget, exclusive groups, prerequisites, retirements, and the three kinds
     of plan target: benchmark share, all at baseline, small lines eliminated.
+    Target rows are labelled by the target's position (``t0``, ``t1``…), since
+    PuLP folds characters of user ids and two ids could collide.
 """
 
 from __future__ import annotations
@@ -86,9 +88,9 @@ def build_model(instance: Instance, targets: list[Target], objective: Objective 
     add_exclusive_groups(model)
     add_prerequisites(model)
     add_retirements(model)
-    for target in targets:
+    for number, target in enumerate(targets):
         if target.enabled:
-            TARGET_CONSTRAINTS[target.kind](model, target)
+            TARGET_CONSTRAINTS[target.kind](model, target, f"t{number}")
     return model
 
 
@@ -183,7 +185,7 @@ def _at_benchmark(model: RetrofitModel, f: int, qualifying: list[int]) -> pulp.L
     return model.at_benchmark[f]
 
 
-def add_benchmark_share(model: RetrofitModel, target: Target) -> None:
+def add_benchmark_share(model: RetrofitModel, target: Target, label: str) -> None:
     """合成氨、烧碱行业能效达到标杆水平的产能比例分别为60%、80% (and the steel and ceramics 30 %).
 
     Weighted capacity at benchmark >= value x weighted capacity still running;
@@ -205,10 +207,10 @@ def add_benchmark_share(model: RetrofitModel, target: Target) -> None:
             terms.append(w * _at_benchmark(model, int(f), qualifying[f]) - target.value * w * _running(model, f))
         else:
             terms.append(-target.value * w * _running(model, f))
-    model.add(pulp.lpSum(terms) >= 0, f"benchmark_share_{target.target_id}")
+    model.add(pulp.lpSum(terms) >= 0, f"benchmark_share_{label}")
 
 
-def add_baseline_all(model: RetrofitModel, target: Target) -> None:
+def add_baseline_all(model: RetrofitModel, target: Target, label: str) -> None:
     """全部产能均达到能效基准水平以上: every covered facility reaches baseline or is retired."""
     instance = model.instance
     below = np.flatnonzero(instance.covered(target.products) & ~is_at_level(instance.intensity, instance.baseline))
@@ -217,16 +219,16 @@ def add_baseline_all(model: RetrofitModel, target: Target) -> None:
         options = [model.choose[p] for p in qualifying.get(f, [])]
         if f in model.retired:
             options.append(model.retired[f])
-        model.add(pulp.lpSum(options) >= 1, f"baseline_{target.target_id}_{f}")
+        model.add(pulp.lpSum(options) >= 1, f"baseline_{label}_{f}")
 
 
-def add_min_line_capacity(model: RetrofitModel, target: Target) -> None:
+def add_min_line_capacity(model: RetrofitModel, target: Target, label: str) -> None:
     """淘汰100万平方米/年（不含）以下的建筑陶瓷 (and 20万件 sanitary lines): small lines are retired."""
     instance = model.instance
     small = np.flatnonzero(instance.covered(target.products) & (instance.capacity < target.value))
     for f in small:
         retired = model.retired.get(int(f), pulp.LpAffineExpression())
-        model.add(retired >= 1, f"eliminate_{target.target_id}_{f}")
+        model.add(retired >= 1, f"eliminate_{label}_{f}")
 
 
 TARGET_CONSTRAINTS = {

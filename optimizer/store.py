@@ -239,13 +239,6 @@ class Store:
         with self._cursor() as cursor:
             return cursor.execute("SELECT * FROM import_log ORDER BY id DESC").df()
 
-    def delete_dataset(self, name: str) -> None:
-        with self._transaction() as cursor:
-            for table in _DATA_TABLES:
-                cursor.execute(f"DELETE FROM {table} WHERE dataset = ?", [name])
-            cursor.execute("DELETE FROM scenarios WHERE dataset = ?", [name])
-            cursor.execute("DELETE FROM datasets WHERE name = ?", [name])
-
     def load_dataset(self, name: str) -> Dataset:
         """The dataset stored under ``name``, exactly as saved."""
         with self._cursor() as cursor:

@@ -791,3 +791,26 @@ def test_a_workbook_over_the_row_limit_is_refused_before_it_is_parsed(tmp_path):
     [problem] = caught.value.problems
     assert problem.code == "too_many_rows" and problem.file == "huge.xlsx"
     assert problem.details["rows"] == MAX_ROWS + 1
+
+
+def test_a_repeated_prerequisite_and_colliding_target_ids_still_solve(tmp_path):
+    """'P5;P5' names one prerequisite; ids PuLP would fold to one name ('cs-80', 'cs_80') stay two rows."""
+    from optimizer import optimize
+
+    folder = write_tables(tmp_path / "f", projects=TINY_PROJECTS.replace(",P5,", ",P5;P5,"))
+    (folder / "targets.csv").write_text(
+        "target_id,kind,products,value,weight\n"
+        "cs-80,benchmark_share_min,caustic_soda_liquid_30,0.8,capacity\n"
+        "cs_80,benchmark_share_min,caustic_soda_liquid_30,0.5,capacity\n", encoding="utf-8")
+    dataset = load_dataset(folder)
+    result = optimize(dataset, budget=10_000)
+    assert result.status == "optimal"
+    assert [t.target_id for t in result.targets] == ["cs-80", "cs_80"]
+
+
+def test_a_negative_intensity_after_is_refused_unless_the_product_exports_energy(tmp_path):
+    folder = write_tables(tmp_path / "f", projects=TINY_PROJECTS.replace(",310,", ",-5,"))
+    with pytest.raises(DataError) as caught:
+        load_dataset(folder)
+    [problem] = caught.value.problems
+    assert (problem.code, problem.row, problem.column) == ("not_positive", 2, "energy_intensity_after")
