@@ -38,6 +38,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "zip member {member} is refused: {reason}",
         "zh": "压缩包内文件 {member} 被拒绝：{reason}",
     },
+    "extra_cells": {
+        "en": "has {count} filled cell(s) beyond the last column header; add the header or remove the cells",
+        "zh": "有 {count} 个单元格超出最后一个列标题；请补充列标题或删除这些单元格",
+    },
     "missing_table": {
         "en": "no '{table}' table found (a sheet or file named {table}); found: {found}",
         "zh": "未找到“{table}”表（名为 {table} 的工作表或文件）；已找到：{found}",

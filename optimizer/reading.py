@@ -8,6 +8,7 @@ paths.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zipfile
@@ -30,7 +31,7 @@ MAX_ROWS = 200_000
 ENCODINGS = ("utf-8-sig", "gb18030")
 
 #: What reading a damaged or encrypted zip member can raise.
-ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError)
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError, ValueError)
 
 
 @dataclass
@@ -109,6 +110,7 @@ def _read_csv(filename: str, data: bytes) -> RawTable:
     # Blank lines are rows in a spreadsheet: keep them while numbering rows, then drop them.
     lines = text.splitlines(keepends=True)
     lead = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    _check_row_widths(filename, "".join(lines[lead:]), lead)
     try:
         frame = pd.read_csv(io.StringIO("".join(lines[lead:])), dtype=str, keep_default_na=False, index_col=False,
                             skip_blank_lines=False)
@@ -119,6 +121,23 @@ def _read_csv(filename: str, data: bytes) -> RawTable:
     frame = frame[~blank].reset_index(drop=True)
     _check_rows(filename, frame)
     return RawTable(table_name(filename), filename, frame, rows)
+
+
+def _check_row_widths(filename: str, text: str, lead: int) -> None:
+    """Refuse rows with filled cells beyond the header: pandas would drop them silently.
+
+    Empty cells there (a stray trailing comma, common in exports) are harmless.
+    """
+    records = csv.reader(io.StringIO(text, newline=""))
+    try:
+        width = len(next(records, []))
+        problems = [Problem("extra_cells", filename, lead + 2 + number, details={"count": len(record) - width})
+                    for number, record in enumerate(records)
+                    if len(record) > width and any(cell.strip() for cell in record[width:])]
+    except csv.Error:
+        return  # malformed quoting: pandas reports it as unreadable
+    if problems:
+        raise DataError(problems[:100])
 
 
 def _read_workbook(filename: str, data: bytes) -> list[RawTable]:
@@ -152,7 +171,7 @@ def _check_workbook_size(filename: str, data: bytes) -> None:
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except ZIP_ERRORS:
         return  # not a workbook at all: the parser says so in its own words
     with archive:
         if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
@@ -183,13 +202,13 @@ def _count_xml_rows(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
 def _read_zip(filename: str, data: bytes) -> list[RawTable]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except ZIP_ERRORS:
         raise DataError([Problem("unreadable", filename, details={"reason": "not a valid zip file"})]) from None
     problems, tables, total = [], [], 0
     with archive:
         for info in archive.infolist():
             name = info.filename
-            if info.is_dir() or PurePosixPath(name).name.startswith((".", "__MACOSX")) or "__MACOSX" in name:
+            if not name or name.endswith("/") or PurePosixPath(name).name.startswith(".") or "__MACOSX" in name:
                 continue
             path = PurePosixPath(name.replace("\\", "/"))
             if path.is_absolute() or ".." in path.parts:

@@ -372,10 +372,10 @@ def test_binary_content_in_csv(tmp_path):
     expect(problems_of(path), "unreadable", "list.csv", None)
 
 
-def test_ragged_csv_is_unreadable_not_a_traceback(tmp_path):
+def test_ragged_csv_names_the_row_not_a_traceback(tmp_path):
     folder = tiny(tmp_path)
     (folder / "projects.csv").write_bytes(TINY_PROJECTS.encode() + b"P8,F1,x,y,1,2,3,4,5,6,7,8,9,10,11\n")
-    expect(problems_of(folder), "unreadable", "projects.csv", None)
+    expect(problems_of(folder), "extra_cells", "projects.csv", 9)
 
 
 def test_invalid_zip(tmp_path):
@@ -814,3 +814,15 @@ def test_a_negative_intensity_after_is_refused_unless_the_product_exports_energy
         load_dataset(folder)
     [problem] = caught.value.problems
     assert (problem.code, problem.row, problem.column) == ("not_positive", 2, "energy_intensity_after")
+
+
+def test_cells_beyond_the_header_are_refused_not_dropped(tmp_path):
+    projects = TINY_PROJECTS.replace("P3,F2,retire F2,retire,500,40000,,,,,,true", "P3,F2,retire F2,retire,500,40000,,,,,,true,oops")
+    projects = projects.replace("P1,F1,membrane,process,3000,,2500,,310,g1,,", "P1,F1,membrane,process,3000,,2500,,310,g1,,,")
+    folder = write_tables(tmp_path / "f", projects=projects)
+    with pytest.raises(DataError) as caught:
+        load_dataset(folder)
+    [problem] = caught.value.problems  # the stray trailing comma on row 2 is harmless
+    assert (problem.code, problem.file, problem.row) == ("extra_cells", "projects.csv", 4)
+    assert problem.details["count"] == 1
+    assert "列标题" in problem.text("zh")
