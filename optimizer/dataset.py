@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .schema import TARGETS
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
@@ -92,6 +94,14 @@ class Dataset:
 
     def with_targets(self, targets: list[Target]) -> "Dataset":
         return replace(self, targets=list(targets))
+
+    def targets_table(self) -> pd.DataFrame:
+        """The targets as rows of the contract's targets table (products ';'-joined)."""
+        return pd.DataFrame([{
+            "target_id": t.target_id, "kind": t.kind, "products": ";".join(t.products), "value": t.value,
+            "weight": t.weight or "capacity", "year": t.year, "name_en": t.name_en, "name_zh": t.name_zh,
+            "source": t.source} for t in self.targets],
+            columns=TARGETS.names)
 
     def facility_levels(self) -> pd.DataFrame:
         """Benchmark and baseline level of each facility's product, aligned to facilities."""

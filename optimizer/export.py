@@ -154,11 +154,7 @@ def dataset_tables(dataset: Dataset) -> dict[str, pd.DataFrame]:
     projects = dataset.projects.reset_index()
     projects["requires"] = projects["requires"].map(lambda r: ";".join(r) if isinstance(r, tuple) else "")
     products = dataset.products.reset_index()
-    targets = pd.DataFrame([{
-        "target_id": t.target_id, "kind": t.kind, "products": ";".join(t.products), "value": t.value,
-        "weight": t.weight, "year": t.year, "name_en": t.name_en, "name_zh": t.name_zh, "source": t.source,
-    } for t in dataset.targets], columns=TARGETS.names)
-    return {"facilities": facilities, "projects": projects, "products": products, "targets": targets}
+    return {"facilities": facilities, "projects": projects, "products": products, "targets": dataset.targets_table()}
 
 
 def dataset_workbook(dataset: Dataset) -> bytes:

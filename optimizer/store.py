@@ -15,7 +15,6 @@ import os
 import re
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DATA_DIR, Dataset, Target, text_as_objects
-from .schema import FACILITIES, PRODUCTS, PROJECTS, SECTORS, TARGET_KINDS, TARGETS
+from .schema import FACILITIES, PRODUCTS, PROJECTS, SECTORS, TARGET_KINDS
 
 DEFAULT_PATH = DATA_DIR / "retrofit.duckdb"
 PATH_VARIABLE = "RETROFIT_DB"
@@ -325,10 +324,7 @@ def _dataset_rows(name: str, dataset: Dataset) -> dict[str, pd.DataFrame]:
     projects["retire"] = projects["retire"].astype(bool)
     products = dataset.products.reset_index()
     products = products.reindex(columns=PRODUCTS.names)
-    targets = pd.DataFrame([{
-        "target_id": t.target_id, "kind": t.kind, "products": ";".join(t.products), "value": t.value,
-        "weight": t.weight or "capacity", "year": t.year, "name_en": t.name_en, "name_zh": t.name_zh,
-        "source": t.source} for t in dataset.targets], columns=TARGETS.names)
+    targets = dataset.targets_table()
     out = {}
     for table, frame in (("facilities", facilities), ("projects", projects), ("products", products),
                          ("targets", targets)):

@@ -20,7 +20,6 @@ import io
 import os
 import warnings
 import zipfile
-import zlib
 
 import pandas as pd
 import pytest
@@ -35,7 +34,7 @@ from optimizer.problems import DataError
 from optimizer.reading import read_bytes
 from optimizer.store import SAMPLE_NAME, Store
 
-from .conftest import TINY_FACILITIES, TINY_PROJECTS, frame
+from .conftest import TINY_FACILITIES, TINY_PROJECTS
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 
