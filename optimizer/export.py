@@ -57,6 +57,8 @@ def summary_table(dataset: Dataset, result: PortfolioResult, portfolio: pd.DataF
     economics = portfolio_economics(portfolio, portfolio, portfolio["co2_t"])
     rows = [
         ("dataset", dataset.name, ""),
+        *([("data_note", "ILLUSTRATIVE sample data: invented plants and projects, not real Fuzhou data / "
+                         "示例数据：设施与项目均为虚构，不是福州实际数据", "")] if is_illustrative(dataset) else []),
         ("objective", result.objective, ""),
         ("budget", result.budget, "万元"),
         ("co2_goal", result.co2_goal, "tCO2/yr"),
@@ -76,6 +78,12 @@ def summary_table(dataset: Dataset, result: PortfolioResult, portfolio: pd.DataF
         ("written_at", datetime.now(timezone.utc).isoformat(timespec="seconds"), "UTC"),
     ]
     return pd.DataFrame(rows, columns=["item", "value", "unit"])
+
+
+def is_illustrative(dataset: Dataset) -> bool:
+    """The shipped sample marks every row's source as ILLUSTRATIVE; downloads must say so too."""
+    return any(frame["source"].astype(str).str.startswith("ILLUSTRATIVE").any()
+               for frame in (dataset.facilities, dataset.projects) if "source" in frame.columns)
 
 
 def targets_table(result: PortfolioResult) -> pd.DataFrame:

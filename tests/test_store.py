@@ -202,6 +202,7 @@ def test_portfolio_downloads_hold_the_chosen_projects():
     summary = dict(zip(sheets["summary"]["item"], sheets["summary"]["value"]))
     assert float(summary["spend"]) == pytest.approx(result.spend)
     assert summary["solver_status"] == result.status
+    assert summary["data_note"].startswith("ILLUSTRATIVE")
     assumptions = sheets["assumptions"]
     assert "grid_fujian_2023" in set(assumptions["id"].dropna())
 
