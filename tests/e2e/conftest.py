@@ -10,14 +10,20 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
 import pytest
+
+from ..conftest import TINY_FACILITIES, TINY_PROJECTS, frame
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
@@ -27,32 +33,83 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Server:
+    """A ``streamlit run`` on a free local port with its own DuckDB file."""
+
+    def __init__(self, folder: Path):
+        self.db = folder / "e2e.duckdb"
+        self.log_path = folder / "streamlit.log"
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(self.port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env={**os.environ, "RETROFIT_DB": str(self.db)}, stdout=self._log, stderr=subprocess.STDOUT)
+        self.peak_rss = 0
+        self._sampling = False
+
+    def wait_healthy(self) -> None:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
+                    return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        pytest.fail("streamlit did not become healthy within 60 s")
+
+    def rss(self) -> int:
+        """Resident memory of the server process in bytes (0 once it has gone)."""
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return 0
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def start_sampling(self, every: float = 0.25) -> None:
+        self._sampling = True
+
+        def sample():
+            while self._sampling and self.process.poll() is None:
+                self.peak_rss = max(self.peak_rss, self.rss())
+                time.sleep(every)
+
+        self._sampler = threading.Thread(target=sample, daemon=True)
+        self._sampler.start()
+
+    def stop(self) -> None:
+        self._sampling = False
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self._log.close()
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    """The app served on localhost; yields its base URL."""
-    port = _free_port()
-    env = {**os.environ, "RETROFIT_DB": str(tmp_path_factory.mktemp("db") / "e2e.duckdb")}
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("streamlit did not become healthy within 60 s")
-    yield url
-    process.terminate()
-    process.wait(10)
-    log.close()
+    """The app served on localhost for the whole session; yields its base URL."""
+    server = Server(tmp_path_factory.mktemp("server"))
+    server.wait_healthy()
+    yield server.url
+    server.stop()
+
+
+def tiny_workbook(path: Path) -> Path:
+    """The tiny project list as an .xlsx workbook with sheets facilities and projects."""
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        frame(TINY_FACILITIES).to_excel(writer, sheet_name="facilities", index=False)
+        frame(TINY_PROJECTS).to_excel(writer, sheet_name="projects", index=False)
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -62,9 +119,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

@@ -6,15 +6,7 @@ import io
 
 import pandas as pd
 
-from ..conftest import TINY_FACILITIES, TINY_PROJECTS, frame
-from .conftest import SCREENSHOTS, wait_idle
-
-
-def _workbook(path):
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        frame(TINY_FACILITIES).to_excel(writer, sheet_name="facilities", index=False)
-        frame(TINY_PROJECTS).to_excel(writer, sheet_name="projects", index=False)
-    return path
+from .conftest import SCREENSHOTS, tiny_workbook, wait_idle
 
 
 def test_overview_opens_on_the_sample(server, page):
@@ -32,7 +24,7 @@ def test_upload_solve_and_download_the_portfolio(server, page, tmp_path):
     wait_idle(page)
     page.goto(f"{server}/project-list")
     wait_idle(page)
-    page.locator(".st-key-upload input[type='file']").set_input_files(str(_workbook(tmp_path / "清单.xlsx")))
+    page.locator(".st-key-upload input[type='file']").set_input_files(str(tiny_workbook(tmp_path / "清单.xlsx")))
     wait_idle(page)
     page.locator(".st-key-upload_name input").fill("browser_list")
     page.locator(".st-key-upload_name input").press("Enter")

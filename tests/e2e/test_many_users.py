@@ -13,95 +13,26 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from optimizer.store import SAMPLE_NAME, Store
 
-from ..conftest import TINY_FACILITIES, TINY_PROJECTS, frame
-from .conftest import CHROMIUM, ROOT, _free_port
+from .conftest import CHROMIUM, CHROMIUM_ARGS, Server, tiny_workbook
 
 USERS = int(os.environ.get("MANY_USERS", "20"))  # fewer only to debug by hand
 UPLOAD_EVERY = 4
 RSS_LIMIT = 3 * 2**30
 STEP_TIMEOUT = 90_000  # ms for one wait inside a session
 SESSIONS_TIMEOUT = 180  # seconds for all sessions together; the whole test stays under 4 minutes
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
 def budget_of(user: int) -> float:
     return 200_000.0 + 10_000.0 * user
-
-
-class Server:
-    """A ``streamlit run`` of its own (so this test can stop it and open its database file)."""
-
-    def __init__(self, folder: Path):
-        self.db = folder / "many.duckdb"
-        self.log_path = folder / "streamlit.log"
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env={**os.environ, "RETROFIT_DB": str(self.db)}, stdout=self._log, stderr=subprocess.STDOUT)
-        self.peak_rss = 0
-        self._sampling = False
-
-    def wait_healthy(self) -> None:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
-                    return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        pytest.fail("streamlit did not become healthy within 60 s")
-
-    def rss(self) -> int:
-        """Resident memory of the server process in bytes (0 once it has gone)."""
-        try:
-            status = Path(f"/proc/{self.process.pid}/status").read_text()
-        except OSError:
-            return 0
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        return 0
-
-    def start_sampling(self, every: float = 0.25) -> None:
-        self._sampling = True
-
-        def sample():
-            while self._sampling and self.process.poll() is None:
-                self.peak_rss = max(self.peak_rss, self.rss())
-                time.sleep(every)
-
-        self._sampler = threading.Thread(target=sample, daemon=True)
-        self._sampler.start()
-
-    def stop(self) -> None:
-        self._sampling = False
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self._log.close()
 
 
 @pytest.fixture
@@ -110,13 +41,6 @@ def own_server(tmp_path):
     server.wait_healthy()
     yield server
     server.stop()
-
-
-def _workbook(path: Path) -> Path:
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        frame(TINY_FACILITIES).to_excel(writer, sheet_name="facilities", index=False)
-        frame(TINY_PROJECTS).to_excel(writer, sheet_name="projects", index=False)
-    return path
 
 
 # --- one person ---------------------------------------------------------------------------------
@@ -307,7 +231,7 @@ def _in_own_thread(function, *args):
 def test_twenty_people_at_once_keep_their_own_scenarios(own_server, tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium package")
-    workbook = _workbook(tmp_path / "清单.xlsx")
+    workbook = tiny_workbook(tmp_path / "清单.xlsx")
     shots = tmp_path / "shots"
     shots.mkdir()
     problems: list[str] = []
