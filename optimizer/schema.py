@@ -85,6 +85,13 @@ PROJECTS = TableSpec(
         Column("annual_saving", "年节约费用", "number", False, "operating cost saved, 万元 per year", "年节约运行费用（万元）"),
         Column("lifetime_years", "寿命", "positive", False, "economic lifetime in years (default 15)", "经济寿命（年，默认15）"),
         Column("earliest_year", "最早年份", "integer", False, "first year it can start", "最早可实施年份"),
+        Column("fuel", "节约燃料", "text", False,
+               "fuel whose saving energy_saving_tce counts (coal default, natural_gas, oil, ...); never electricity",
+               "节能量对应的燃料（默认煤，天然气、油等）；电力节约填入节电量"),
+        Column("lead_time_years", "建设周期", "integer", False,
+               "years from start to service (default 1); capex is spread over them", "建设周期（年，默认1），投资在其间平均分摊"),
+        Column("co2_low", "减排量下限", "nonnegative", False, "low end of the CO2 cut, tCO2 per year", "年减排量下限（吨）"),
+        Column("co2_high", "减排量上限", "nonnegative", False, "high end of the CO2 cut, tCO2 per year", "年减排量上限（吨）"),
     ),
 )
 
