@@ -7,8 +7,7 @@
 
 For each size, on one seeded synthetic instance (benchmarks/generate.py), it times
 
-* ``product``      optimizer.solve.optimize(instance, budget, targets=..., settings=SolverSettings(gap=0.001),
-                   diagnose=False) -- HiGHS, with the product's own 60 s solver limit;
+* ``product``      optimizer.solve.optimize(instance, budget=budget, targets=..., settings=SolverSettings(gap=0.001)) -- HiGHS, with the product's own 60 s solver limit;
 * ``plain_cbc``    the same integer program written the obvious way in PuLP, solved by
                    pulp.COIN_CMD(msg=False, gapRel=0.001);
 * ``plain_highs``  that model solved by pulp.HiGHS(msg=False, gapRel=0.001);
@@ -228,7 +227,7 @@ def run_method(method: str, size: int, seed: int) -> dict:
         from optimizer.solve import SolverSettings, optimize
 
         start = time.perf_counter()
-        result = optimize(inst, budget, targets=targets, settings=SolverSettings(gap=GAP), diagnose=False)
+        result = optimize(inst, budget=budget, targets=targets, settings=SolverSettings(gap=GAP))
         row["total"] = time.perf_counter() - start
         row.update(build=result.build_seconds, solve=result.solve_seconds, status=result.status,
                    co2=result.co2_reduction_t if result.has_portfolio else None,
@@ -553,8 +552,7 @@ def main(argv=None) -> int:
         "portfolio meeting every target, so the targets can be met and the budget binds.\n",
         "\n".join(inst_lines), "",
         "## Methods\n",
-        "- **product**: `optimize(instance, budget, targets=targets, settings=SolverSettings(gap=0.001), "
-        "diagnose=False)` (HiGHS; SolverSettings' default 60 s solver limit applies). build = "
+        "- **product**: `optimize(instance, budget, targets=targets, settings=SolverSettings(gap=0.001))` (HiGHS; SolverSettings' default 60 s solver limit applies). build = "
         "`result.build_seconds` (build_model), solve = `result.solve_seconds` (PuLP -> HiGHS + solve + "
         "reading back), total = wall time of the call.\n"
         "- **plain_cbc / plain_highs**: the same formulation written the obvious way in PuLP "

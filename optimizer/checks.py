@@ -302,7 +302,9 @@ def _check_projects(projects: pd.DataFrame, facilities: pd.DataFrame, products: 
                 problems.append(Problem("requires_itself", row.src_file, row.src_row, "requires"))
             elif required not in known_projects:
                 problems.append(Problem("unknown_requirement", row.src_file, row.src_row, "requires", {"value": required}))
-        if not any(_present(getattr(row, c)) for c in ("co2_reduction", "energy_saving_tce", "electricity_saving_mwh")):
+        if not row.retire and not any(_present(getattr(row, c))
+                                      for c in ("co2_reduction", "energy_saving_tce", "electricity_saving_mwh")):
+            # (a retirement with no figure is credited net of replacement output at benchmark)
             problems.append(Problem("no_saving", row.src_file, row.src_row, "co2_reduction"))
         if row.retire and _present(row.energy_intensity_after):
             problems.append(Problem("retire_with_intensity", row.src_file, row.src_row, "energy_intensity_after"))

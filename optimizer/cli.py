@@ -15,12 +15,15 @@ import sys
 from pathlib import Path
 
 from .checks import load_dataset
-from .dataset import EmissionFactors
+from .dataset import Dataset, EmissionFactors
+from .diagnosis import diagnose
+from .economics import DEFAULT_DISCOUNT_RATE
 from .export import portfolio_csv, portfolio_table, portfolio_workbook
 from .frontier import frontier, parse_budgets
-from .instance import prepare
+from .instance import Instance, prepare
+from .model import PolicyOptions
 from .problems import DataError
-from .solve import SolverSettings, optimize
+from .solve import PortfolioResult, SolverSettings, optimize
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_PORTFOLIO = 3
@@ -50,11 +53,85 @@ def _common(command: argparse.ArgumentParser) -> None:
     command.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
     command.add_argument("--gap", type=float, default=1e-3, help="relative optimality gap (default 0.001)")
     command.add_argument("--no-targets", action="store_true", help="ignore the plan targets")
+    command.add_argument("--margin", type=float, default=0.0,
+                         help="compliance margin: share points added to every benchmark-share target "
+                              "(0.02 = 2 points; default 0)")
+    command.add_argument("--closure-capex-outside-budget", action="store_true",
+                         help="pay retirements of lines closed by order outside the budget")
+    command.add_argument("--grid-factor", type=float, help="grid emission factor, tCO2/MWh (default: Fujian 2023)")
+    command.add_argument("--fuel-factor", action="append", default=[], metavar="FUEL=T_PER_TCE",
+                         help="emission factor of a fuel in tCO2/tce, e.g. coal=2.66 (repeatable)")
+    command.add_argument("--discount-rate", type=float, default=DEFAULT_DISCOUNT_RATE,
+                         help="real discount rate for abatement cost and payback (default 0.08)")
     command.add_argument("--out", type=Path, help="write the result to FILE.csv or FILE.xlsx")
+
+
+def settings_problems(args: argparse.Namespace) -> list[str]:
+    """Every bad setting, found before any file is read or any model solved."""
+    problems = []
+
+    def number(name: str, value: float | None, low: float | None = None, high: float | None = None,
+               low_open: bool = False) -> None:
+        if value is None:
+            return
+        if not math.isfinite(value):
+            problems.append(f"--{name} must be a finite number, not {value}")
+        elif low is not None and (value < low or (low_open and value == low)):
+            problems.append(f"--{name} must be {'>' if low_open else '≥'} {low:g}, not {value:g}")
+        elif high is not None and value > high:
+            problems.append(f"--{name} must be ≤ {high:g}, not {value:g}")
+
+    number("budget", getattr(args, "budget", None), 0.0)
+    number("co2-goal", getattr(args, "co2_goal", None), 0.0)
+    number("time-limit", args.time_limit, 0.0, low_open=True)
+    number("gap", args.gap, 0.0, 0.99)
+    number("margin", args.margin, 0.0, 1.0)
+    number("grid-factor", args.grid_factor, 0.0)
+    number("discount-rate", args.discount_rate, 0.0, 1.0)
+    for text in args.fuel_factor:
+        fuel, _, value = text.partition("=")
+        try:
+            number(f"fuel-factor {fuel}", float(value), 0.0)
+        except ValueError:
+            problems.append(f"--fuel-factor takes FUEL=NUMBER (tCO2/tce), not {text!r}")
+    if getattr(args, "budgets", None) is not None:
+        try:
+            budgets = parse_budgets(args.budgets)
+            if not budgets or any(not math.isfinite(b) or b < 0 for b in budgets):
+                raise ValueError
+        except ValueError:
+            problems.append(f"--budgets takes LO:HI:N with 0 ≤ LO ≤ HI and N ≥ 1 (万元), not {args.budgets!r}")
+    if args.out is not None:
+        folder = args.out.resolve().parent
+        if not folder.is_dir():
+            problems.append(f"--out: the folder {folder} does not exist")
+        elif args.out.suffix.lower() not in (".csv", ".xlsx"):
+            problems.append(f"--out must end in .csv or .xlsx, not {args.out.name!r}")
+    if getattr(args, "command", "") == "solve":
+        if args.objective == "co2" and args.budget is None:
+            problems.append("--budget is required with --objective co2")
+        if args.objective == "cost" and args.co2_goal is None:
+            problems.append("--co2-goal is required with --objective cost")
+    return problems
+
+
+def factors_from(args: argparse.Namespace) -> EmissionFactors:
+    """The shipped emission factors with the analyst's overrides."""
+    overrides = {fuel.strip(): float(value) for fuel, _, value in (t.partition("=") for t in args.fuel_factor)}
+    return EmissionFactors.default().with_changes(grid_t_per_mwh=args.grid_factor, fuels=overrides)
+
+
+def options_from(args: argparse.Namespace) -> PolicyOptions:
+    return PolicyOptions(margin=args.margin, order_capex_in_budget=not args.closure_capex_outside_budget)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    problems = settings_problems(args)
+    if problems:
+        for text in problems:
+            print(text, file=sys.stderr)
+        return EXIT_BAD_INPUT
     _silence_highs_banner()
     try:
         dataset = load_dataset(args.data)
@@ -66,55 +143,78 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_targets:
         dataset = dataset.with_targets([])
     settings = SolverSettings(args.solver, args.time_limit, args.gap)
-    factors = EmissionFactors.default()
-    instance = prepare(dataset, factors)
+    factors = factors_from(args)
+    try:
+        instance = prepare(dataset, factors)
+    except ValueError as error:  # a fuel with no factor
+        print(f"{args.data}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.command == "frontier":
         return _frontier(args, dataset, instance, settings)
     return _solve(args, dataset, instance, factors, settings)
 
 
-def _solve(args, dataset, instance, factors, settings) -> int:
-    if args.objective == "co2" and args.budget is None:
-        print("--budget is required with --objective co2", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.objective == "cost" and args.co2_goal is None:
-        print("--co2-goal is required with --objective cost", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    result = optimize(instance, args.budget, args.objective, args.co2_goal, dataset.targets, settings=settings)
+def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, factors: EmissionFactors,
+           settings: SolverSettings) -> int:
+    options = options_from(args)
+    budget = args.budget if args.objective == "co2" else args.budget
+    result = optimize(instance, budget=budget, objective=args.objective, co2_goal=args.co2_goal,
+                      targets=dataset.targets, options=options, settings=settings)
+    if result.status == "infeasible":
+        diagnosis = diagnose(instance, dataset.targets, objective=args.objective, budget=budget,
+                             co2_goal=args.co2_goal, options=options, settings=settings)
+        result.diagnosis = diagnosis.to_dict()
+        result.closest = diagnosis.closest
     if args.out and result.has_portfolio:
         if args.out.suffix.lower() == ".xlsx":
-            args.out.write_bytes(portfolio_workbook(dataset, instance, result, factors))
+            args.out.write_bytes(portfolio_workbook(dataset, instance, result, factors, args.discount_rate))
         else:
-            args.out.write_bytes(portfolio_csv(portfolio_table(dataset, instance, result)))
+            args.out.write_bytes(portfolio_csv(portfolio_table(dataset, instance, result, args.discount_rate)))
     print(_report(result))
     if args.json:
-        print(json.dumps(_jsonable(result.to_dict()), ensure_ascii=False))
+        record = result.to_dict()
+        record["factors"] = factors.to_dict()
+        record["discount_rate"] = args.discount_rate
+        print(json.dumps(_jsonable(record), ensure_ascii=False))
     return 0 if result.has_portfolio else EXIT_NO_PORTFOLIO
 
 
-def _report(result) -> str:
+def _report(result: PortfolioResult) -> str:
     lines = [f"status: {result.status}"]
     if result.has_portfolio:
         gap = "—" if result.gap is None else f"{result.gap:.4%}"
-        lines += [f"CO2 cut: {result.co2_reduction_t:,.0f} tCO2/yr", f"spend: {result.spend:,.0f} 万元"
-                  + (f" of {result.budget:,.0f}" if result.budget is not None else ""),
+        lines += [f"CO2 cut: {result.co2_reduction_t:,.0f} tCO2/yr (technical {result.co2_technical_t:,.0f}, "
+                  f"structural {result.co2_structural_t:,.0f})",
+                  f"energy saved: {result.energy_saving_tce:,.0f} tce/yr",
+                  f"spend: {result.spend:,.0f} 万元" + (f" of {result.budget:,.0f}" if result.budget is not None else ""),
                   f"projects: {len(result.selected)}", f"proven gap: {gap}",
                   f"solve time: {result.solve_seconds:.2f} s"]
+    for closure in result.closures:
+        lines.append(f"  closed by order: {closure['facility_id']}: {closure['reason_en']}")
     for target in result.targets:
         mark = "met" if target.met else "NOT MET"
         lines.append(f"  {target.target_id}: {_fmt(target.before)} -> {_fmt(target.after)} "
                      f"(required {_fmt(target.required)}) {mark}")
     if result.diagnosis:
         lines.append(result.diagnosis["summary_en"])
+    if result.closest:
+        closest = result.closest
+        lines.append(f"closest portfolio within the budget: {closest['co2_reduction_t']:,.0f} tCO2/yr for "
+                     f"{closest['spend']:,.0f} 万元, short of the targets by "
+                     f"{closest['total_shortfall'] * 100:.2f} share points in all")
+        for row in closest["targets"]:
+            if row["shortfall"] > 0:
+                lines.append(f"  {row['target_id']}: {_fmt(row['after'])} of {_fmt(row['required'])} "
+                             f"(short {row['shortfall'] * 100:.2f} points)")
     return "\n".join(lines)
 
 
-def _fmt(value) -> str:
+def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.3g}"
 
 
-def _frontier(args, dataset, instance, settings) -> int:
-    table = frontier(instance, dataset.targets, parse_budgets(args.budgets), settings)
+def _frontier(args: argparse.Namespace, dataset: Dataset, instance: Instance, settings: SolverSettings) -> int:
+    table = frontier(instance, dataset.targets, parse_budgets(args.budgets), settings, options=options_from(args))
     if args.out:
         if args.out.suffix.lower() == ".xlsx":
             table.to_excel(args.out, index=False)
@@ -142,7 +242,7 @@ def _silence_highs_banner() -> None:
         os.close(saved)
 
 
-def _jsonable(value):
+def _jsonable(value: object) -> object:
     """JSON has no NaN or infinity: write null for them."""
     if isinstance(value, float) and not math.isfinite(value):
         return None

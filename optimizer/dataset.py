@@ -45,9 +45,20 @@ class Target:
         return name or self.target_id
 
 
+#: The fuel a project's ``energy_saving_tce`` counts when its ``fuel`` cell is blank.
+DEFAULT_FUEL = "coal"
+
+
 @dataclass(frozen=True)
 class EmissionFactors:
-    """Factors that turn energy savings into CO2 when a project gives no CO2 figure."""
+    """Factors that turn energy savings into CO2 when a project gives no CO2 figure.
+
+    ``grid_t_per_mwh`` converts ``electricity_saving_mwh``; ``fuels`` maps a
+    fuel key (the ``fuel`` column: ``coal``, ``natural_gas``, ``coke``…) to
+    tCO2 per tce and converts ``energy_saving_tce``. ``fuel_t_per_tce`` is the
+    default fuel's factor (coal), used for blank ``fuel`` cells and for the
+    net credit of closures.
+    """
 
     grid_t_per_mwh: float
     fuel_t_per_tce: float
@@ -55,17 +66,47 @@ class EmissionFactors:
     fuel_id: str = ""
     grid_source: str = ""
     fuel_source: str = ""
+    fuels: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def default(cls) -> "EmissionFactors":
-        """Fujian's 2023 grid factor and raw coal, as shipped in ``data/emission_factors.csv``."""
-        return cls.from_table(load_emission_factors(), "grid_fujian_2023", "fuel_coal")
+        """Fujian's 2023 grid factor and the shipped fuel factors of ``data/emission_factors.csv`` (coal default)."""
+        return cls.from_table(load_emission_factors(), "grid_fujian_2023", "fuel_" + DEFAULT_FUEL)
 
     @classmethod
-    def from_table(cls, table: pd.DataFrame, grid_id: str, fuel_id: str) -> "EmissionFactors":
+    def from_table(cls, table: pd.DataFrame, grid_id: str, fuel_id: str,
+                   overrides: dict[str, float] | None = None) -> "EmissionFactors":
+        """Factors from the shipped table; ``overrides`` replaces fuel factors by key (``{"coal": 2.5}``)."""
         grid, fuel = table.loc[grid_id], table.loc[fuel_id]
-        return cls(float(grid["value"]), float(fuel["value"]), grid_id, fuel_id,
-                   str(grid["source"]), str(fuel["source"]))
+        fuels = {str(i)[len("fuel_"):]: float(row["value"]) for i, row in table.iterrows() if row["kind"] == "fuel"}
+        fuels.update(overrides or {})
+        default_key = fuel_id[len("fuel_"):]
+        return cls(float(grid["value"]), fuels.get(default_key, float(fuel["value"])), grid_id, fuel_id,
+                   str(grid["source"]), str(fuel["source"]), tuple(sorted(fuels.items())))
+
+    def with_changes(self, grid_t_per_mwh: float | None = None,
+                     fuels: dict[str, float] | None = None) -> "EmissionFactors":
+        """The same factors with the grid factor or some fuel factors set by the analyst."""
+        merged = dict(self.fuels)
+        merged.update(fuels or {})
+        default_key = self.fuel_id[len("fuel_"):] if self.fuel_id.startswith("fuel_") else DEFAULT_FUEL
+        return replace(self, grid_t_per_mwh=self.grid_t_per_mwh if grid_t_per_mwh is None else float(grid_t_per_mwh),
+                       fuel_t_per_tce=merged.get(default_key, self.fuel_t_per_tce),
+                       fuels=tuple(sorted(merged.items())))
+
+    def fuel_factor(self, fuel: str | None) -> float:
+        """tCO2 per tce of a fuel key; blank is the default fuel."""
+        if fuel is None or fuel == "" or (isinstance(fuel, float) and np.isnan(fuel)):
+            return self.fuel_t_per_tce
+        table = dict(self.fuels)
+        if fuel not in table:
+            raise ValueError(f"no emission factor for fuel {fuel!r}; known: {', '.join(sorted(table))}")
+        return table[fuel]
+
+    def to_dict(self) -> dict:
+        """The factors as recorded in every output (tCO2/MWh for the grid, tCO2/tce per fuel)."""
+        return {"grid_t_per_mwh": self.grid_t_per_mwh, "grid_id": self.grid_id,
+                "default_fuel": self.fuel_id, "fuels_t_per_tce": dict(self.fuels)}
 
 
 @dataclass
@@ -110,13 +151,23 @@ class Dataset:
         )
 
 
+def project_fuel_factors(projects: pd.DataFrame, factors: EmissionFactors) -> np.ndarray:
+    """tCO2 per tce of the fuel each project saves (the default fuel where ``fuel`` is blank)."""
+    if "fuel" not in projects.columns:
+        return np.full(len(projects), factors.fuel_t_per_tce)
+    keys = projects["fuel"].astype(object).where(projects["fuel"].notna(), None)
+    lookup = {key: factors.fuel_factor(key) for key in pd.unique(keys.to_numpy())}
+    return np.array([lookup[key] for key in keys.to_numpy()], dtype=float) if len(keys) else np.zeros(0)
+
+
 def project_co2(projects: pd.DataFrame, factors: EmissionFactors) -> pd.Series:
-    """Annual CO2 cut of each project in tCO2.
+    """Annual CO2 cut of each project in tCO2, before the closure rule of :func:`optimizer.instance.prepare`.
 
     ``co2_reduction`` is used as given; otherwise energy saved (tce) times the
-    fuel factor plus grid electricity avoided (MWh) times the grid factor.
+    factor of the fuel saved plus grid electricity avoided (MWh) times the
+    grid factor.
     """
-    derived = (projects["energy_saving_tce"].fillna(0.0) * factors.fuel_t_per_tce
+    derived = (projects["energy_saving_tce"].fillna(0.0) * project_fuel_factors(projects, factors)
                + projects["electricity_saving_mwh"].fillna(0.0) * factors.grid_t_per_mwh)
     return projects["co2_reduction"].where(projects["co2_reduction"].notna(), derived).astype(float)
 

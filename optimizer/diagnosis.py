@@ -7,6 +7,9 @@ Two questions, in order:
    capacity has a project that reaches benchmark, 80 % required".
 2. If every target can be met with enough money: the least budget that
    meets them all (and the CO2 goal, in least-cost mode).
+
+And, either way, the best portfolio within the budget that comes closest to
+the targets, with the shortfall of each, so the analyst always gets an answer.
 """
 
 from __future__ import annotations
@@ -15,12 +18,19 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .dataset import Target, is_at_level
+import pulp
+
+from .closures import closed_mask, closures_by_order
+from .dataset import Target
 from .instance import Instance
-from .model import Objective
+from .model import Objective, PolicyOptions, build_model
+from .solve import SolverSettings, make_result, optimize, solve_model
+from .targets import shortfall
 
 #: Facility ids listed by name in a reason before "and N more".
 LISTED = 5
+#: Slack on the least total shortfall when the second solve looks for the most CO2 (share points as a fraction).
+SHORTFALL_TOLERANCE = 1e-6
 
 
 @dataclass
@@ -44,29 +54,31 @@ class Diagnosis:
     max_co2_with_targets: float | None = None
     summary_en: str = ""
     summary_zh: str = ""
+    closest: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def diagnose_infeasibility(instance: Instance, targets: list[Target], objective: Objective,
-                           budget: float | None, co2_goal: float | None, settings) -> Diagnosis:
-    """Explain an infeasible model: unreachable targets first, then the least budget."""
-    from .solve import optimize
-
+def diagnose(instance: Instance, targets: list[Target], *, objective: Objective = "co2",
+             budget: float | None = None, co2_goal: float | None = None,
+             options: PolicyOptions = PolicyOptions(), settings: SolverSettings = SolverSettings()) -> Diagnosis:
+    """Explain an infeasible model: unreachable targets first, then the least budget, and the closest portfolio."""
     enabled = [t for t in targets if t.enabled]
-    diagnosis = Diagnosis(unreachable=[d for t in enabled if (d := _unreachable(instance, t)) is not None])
+    diagnosis = Diagnosis(unreachable=[d for t in enabled if (d := _unreachable(instance, t, options)) is not None])
+    if objective == "co2" or budget is not None:
+        diagnosis.closest = closest_portfolio(instance, enabled, budget=budget, options=options, settings=settings)
     if diagnosis.unreachable:
         names = "; ".join(d.reason_en for d in diagnosis.unreachable)
         diagnosis.summary_en = f"No budget can meet every target. {names}"
         diagnosis.summary_zh = "任何预算都无法满足全部目标。" + "；".join(d.reason_zh for d in diagnosis.unreachable)
         return diagnosis
 
-    search = settings
-    least = optimize(instance, None, "cost", co2_goal, enabled, settings=search, diagnose=False)
+    least = optimize(instance, objective="cost", co2_goal=co2_goal, targets=enabled, options=options,
+                     settings=settings)
     if not least.has_portfolio:
         if co2_goal is not None:
-            most = optimize(instance, None, "co2", None, enabled, settings=search, diagnose=False)
+            most = optimize(instance, targets=enabled, options=options, settings=settings)
             if most.has_portfolio:
                 # The solver's bound is what "at most" may claim; the portfolio found reaches its own cut.
                 ceiling = max(most.bound or most.co2_reduction_t, most.co2_reduction_t)
@@ -94,26 +106,57 @@ def diagnose_infeasibility(instance: Instance, targets: list[Target], objective:
     return diagnosis
 
 
-def _unreachable(instance: Instance, target: Target) -> TargetDiagnosis | None:
-    """The target's best value with unlimited money, if that still falls short."""
-    covered = instance.covered(target.products)
-    can_retire = np.zeros(len(instance.facility_ids), dtype=bool)
-    can_retire[instance.facility[instance.retire]] = True
-    name_en, name_zh = target.label("en"), target.label("zh")
+def closest_portfolio(instance: Instance, targets: list[Target], *, budget: float | None,
+                      options: PolicyOptions = PolicyOptions(),
+                      settings: SolverSettings = SolverSettings()) -> dict | None:
+    """The portfolio within the budget that comes closest to the targets, then cuts the most CO2.
 
-    if target.kind == "min_line_capacity":
-        stuck = covered & (instance.capacity < target.value) & ~can_retire
-        if not stuck.any():
+    Two solves of one model in which share targets may fall short: the least
+    total shortfall (in share points, summed over targets; "all at baseline"
+    counts as a 100 % share), then the most CO2 among portfolios that short.
+    """
+    model = build_model(instance, targets, "co2", budget, None, options=options, closest=True)
+    shortfalls = list(model.shortfall.values())
+    start = None
+    if shortfalls:
+        co2_objective, scale = model.problem.objective, model.objective_scale
+        model.problem.sense = pulp.LpMinimize
+        model.problem.setObjective(pulp.lpSum(shortfalls))
+        model.objective_scale = 1.0
+        first = solve_model(model, settings)
+        if first.status not in ("optimal", "feasible"):
             return None
-        ids = _ids(instance, stuck)
-        return TargetDiagnosis(
-            target.target_id, float(stuck.sum()), 0.0,
-            f"{name_en}: {stuck.sum()} line(s) below {target.value:,.0f} have no retirement project ({ids})",
-            f"{name_zh}：{stuck.sum()} 条产能低于 {target.value:,.0f} 的生产线没有淘汰项目（{ids}）")
+        least = float(sum(v.varValue or 0.0 for v in shortfalls))
+        model.problem += pulp.lpSum(shortfalls) <= least + SHORTFALL_TOLERANCE, "least_shortfall"
+        model.problem.sense = pulp.LpMaximize
+        model.problem.setObjective(co2_objective)
+        model.objective_scale = scale
+        start = first.chosen
+    outcome = solve_model(model, settings, start)
+    if outcome.status not in ("optimal", "feasible"):
+        return None
+    result = make_result(instance, targets, outcome, "co2", budget, None, 0.0, settings.solver, options)
+    rows = [{"target_id": t.target_id, "after": t.after, "required": t.required, "shortfall": shortfall(t)}
+            for t in result.targets]
+    return {"status": result.status, "selected": result.selected, "co2_reduction_t": result.co2_reduction_t,
+            "spend": result.spend, "gap": result.gap, "total_shortfall": float(sum(r["shortfall"] for r in rows)),
+            "targets": rows}
 
+
+def _unreachable(instance: Instance, target: Target, options: PolicyOptions) -> TargetDiagnosis | None:
+    """The target's best value with unlimited money, if that still falls short.
+
+    A facility can reach a level when the most its projects cut together (one
+    per exclusive group) covers the need; closed lines have left the base.
+    """
+    if target.kind == "min_line_capacity":
+        return None  # closed by order: always met
+    closed = closed_mask(instance, closures_by_order(instance, [target]))
+    covered = instance.covered(target.products) & ~closed
+    can_retire = instance.can_retire
+    name_en, name_zh = target.label("en"), target.label("zh")
     level = instance.benchmark if target.kind == "benchmark_share_min" else instance.baseline
-    reachable = is_at_level(instance.intensity, level)
-    reachable[instance.facility[instance.reaches(level)]] = True
+    reachable = instance.need(level) <= instance.best_reduction() + 1e-9
 
     if target.kind == "baseline_all":
         stuck = covered & ~reachable & ~can_retire
@@ -122,27 +165,28 @@ def _unreachable(instance: Instance, target: Target) -> TargetDiagnosis | None:
         ids = _ids(instance, stuck)
         return TargetDiagnosis(
             target.target_id, None, 1.0,
-            f"{name_en}: {stuck.sum()} facility(ies) below baseline have neither a project reaching baseline "
-            f"nor a retirement project ({ids})",
-            f"{name_zh}：{stuck.sum()} 个低于基准水平的设施既没有达到基准水平的改造项目，也没有淘汰项目（{ids}）")
+            f"{name_en}: {stuck.sum()} facility(ies) below baseline cannot reach it with the listed projects "
+            f"and have no retirement project ({ids})",
+            f"{name_zh}：{stuck.sum()} 个低于基准水平的设施靠所列项目无法达到基准水平，也没有淘汰项目（{ids}）")
 
+    required = min(1.0, target.value + options.margin)
     weights = instance.weights(target.weight)
     kept = covered & reachable
     left = covered & ~reachable & ~can_retire  # cannot reach benchmark and cannot be closed
     total = weights[kept].sum() + weights[left].sum()
     best = 1.0 if total <= 0 else float(weights[kept].sum() / total)
-    if best >= target.value - 1e-9:
+    if best >= required - 1e-9:
         return None
     today = weights[covered].sum()
     share_with_project = weights[kept].sum() / today if today > 0 else 0.0
     unit = "energy use" if target.weight == "energy" else "capacity"
     unit_zh = "能耗" if target.weight == "energy" else "产能"
     return TargetDiagnosis(
-        target.target_id, best, target.value,
-        f"{name_en}: only {share_with_project:.0%} of {unit} is at benchmark or has a project that reaches it "
-        f"(at most {best:.0%} after retiring what can be retired), {target.value:.0%} required",
-        f"{name_zh}：仅 {share_with_project:.0%} 的{unit_zh}已达标杆水平或有可达标杆水平的项目"
-        f"（淘汰可淘汰产能后最多 {best:.0%}），要求 {target.value:.0%}")
+        target.target_id, best, required,
+        f"{name_en}: only {share_with_project:.0%} of {unit} is at benchmark or can reach it with its projects "
+        f"(at most {best:.0%} after retiring what can be retired), {required:.0%} required",
+        f"{name_zh}：仅 {share_with_project:.0%} 的{unit_zh}已达标杆水平或可通过所列项目达到"
+        f"（淘汰可淘汰产能后最多 {best:.0%}），要求 {required:.0%}")
 
 
 def _ids(instance: Instance, mask: np.ndarray) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .dataset import Target
 from .instance import Instance
+from .model import PolicyOptions
 from .ranking import mac_pick, rank_by_co2_per_capex
 from .solve import SolverSettings, optimize
 from .targets import evaluate_targets
@@ -34,7 +35,8 @@ def parse_budgets(text: str) -> list[float]:
 
 def frontier(instance: Instance, targets: list[Target], budgets: Sequence[float],
              settings: SolverSettings = SolverSettings(),
-             progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> pd.DataFrame:
+             progress: Callable[[int, int], None] | None = None, workers: int | None = None,
+             options: PolicyOptions = PolicyOptions()) -> pd.DataFrame:
     """One row per budget: the optimum, the MAC pick, and the marginal tCO2 per 万元.
 
     The budgets are dealt into ``workers`` interleaved runs (one per core by
@@ -59,8 +61,8 @@ def frontier(instance: Instance, targets: list[Target], budgets: Sequence[float]
     def solve_run(positions: list[int]) -> None:
         previous = None  # the optimum at a smaller budget is a feasible start at a larger one
         for position in positions:
-            result = optimize(instance, budgets[position], "co2", None, targets, settings=settings,
-                              diagnose=False, start=previous)
+            result = optimize(instance, budget=budgets[position], targets=targets, options=options,
+                              settings=settings, start=previous)
             if result.has_portfolio:
                 previous = result.chosen
             done.put((position, result))
@@ -76,7 +78,7 @@ def frontier(instance: Instance, targets: list[Target], budgets: Sequence[float]
                     if future.done() and future.exception():
                         raise future.exception()
                 continue
-            rows[position] = _row(instance, targets, order, budgets[position], result)
+            rows[position] = _row(instance, targets, order, budgets[position], result, options)
             if progress:
                 progress(len(rows), len(budgets))
     table = pd.DataFrame([rows[i] for i in range(len(budgets))])
@@ -84,10 +86,11 @@ def frontier(instance: Instance, targets: list[Target], budgets: Sequence[float]
     return table
 
 
-def _row(instance: Instance, targets: list[Target], order: np.ndarray, budget: float, result) -> dict:
+def _row(instance: Instance, targets: list[Target], order: np.ndarray, budget: float, result,
+         options: PolicyOptions) -> dict:
     """One frontier point beside the MAC-ranking pick on the same budget."""
     pick = mac_pick(instance, budget, order)
-    broken = [t.target_id for t in evaluate_targets(instance, targets, pick) if not t.met]
+    broken = [t.target_id for t in evaluate_targets(instance, targets, pick, options.margin) if not t.met]
     mac_co2 = float(instance.co2[pick].sum())
     return {
         "budget": budget, "status": result.status,

@@ -76,6 +76,7 @@ class BulkHiGHS(pulp.HiGHS):
         self.proof: CoreProof | None = None
         self._began = time.perf_counter()
         self._integer = np.zeros(0, np.int32)
+        self._bounds = (np.zeros(0), np.zeros(0))
 
     def buildSolverModel(self, lp):
         import highspy
@@ -89,6 +90,7 @@ class BulkHiGHS(pulp.HiGHS):
         for i, variable in enumerate(variables):
             variable.index = i
         highs = lp.solverModel
+        self._bounds = (lower, upper)
         _check(highs.addCols(len(variables), costs, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32),
                              np.zeros(0, float)), "columns")
         integer = np.array([i for i, v in enumerate(variables) if v.cat == pulp.LpInteger], dtype=np.int32)
@@ -189,7 +191,7 @@ class BulkHiGHS(pulp.HiGHS):
                 gap = (best[1] - bound) / max(abs(best[1]), 1e-9)
                 if gap <= gap_tolerance:
                     proof = CoreProof(best[0], best[1], bound, max(gap, 0.0))
-            highs.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.ones(len(fixed)))
+            highs.changeColsBounds(len(fixed), fixed, self._bounds[0][fixed], self._bounds[1][fixed])  # as built
             highs.clearSolver()
             size *= 3
         if proof is None and best is not None:

@@ -2,19 +2,26 @@
 
 Variables
     ``choose[p]`` (binary): project *p* is funded.
-    ``at_benchmark[f]`` (0-1, continuous): facility *f* counts as at benchmark
-    thanks to a chosen project. It is continuous because it is bounded above
-    by a sum of binaries, so it is integral in every optimal solution.
+    ``at_benchmark[f]``, ``at_baseline[f]``: facility *f* runs and is at that
+    level after the portfolio (see :func:`level_flag`).
+    ``shortfall[t]`` (closest mode only): share points by which target *t* is missed.
 
 Objective
     most CO2 cut per year within the budget, or least capex that reaches a
-    CO2 goal.
+    CO2 goal; in *closest* mode, first the least total shortfall.
+
+Plant accounting (``data-format.md``)
+    A project's effect on intensity is its reduction; the reductions of the
+    chosen projects on a facility add up, negative ones (carbon capture)
+    with their sign. A facility is at a level when ``intensity - Σ
+    reductions ≤ level``. Lines below a ``min_line_capacity`` threshold are
+    closed by order before anything else (:mod:`optimizer.closures`).
 
 Constraints (one function each, named after the sentence they enforce)
-    budget, exclusive groups, prerequisites, retirements, and the three kinds
-    of plan target: benchmark share, all at baseline, small lines eliminated.
-    Target rows are labelled by the target's position (``t0``, ``t1``…), since
-    PuLP folds characters of user ids and two ids could collide.
+    closures by order, budget, exclusive groups, prerequisites, retirements,
+    and the plan targets: benchmark share, all at baseline. Target rows are
+    labelled by the target's position (``t0``, ``t1``…), since PuLP folds
+    characters of user ids and two ids could collide.
 """
 
 from __future__ import annotations
@@ -25,10 +32,29 @@ from typing import Literal
 import numpy as np
 import pulp
 
-from .dataset import Target, is_at_level
+from .closures import ClosureByOrder, closures_by_order
+from .dataset import Target
 from .instance import Instance
 
 Objective = Literal["co2", "cost"]
+Expression = pulp.LpVariable | pulp.LpAffineExpression
+
+#: Intensities within this of a level count as at the level (kgce per unit).
+LEVEL_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class PolicyOptions:
+    """How the plans are read, beyond the targets themselves.
+
+    ``margin``: share points (0.02 = 2 points) added to every benchmark-share
+    target, so a data error does not flip compliance at the threshold.
+    ``order_capex_in_budget``: a retirement chosen by order (a small line)
+    is paid from the budget; False keeps it outside.
+    """
+
+    margin: float = 0.0
+    order_capex_in_budget: bool = True
 
 
 @dataclass
@@ -38,30 +64,37 @@ class RetrofitModel:
     problem: pulp.LpProblem
     instance: Instance
     choose: list[pulp.LpVariable]
-    at_benchmark: dict[int, pulp.LpVariable | pulp.LpAffineExpression] = field(default_factory=dict)
-    retired: dict[int, pulp.LpAffineExpression] = field(default_factory=dict)
-    violated_rows: list[str] = field(default_factory=list)
+    closures: list[ClosureByOrder] = field(default_factory=list)
+    options: PolicyOptions = field(default_factory=PolicyOptions)
+    retired: dict[int, Expression] = field(default_factory=dict)
+    level_flags: dict[tuple[int, str], Expression] = field(default_factory=dict)
+    shortfall: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    violated: list[tuple[str, str]] = field(default_factory=list)
     objective_scale: float = 1.0
+    closed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    blocked: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
-    def add(self, constraint: pulp.LpConstraint, name: str) -> None:
+    def add(self, constraint: pulp.LpConstraint, name: str, about: tuple[str, str] = ("", "")) -> None:
         """Add a named row; a row left without variables is settled here, not sent to the solver.
 
-        A sum over no projects (a budget over free projects only, a small line
-        with no retirement project) would be an empty row, which CBC cannot
-        take; it is either always true (dropped) or never (recorded in
-        ``violated_rows``, which makes the model infeasible).
+        A sum over no projects (a budget over free projects only, a facility
+        below baseline with no project at all) would be an empty row, which
+        CBC cannot take; it is either always true (dropped) or never:
+        ``about`` = (target id, facility id) is then recorded in ``violated``,
+        which makes the model infeasible and tells the diagnosis why.
         """
         for variable in [v for v, c in constraint.items() if c == 0]:
             del constraint.expr[variable]
         if len(constraint) == 0:
             if not constraint.valid(0):
-                self.violated_rows.append(name)
+                self.violated.append(about if about != ("", "") else (name, ""))
             return
         self.problem += constraint, name
 
 
 def build_model(instance: Instance, targets: list[Target], objective: Objective = "co2",
-                budget: float | None = None, co2_goal: float | None = None) -> RetrofitModel:
+                budget: float | None = None, co2_goal: float | None = None, *,
+                options: PolicyOptions = PolicyOptions(), closest: bool = False) -> RetrofitModel:
     """Build the portfolio model.
 
     Parameters
@@ -76,10 +109,18 @@ def build_model(instance: Instance, targets: list[Target], objective: Objective 
         Capex ceiling in 万元; None for no ceiling.
     co2_goal:
         Least annual CO2 cut in tCO2 (used with the ``cost`` objective).
+    options:
+        The margin and how closures by order are paid.
+    closest:
+        Share targets may be missed, by ``shortfall[t]``; the objective is
+        then set by the caller (see :func:`optimizer.diagnosis.closest_portfolio`).
     """
+    enabled = [t for t in targets if t.enabled]
     sense = pulp.LpMaximize if objective == "co2" else pulp.LpMinimize
-    model = RetrofitModel(pulp.LpProblem("retrofit_portfolio", sense), instance, [])
+    model = RetrofitModel(pulp.LpProblem("retrofit_portfolio", sense), instance, [],
+                          closures_by_order(instance, enabled), options)
     add_choice_variables(model)
+    add_closures_by_order(model)
     set_objective(model, objective)
     if budget is not None:
         add_budget(model, budget)
@@ -89,8 +130,8 @@ def build_model(instance: Instance, targets: list[Target], objective: Objective 
     add_prerequisites(model)
     add_retirements(model)
     for number, target in enumerate(targets):
-        if target.enabled:
-            TARGET_CONSTRAINTS[target.kind](model, target, f"t{number}")
+        if target.enabled and target.kind in TARGET_CONSTRAINTS:
+            TARGET_CONSTRAINTS[target.kind](model, target, f"t{number}", closest)
     return model
 
 
@@ -110,18 +151,56 @@ def set_objective(model: RetrofitModel, objective: Objective) -> None:
     ``objective_scale``): tonnes and 万元 run to millions, and a well-scaled
     model solves faster and more reliably in HiGHS.
     """
-    weights = model.instance.co2 if objective == "co2" else model.instance.capex
-    model.objective_scale = float(np.abs(weights).max()) if len(weights) and np.abs(weights).max() > 0 else 1.0
+    weights = model.instance.co2 if objective == "co2" else _budget_capex(model)
+    largest = float(np.abs(weights).max()) if len(weights) else 0.0
+    model.objective_scale = largest if largest > 0 else 1.0
     model.problem.setObjective(_weighted_sum(model.choose, weights / model.objective_scale))
+
+
+# --- closures ordered by the plans ------------------------------------------
+
+
+def add_closures_by_order(model: RetrofitModel) -> None:
+    """淘汰…以下的建筑陶瓷、卫生陶瓷生产线: small lines close before anything is chosen.
+
+    A listed retirement row is chosen (one of them, if several); every other
+    project on the line is blocked. With no retirement row the line is
+    simply closed: its ``retired`` flag is the constant 1.
+    """
+    instance = model.instance
+    model.closed = np.zeros(instance.n_facilities, dtype=bool)
+    model.blocked = np.zeros(instance.n_projects, dtype=bool)
+    for closure in model.closures:
+        f = closure.facility
+        model.closed[f] = True
+        members = instance.projects_of[f]
+        for p in members:
+            if not instance.retire[p]:
+                model.blocked[p] = True
+                model.choose[p].upBound = 0
+        retirements = [model.choose[p] for p in members if instance.retire[p]]
+        if retirements:
+            model.add(pulp.lpSum(retirements) == 1, f"closure_by_order_{f}")
+        else:
+            model.retired[f] = pulp.LpAffineExpression(constant=1)
 
 
 # --- the budget and the project list's own logic -----------------------------
 
 
+def _budget_capex(model: RetrofitModel) -> np.ndarray:
+    """Capex each project takes from the budget: closures by order only when the options say so."""
+    capex = model.instance.capex
+    if model.options.order_capex_in_budget or not model.closed.any():
+        return capex
+    ordered = model.instance.retire & model.closed[model.instance.facility]
+    return np.where(ordered, 0.0, capex)
+
+
 def add_budget(model: RetrofitModel, budget: float) -> None:
     """Total capex of the chosen projects stays within the budget (万元), written as a share of it."""
     scale = budget if budget >= 1 else 1.0  # below 1 万元 scaling would only blow the coefficients up
-    model.add(_weighted_sum(model.choose, model.instance.capex / scale) <= budget / scale, "budget")
+    model.add(_weighted_sum(model.choose, _budget_capex(model) / scale) <= budget / scale, "budget")
 
 
 def add_co2_goal(model: RetrofitModel, co2_goal: float) -> None:
@@ -145,109 +224,168 @@ def add_prerequisites(model: RetrofitModel) -> None:
 def add_retirements(model: RetrofitModel) -> None:
     """Retiring a facility closes it: one retirement at most, and no other project on it."""
     instance = model.instance
-    retire_projects = np.flatnonzero(instance.retire)
-    by_facility: dict[int, list[int]] = {}
-    for p in retire_projects:
-        by_facility.setdefault(int(instance.facility[p]), []).append(int(p))
-    for f, members in by_facility.items():
+    for f in np.unique(instance.facility[instance.retire]):
+        f = int(f)
+        members = [int(p) for p in instance.projects_of[f] if instance.retire[p]]
         model.retired[f] = pulp.lpSum(model.choose[p] for p in members)
-        if len(members) > 1:
+        if len(members) > 1 and not model.closed[f]:
             model.add(model.retired[f] <= 1, f"one_retirement_{f}")
-    for p in np.flatnonzero(~instance.retire & np.isin(instance.facility, list(by_facility))):
-        f = int(instance.facility[p])
-        model.add(model.choose[p] + model.retired[f] <= 1, f"closed_facility_{p}")
+        if model.closed[f]:
+            continue  # the closure by order already blocks every other project
+        for p in instance.projects_of[f]:
+            if not instance.retire[p]:
+                model.add(model.choose[p] + model.retired[f] <= 1, f"closed_facility_{p}")
 
 
 # --- plan targets -----------------------------------------------------------
 
 
-def _running(model: RetrofitModel, f: int) -> pulp.LpAffineExpression:
+def running(model: RetrofitModel, f: int) -> Expression:
     """1 if facility f keeps running, as an expression of the retirement choices."""
-    return 1 - model.retired[f] if f in model.retired else pulp.LpAffineExpression(constant=1)
+    if f in model.retired:
+        return 1 - model.retired[f]
+    return pulp.LpAffineExpression(constant=1)
 
 
-def _at_benchmark(model: RetrofitModel, f: int, qualifying: list[int]) -> pulp.LpVariable | pulp.LpAffineExpression:
-    """Facility f counts at benchmark only if a chosen project brings it there.
+def level_flag(model: RetrofitModel, f: int, level: str) -> Expression:
+    """1 only if facility f runs and ``intensity - Σ reductions of chosen projects ≤ level``.
 
-    When the projects that bring it there are alternatives of one group (the
-    usual case), at most one is chosen and their sum is that 0/1 flag itself;
-    otherwise a variable bounded by their sum stands for it.
+    The general form is a binary ``z`` with
+    ``Σ r_p x_p ≥ need·z + m·(1 - z)``, where ``need`` is the reduction still
+    needed and ``m`` the sum of the negative reductions (the least the sum
+    can be): ``z = 1`` demands the need, ``z = 0`` demands nothing. Common
+    cases are cheaper: a facility already there that no project can push
+    back is simply "running"; one that no combination can bring there is 0;
+    one where every helpful project reaches the level alone is "one of them
+    chosen", continuous and bounded by their sum.
     """
-    if f not in model.at_benchmark:
-        reaching = pulp.lpSum(model.choose[p] for p in qualifying)
-        groups = model.instance.group_of[qualifying]
-        if len(qualifying) == 1 or (groups[0] >= 0 and (groups == groups[0]).all()):
-            model.at_benchmark[f] = reaching
+    key = (f, level)
+    if key in model.level_flags:
+        return model.level_flags[key]
+    instance = model.instance
+    target_level = instance.benchmark[f] if level == "benchmark" else instance.baseline[f]
+    need = float(instance.intensity[f] - target_level)
+    projects = [int(p) for p in instance.projects_of[f]
+                if not instance.retire[p] and instance.reduction[p] != 0 and not model.blocked[p]]
+    r = instance.reduction
+    negative = float(sum(r[p] for p in projects if r[p] < 0))
+    helpful = [p for p in projects if r[p] > 0]
+    if model.closed[f]:
+        flag: Expression = pulp.LpAffineExpression()  # closed by order: at no level
+    elif need - negative <= LEVEL_TOLERANCE:  # there already, and no choice can push it back
+        flag = running(model, f)
+    elif need > _best_reduction(instance, helpful) + LEVEL_TOLERANCE:
+        flag = pulp.LpAffineExpression()
+    elif negative == 0 and all(r[p] >= need - LEVEL_TOLERANCE for p in helpful):
+        reaching = pulp.lpSum(model.choose[p] for p in helpful)
+        groups = instance.group_of[helpful]
+        if len(helpful) == 1 or (groups[0] >= 0 and (groups == groups[0]).all()):
+            flag = reaching
         else:
-            variable = model.problem.add_variable(f"at_benchmark_{f}", lowBound=0, upBound=1)
-            model.add(variable <= reaching, f"benchmark_reached_{f}")
-            model.at_benchmark[f] = variable
-    return model.at_benchmark[f]
+            flag = model.problem.add_variable(f"at_{level}_{f}", lowBound=0, upBound=1)
+            model.add(flag <= reaching, f"{level}_reached_{f}")
+    else:
+        flag = model.problem.add_variable(f"at_{level}_{f}", cat=pulp.LpBinary)
+        span = need - negative
+        cut = pulp.LpAffineExpression([(model.choose[p], r[p] / span) for p in projects])
+        model.add(cut - flag >= negative / span, f"{level}_reductions_{f}")
+        if need <= LEVEL_TOLERANCE and f in model.retired:
+            model.add(flag <= running(model, f), f"{level}_running_{f}")
+    model.level_flags[key] = flag
+    return flag
 
 
-def add_benchmark_share(model: RetrofitModel, target: Target, label: str) -> None:
+def add_benchmark_share(model: RetrofitModel, target: Target, label: str, closest: bool = False) -> None:
     """合成氨、烧碱行业能效达到标杆水平的产能比例分别为60%、80% (and the steel and ceramics 30 %).
 
-    Weighted capacity at benchmark >= value x weighted capacity still running;
-    retired facilities leave both sides.
+    Weighted capacity at benchmark ≥ (value + margin) × weighted capacity
+    still running; retired and closed facilities leave both sides.
+    """
+    required = min(1.0, target.value + model.options.margin)
+    _add_share(model, target, label, "benchmark", required, closest)
+
+
+def add_baseline_all(model: RetrofitModel, target: Target, label: str, closest: bool = False) -> None:
+    """全部产能均达到能效基准水平以上: every covered facility reaches baseline or is retired.
+
+    One row per facility: ``Σ r_p x_p + need·retired ≥ need``. In closest
+    mode the target is read as a share of 100 % that may fall short.
+    """
+    if closest:
+        _add_share(model, target, label, "baseline", 1.0, closest)
+        return
+    instance = model.instance
+    covered = np.flatnonzero(instance.covered(target.products) & ~model.closed)
+    for f in covered:
+        f = int(f)
+        need = float(instance.intensity[f] - instance.baseline[f])
+        projects = [int(p) for p in instance.projects_of[f]
+                    if not instance.retire[p] and instance.reduction[p] != 0 and not model.blocked[p]]
+        if need <= LEVEL_TOLERANCE and all(instance.reduction[p] > 0 for p in projects):
+            continue
+        scale = max(abs(need), max((abs(instance.reduction[p]) for p in projects), default=0.0), 1e-9)
+        cut = pulp.LpAffineExpression([(model.choose[p], instance.reduction[p] / scale) for p in projects])
+        if need > LEVEL_TOLERANCE and f in model.retired:
+            cut = cut + (need / scale) * model.retired[f]
+        model.add(cut >= need / scale - LEVEL_TOLERANCE, f"baseline_{label}_{f}",
+                  about=(target.target_id, str(instance.facility_ids[f])))
+
+
+def _add_share(model: RetrofitModel, target: Target, label: str, level: str, required: float,
+               closest: bool) -> None:
+    """Σ w·at_level - required·Σ w·running ≥ 0 over the covered facilities, weights as shares of their total.
+
+    In closest mode a shortfall ``s`` in [0, required] is added as
+    ``s × (weight still running)``: exact, since ``s·running_f`` is linearised
+    by ``u_f ≤ s`` and ``u_f ≤ required·running_f`` (only upper bounds
+    matter in a ≥ row that the solver wants to satisfy).
     """
     instance = model.instance
-    covered = np.flatnonzero(instance.covered(target.products))
+    covered = np.flatnonzero(instance.covered(target.products) & ~model.closed)
     total = instance.weights(target.weight)[covered].sum()
-    weights = instance.weights(target.weight) / (total if total > 0 else 1.0)  # shares of the covered total
-    already = is_at_level(instance.intensity, instance.benchmark)
-    reaching = instance.reaches(instance.benchmark)
-    qualifying = _projects_by_facility(instance, reaching)
-    terms = []
+    weights = instance.weights(target.weight) / (total if total > 0 else 1.0)
+    terms: list[Expression] = []
     for f in covered:
+        f = int(f)
         w = float(weights[f])
-        if already[f]:
-            terms.append((1 - target.value) * w * _running(model, f))
-        elif f in qualifying:
-            terms.append(w * _at_benchmark(model, int(f), qualifying[f]) - target.value * w * _running(model, f))
-        else:
-            terms.append(-target.value * w * _running(model, f))
-    model.add(pulp.lpSum(terms) >= 0, f"benchmark_share_{label}")
+        terms.append(w * level_flag(model, f, level) - required * w * running(model, f))
+    if closest:
+        short = model.problem.add_variable(f"shortfall_{label}", lowBound=0, upBound=required)
+        model.shortfall[target.target_id] = short
+        fixed = sum(float(weights[f]) for f in covered if int(f) not in model.retired)
+        terms.append(fixed * short)
+        for f in covered:
+            f = int(f)
+            if f in model.retired:
+                share = model.problem.add_variable(f"shortfall_{label}_{f}", lowBound=0, upBound=required)
+                model.add(share <= short, f"shortfall_{label}_{f}_le")
+                model.add(share - required * running(model, f) <= 0, f"shortfall_{label}_{f}_running")
+                terms.append(float(weights[f]) * share)
+    model.add(pulp.lpSum(terms) >= 0, f"{level}_share_{label}", about=(target.target_id, ""))
 
 
-def add_baseline_all(model: RetrofitModel, target: Target, label: str) -> None:
-    """全部产能均达到能效基准水平以上: every covered facility reaches baseline or is retired."""
-    instance = model.instance
-    below = np.flatnonzero(instance.covered(target.products) & ~is_at_level(instance.intensity, instance.baseline))
-    qualifying = _projects_by_facility(instance, instance.reaches(instance.baseline))
-    for f in below:
-        options = [model.choose[p] for p in qualifying.get(f, [])]
-        if f in model.retired:
-            options.append(model.retired[f])
-        model.add(pulp.lpSum(options) >= 1, f"baseline_{label}_{f}")
-
-
-def add_min_line_capacity(model: RetrofitModel, target: Target, label: str) -> None:
-    """淘汰100万平方米/年（不含）以下的建筑陶瓷 (and 20万件 sanitary lines): small lines are retired."""
-    instance = model.instance
-    small = np.flatnonzero(instance.covered(target.products) & (instance.capacity < target.value))
-    for f in small:
-        retired = model.retired.get(int(f), pulp.LpAffineExpression())
-        model.add(retired >= 1, f"eliminate_{label}_{f}")
-
-
+#: What each kind of target adds to the model; ``min_line_capacity`` is enforced by the closures.
 TARGET_CONSTRAINTS = {
     "benchmark_share_min": add_benchmark_share,
     "baseline_all": add_baseline_all,
-    "min_line_capacity": add_min_line_capacity,
 }
 
 
 # --- helpers ----------------------------------------------------------------
 
 
+def _best_reduction(instance: Instance, helpful: list[int]) -> float:
+    """The most ``helpful`` projects can cut together, one per exclusive group."""
+    best: dict[int, float] = {}
+    total = 0.0
+    for p in helpful:
+        group = int(instance.group_of[p])
+        if group < 0:
+            total += float(instance.reduction[p])
+        else:
+            best[group] = max(best.get(group, 0.0), float(instance.reduction[p]))
+    return total + sum(best.values())
+
+
 def _weighted_sum(variables: list[pulp.LpVariable], weights: np.ndarray) -> pulp.LpAffineExpression:
     return pulp.LpAffineExpression(zip(variables, weights.tolist()))
-
-
-def _projects_by_facility(instance: Instance, mask: np.ndarray) -> dict[int, list[int]]:
-    """Positions of the projects in ``mask``, grouped by their facility."""
-    grouped: dict[int, list[int]] = {}
-    for p in np.flatnonzero(mask):
-        grouped.setdefault(int(instance.facility[p]), []).append(int(p))
-    return grouped

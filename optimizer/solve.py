@@ -26,8 +26,9 @@ import pulp
 from .dataset import Dataset, EmissionFactors, Target
 from .highs import BulkHiGHS
 from .instance import Instance, prepare
-from .model import Objective, RetrofitModel, build_model
-from .targets import TargetOutcome, evaluate_targets
+from .closures import closed_mask, closures_by_order
+from .model import Objective, PolicyOptions, RetrofitModel, build_model
+from .targets import TargetOutcome, evaluate_targets, facility_state
 
 SolverName = Literal["highs", "cbc"]
 Status = Literal["optimal", "feasible", "infeasible", "no_solution", "unbounded", "error"]
@@ -70,10 +71,10 @@ def solve_model(model: RetrofitModel, settings: SolverSettings = SolverSettings(
     ``start`` is a feasible choice of projects HiGHS may start from.
     """
     began = time.perf_counter()
-    if model.violated_rows:
+    if model.violated:
         # A row without variables that fails on its own: no solver needed to know.
         return SolveOutcome("infeasible", None, None, None, 0.0, np.zeros(len(model.choose), bool),
-                            "violated: " + ", ".join(model.violated_rows))
+                            _violated_message(model.violated))
     if settings.solver == "highs":
         outcome = _solve_highs(model, settings, start)
     elif settings.solver == "cbc":
@@ -82,6 +83,20 @@ def solve_model(model: RetrofitModel, settings: SolverSettings = SolverSettings(
         raise ValueError(f"unknown solver {settings.solver!r}; use highs or cbc")
     outcome.seconds = time.perf_counter() - began
     return outcome
+
+
+def _violated_message(violated: list[tuple[str, str]]) -> str:
+    """Name the targets and facilities that no choice can satisfy (never model row names)."""
+    by_target: dict[str, list[str]] = {}
+    for target_id, facility_id in violated:
+        by_target.setdefault(target_id, []).append(facility_id)
+    parts = []
+    for target_id, facilities in by_target.items():
+        named = [f for f in facilities if f]
+        listed = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
+        parts.append(f"target {target_id}: no project can bring facility {listed} there" if named
+                     else f"target {target_id} cannot be met by any choice")
+    return "; ".join(parts)
 
 
 def _chosen(model: RetrofitModel) -> np.ndarray:
@@ -183,7 +198,10 @@ class PortfolioResult:
     """Everything an analyst needs to defend a portfolio.
 
     ``co2_reduction_t`` (tCO2/yr) and ``spend`` (万元) are summed from the chosen
-    projects, not read back from the solver's objective.
+    projects, not read back from the solver's objective. CO2 is split into
+    *structural* (closures) and *technical* (retrofits); ``closed_by_order``
+    names the lines the plans close whatever the budget, and ``closures``
+    says why and how.
     """
 
     status: Status
@@ -199,7 +217,17 @@ class PortfolioResult:
     build_seconds: float
     solver: str
     targets: list[TargetOutcome]
+    co2_structural_t: float = 0.0
+    co2_technical_t: float = 0.0
+    energy_saving_tce: float = 0.0
+    electricity_saving_mwh: float = 0.0
+    margin: float = 0.0
+    order_capex_in_budget: bool = True
+    closed_by_order: list[str] = field(default_factory=list)
+    closures: list[dict] = field(default_factory=list)
+    product_intensity: list[dict] = field(default_factory=list)
     diagnosis: dict | None = None
+    closest: dict | None = None
     message: str = ""
     chosen: np.ndarray = field(default_factory=lambda: np.zeros(0, bool), repr=False)
 
@@ -217,16 +245,16 @@ class PortfolioResult:
         return data
 
 
-def optimize(dataset: Dataset | Instance, budget: float | None = None, objective: Objective = "co2",
+def optimize(dataset: Dataset | Instance, *, budget: float | None = None, objective: Objective = "co2",
              co2_goal: float | None = None, targets: list[Target] | None = None,
-             factors: EmissionFactors | None = None, settings: SolverSettings = SolverSettings(),
-             diagnose: bool = True, start: np.ndarray | None = None) -> PortfolioResult:
+             factors: EmissionFactors | None = None, options: PolicyOptions = PolicyOptions(),
+             settings: SolverSettings = SolverSettings(), start: np.ndarray | None = None) -> PortfolioResult:
     """Choose the portfolio: most CO2 within ``budget``, or least capex reaching ``co2_goal``.
 
-    On infeasibility the result carries a diagnosis (see :mod:`optimizer.diagnosis`)
-    saying which targets cannot be met at any budget, or the least budget
-    that meets them all. ``start`` (a feasible choice, one bool per project)
-    lets HiGHS begin from a known portfolio, as the frontier does.
+    An infeasible result carries no explanation; a front end that wants one
+    asks :func:`optimizer.diagnosis.diagnose`. ``start`` (a feasible choice,
+    one bool per project) lets HiGHS begin from a known portfolio, as the
+    frontier does.
     """
     instance = dataset if isinstance(dataset, Instance) else prepare(dataset, factors)
     if targets is None:
@@ -234,26 +262,68 @@ def optimize(dataset: Dataset | Instance, budget: float | None = None, objective
             raise ValueError("pass targets when optimizing a prepared instance")
         targets = dataset.targets
     began = time.perf_counter()
-    model = build_model(instance, targets, objective, budget, co2_goal)
+    model = build_model(instance, targets, objective, budget, co2_goal, options=options)
     build_seconds = time.perf_counter() - began
     outcome = solve_model(model, settings, start)
-    result = make_result(instance, targets, outcome, objective, budget, co2_goal, build_seconds, settings.solver)
-    if result.status == "infeasible" and diagnose:
-        from .diagnosis import diagnose_infeasibility
-
-        result.diagnosis = diagnose_infeasibility(instance, targets, objective, budget, co2_goal, settings).to_dict()
-    return result
+    return make_result(instance, targets, outcome, objective, budget, co2_goal, build_seconds, settings.solver,
+                       options)
 
 
 def make_result(instance: Instance, targets: list[Target], outcome: SolveOutcome, objective: Objective,
                 budget: float | None, co2_goal: float | None, build_seconds: float,
-                solver: str) -> PortfolioResult:
+                solver: str, options: PolicyOptions = PolicyOptions()) -> PortfolioResult:
+    """The result of a solve, every figure computed from the chosen projects."""
     chosen = outcome.chosen
+    closures = closures_by_order(instance, targets)
+    structural = chosen & instance.structural
     return PortfolioResult(
         status=outcome.status, objective=objective, budget=budget, co2_goal=co2_goal,
         selected=[str(i) for i in instance.project_ids[chosen]],
-        co2_reduction_t=float(instance.co2[chosen].sum()), spend=float(instance.capex[chosen].sum()),
+        co2_reduction_t=float(instance.co2[chosen].sum()), spend=spend_of(instance, chosen, closures, options),
         gap=outcome.gap, bound=outcome.bound, solve_seconds=outcome.seconds, build_seconds=build_seconds,
-        solver=solver, targets=evaluate_targets(instance, targets, chosen), message=outcome.message,
-        chosen=chosen,
+        solver=solver, targets=evaluate_targets(instance, targets, chosen, options.margin),
+        co2_structural_t=float(instance.co2[structural].sum()),
+        co2_technical_t=float(instance.co2[chosen & ~structural].sum()),
+        energy_saving_tce=float(instance.energy_saving_tce[chosen].sum()),
+        electricity_saving_mwh=float(instance.electricity_saving_mwh[chosen].sum()),
+        margin=options.margin, order_capex_in_budget=options.order_capex_in_budget,
+        closed_by_order=[c.facility_id for c in closures], closures=[c.to_dict() for c in closures],
+        product_intensity=product_intensity(instance, chosen, closures) if outcome.status in ("optimal", "feasible")
+        else [],
+        message=outcome.message, chosen=chosen,
     )
+
+
+def spend_of(instance: Instance, chosen: np.ndarray, closures: list | None = None,
+             options: PolicyOptions = PolicyOptions()) -> float:
+    """Capex of the chosen projects in 万元 (without closures by order when they are kept outside the budget)."""
+    chosen = np.asarray(chosen, dtype=bool)
+    if options.order_capex_in_budget or not closures:
+        return float(instance.capex[chosen].sum())
+    ordered = instance.retire & closed_mask(instance, closures)[instance.facility]
+    return float(instance.capex[chosen & ~ordered].sum())
+
+
+def product_intensity(instance: Instance, chosen: np.ndarray, closures: list | None = None) -> list[dict]:
+    """Capacity-weighted energy intensity of each product's running facilities, before and after.
+
+    The plans count energy as well as CO2 (吨钢综合能耗, 合成氨综合能耗): this is
+    each product's average intensity in its own unit (kgce per unit),
+    today's fleet before and the running fleet after.
+    """
+    after = facility_state(instance, chosen, closed_mask(instance, closures or []))
+    rows = []
+    for product in dict.fromkeys(instance.product.tolist()):
+        mine = instance.product == product
+        row = {"product": str(product), "sector": str(instance.sector[mine][0]),
+               "intensity_before": _mean(instance.intensity[mine], instance.capacity[mine]),
+               "intensity_after": _mean(after.intensity[mine & ~after.retired], instance.capacity[mine & ~after.retired]),
+               "capacity_before": float(instance.capacity[mine].sum()),
+               "capacity_after": float(instance.capacity[mine & ~after.retired].sum())}
+        rows.append(row)
+    return rows
+
+
+def _mean(values: np.ndarray, weights: np.ndarray) -> float | None:
+    total = float(weights.sum())
+    return float((values * weights).sum() / total) if total > 0 else None

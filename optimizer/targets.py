@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .closures import closed_mask, closures_by_order
 from .dataset import Target, is_at_level
 from .instance import Instance
 
@@ -44,38 +45,50 @@ class FacilityState:
     """What a portfolio does to each facility."""
 
     retired: np.ndarray
+    intensity: np.ndarray
     at_benchmark: np.ndarray
     at_baseline: np.ndarray
 
 
-def facility_state(instance: Instance, chosen: np.ndarray) -> FacilityState:
-    """Retired, at-benchmark and at-baseline flags per facility after choosing ``chosen`` (bool per project)."""
-    n = len(instance.facility_ids)
+def facility_state(instance: Instance, chosen: np.ndarray, closed_by_order: np.ndarray | None = None) -> FacilityState:
+    """Retired flag, intensity and at-level flags per facility after choosing ``chosen`` (bool per project).
+
+    Intensity after = today's intensity minus the reductions of the chosen
+    projects on the facility, which add up. A facility is at a level when that
+    is at or below the level; a retired facility (chosen retirement, or closed
+    by order) is at no level: it leaves every share.
+    """
     chosen = np.asarray(chosen, dtype=bool)
-    retired = np.zeros(n, dtype=bool)
+    retired = np.zeros(instance.n_facilities, dtype=bool)
     retired[instance.facility[chosen & instance.retire]] = True
+    if closed_by_order is not None:
+        retired |= closed_by_order
+    intensity = instance.intensity - np.bincount(instance.facility[chosen], weights=instance.reduction[chosen],
+                                                 minlength=instance.n_facilities)
+    return FacilityState(retired, intensity, is_at_level(intensity, instance.benchmark) & ~retired,
+                         is_at_level(intensity, instance.baseline) & ~retired)
 
-    def reached(level: np.ndarray) -> np.ndarray:
-        flags = is_at_level(instance.intensity, level)
-        flags[instance.facility[chosen & instance.reaches(level)]] = True
-        return flags & ~retired
 
-    return FacilityState(retired, reached(instance.benchmark), reached(instance.baseline))
+def evaluate_targets(instance: Instance, targets: list[Target], chosen: np.ndarray,
+                     margin: float = 0.0) -> list[TargetOutcome]:
+    """Each enabled target before (no project chosen) and after choosing ``chosen``.
 
-
-def evaluate_targets(instance: Instance, targets: list[Target], chosen: np.ndarray) -> list[TargetOutcome]:
-    """Each enabled target before (no project chosen) and after choosing ``chosen``."""
+    Lines closed by order (see :mod:`optimizer.closures`) are closed after
+    any portfolio. ``margin`` (share points, 0.02 = 2 points) is added to
+    every benchmark-share target, as the model does.
+    """
     before = facility_state(instance, np.zeros(instance.n_projects, dtype=bool))
-    after = facility_state(instance, chosen)
+    after = facility_state(instance, chosen, closed_mask(instance, closures_by_order(instance, targets)))
     outcomes = []
     for target in targets:
         if not target.enabled:
             continue
         value_before = target_value(instance, target, before)
         value_after = target_value(instance, target, after)
+        required = required_value(target, margin)
         outcomes.append(TargetOutcome(
-            target.target_id, target.kind, value_before, value_after, required_value(target),
-            is_met(target, value_after), target.name_en, target.name_zh))
+            target.target_id, target.kind, value_before, value_after, required,
+            is_met(target, value_after, margin), target.name_en, target.name_zh))
     return outcomes
 
 
@@ -93,17 +106,26 @@ def target_value(instance: Instance, target: Target, state: FacilityState) -> fl
     return float(weights[running & flags].sum() / total)
 
 
-def required_value(target: Target) -> float:
+def required_value(target: Target, margin: float = 0.0) -> float:
+    """What a target requires: no small line left, every facility at baseline, or the share plus the margin."""
     if target.kind == "min_line_capacity":
         return 0.0
     if target.kind == "baseline_all":
         return 1.0
-    return target.value
+    return min(1.0, target.value + margin)
 
 
-def is_met(target: Target, value: float | None) -> bool:
+def is_met(target: Target, value: float | None, margin: float = 0.0) -> bool:
     if value is None:
         return True
     if target.kind == "min_line_capacity":
         return value == 0
-    return value >= required_value(target) - TOLERANCE
+    return value >= required_value(target, margin) - TOLERANCE
+
+
+def shortfall(outcome: TargetOutcome) -> float:
+    """Share points (as a fraction) by which a share target is missed; 0 when met or not a share."""
+    if outcome.kind == "min_line_capacity" or outcome.after is None:
+        return 0.0
+    missing = outcome.required - outcome.after
+    return float(missing) if missing > TOLERANCE else 0.0

@@ -2,8 +2,10 @@
 
 Every constraint kind appears: budget, exclusive groups, prerequisites,
 retirements, capacity- and energy-weighted benchmark shares, baseline for
-all, small-line elimination; many instances are infeasible. The checker
-below reads the policy directly and shares no code with the optimizer.
+all, small-line elimination (closure by order); many instances are
+infeasible. Intensity cuts add up and may be negative; closures with no CO2
+figure are credited net of replacement at benchmark. The checker below reads
+the policy directly and shares no code with the optimizer.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer import SolverSettings, Target, build_dataset, highs, optimize, prepare
+from optimizer.diagnosis import closest_portfolio, diagnose
+from optimizer.model import PolicyOptions
 from optimizer.reading import RawTable
 
 PRODUCTS = pd.DataFrame(
@@ -23,6 +27,9 @@ PRODUCTS = pd.DataFrame(
     index=pd.Index(["pa", "pb"], name="product"),
 )
 EXACT = SolverSettings(gap=0.0, time_limit=30)
+
+
+COAL_T_PER_TCE = 2.660  # data/emission_factors.csv, fuel_coal: the checker's own copy
 
 
 @st.composite
@@ -43,13 +50,15 @@ def instances(draw):
         f = draw(st.integers(0, n_facilities - 1))
         level = 100.0 if facilities[f]["product"] == "pa" else 10.0
         retire = draw(st.booleans()) and draw(st.booleans())
-        after = None if retire else draw(st.sampled_from([None, 0.9, 1.0, 1.15, 1.25]))
+        # after < today: a cut (whole or partial, cuts add up); after > today: the project raises intensity
+        after = None if retire else draw(st.sampled_from([None, 0.9, 1.0, 1.05, 1.15, 1.25, 1.4]))
         requires = ""
         if p > 0 and draw(st.integers(0, 4)) == 0:
             requires = f"P{draw(st.integers(0, p - 1))}"
+        co2 = draw(st.integers(0, 60))
         projects.append({
             "project_id": f"P{p}", "facility_id": f"F{f}", "capex": draw(st.integers(0, 50)),
-            "co2_reduction": draw(st.integers(0, 60)),
+            "co2_reduction": "" if retire and draw(st.booleans()) else co2,
             "energy_intensity_after": "" if after is None else level * after,
             "exclusive_group": draw(st.sampled_from(["", "", "g1", "g2"])),
             "requires": requires, "retire": "true" if retire else "",
@@ -77,8 +86,32 @@ def make_dataset(facilities: pd.DataFrame, projects: pd.DataFrame, targets: list
 # --- the independent checker ------------------------------------------------
 
 
-def check(facilities: pd.DataFrame, projects: pd.DataFrame, targets: list[Target], subset: set[str]) -> dict | None:
-    """Target values if ``subset`` obeys every rule, else None (budget not included)."""
+def closed_by_order(facilities: pd.DataFrame, targets: list[Target]) -> set[str]:
+    """Lines below a small-line threshold: the plans close them whatever is chosen."""
+    return {fac["facility_id"] for t in targets if t.kind == "min_line_capacity"
+            for _, fac in facilities.iterrows() if fac["product"] in t.products and fac["capacity"] < t.value}
+
+
+def co2_of(facilities: pd.DataFrame, projects: pd.DataFrame) -> dict[str, float]:
+    """Each project's CO2: as given, or for a closure with none, net of replacement made at benchmark."""
+    result = {}
+    for _, row in projects.iterrows():
+        if row["co2_reduction"] == "":
+            fac = facilities.set_index("facility_id").loc[row["facility_id"]]
+            benchmark = PRODUCTS.at[fac["product"], "benchmark"]
+            result[row["project_id"]] = fac["capacity"] * (fac["energy_intensity"] - benchmark) / 1000 * COAL_T_PER_TCE
+        else:
+            result[row["project_id"]] = float(row["co2_reduction"])
+    return result
+
+
+def check(facilities: pd.DataFrame, projects: pd.DataFrame, targets: list[Target], subset: set[str],
+          margin: float = 0.0, shortfall_allowed: bool = False) -> dict | None:
+    """Target values if ``subset`` obeys every rule, else None (budget not included).
+
+    With ``shortfall_allowed`` share targets may be missed (the closest
+    portfolio): the values are returned all the same.
+    """
     chosen = projects[projects["project_id"].isin(subset)]
     for group, rows in chosen.groupby("exclusive_group"):
         if group and len(rows) > 1:
@@ -86,63 +119,99 @@ def check(facilities: pd.DataFrame, projects: pd.DataFrame, targets: list[Target
     for _, row in chosen.iterrows():
         if row["requires"] and row["requires"] not in subset:
             return None
+    ordered = closed_by_order(facilities, targets)
     retired = set(chosen.loc[chosen["retire"] == "true", "facility_id"])
     if (chosen["retire"] == "true").sum() > len(retired):
         return None  # two retirements of one facility
-    if any(row["facility_id"] in retired and row["retire"] != "true" for _, row in chosen.iterrows()):
-        return None
+    if any(row["facility_id"] in retired | ordered and row["retire"] != "true" for _, row in chosen.iterrows()):
+        return None  # a closed facility takes no other project
+    for facility in ordered:
+        listed = projects[(projects["facility_id"] == facility) & (projects["retire"] == "true")]
+        if len(listed) and facility not in retired:
+            return None  # a listed retirement of a line closed by order is chosen
+    retired |= ordered
     values = {}
     for target in targets:
+        if target.kind == "min_line_capacity":
+            values[target.target_id] = float(sum(
+                1 for _, fac in facilities.iterrows() if fac["product"] in target.products
+                and fac["capacity"] < target.value and fac["facility_id"] not in retired))
+            continue
         level_column = "baseline" if target.kind == "baseline_all" else "benchmark"
-        weighted, total, small_left = 0.0, 0.0, 0
+        weighted, total = 0.0, 0.0
         for _, fac in facilities.iterrows():
-            if fac["product"] not in target.products:
-                continue
-            if target.kind == "min_line_capacity":
-                small_left += fac["capacity"] < target.value and fac["facility_id"] not in retired
-                continue
-            if fac["facility_id"] in retired:
+            if fac["product"] not in target.products or fac["facility_id"] in retired:
                 continue
             level = PRODUCTS.at[fac["product"], level_column]
             own = chosen[chosen["facility_id"] == fac["facility_id"]]
-            afters = [float(a) for a in own["energy_intensity_after"] if a != ""]
-            reached = fac["energy_intensity"] <= level + 1e-9 or any(a <= level + 1e-9 for a in afters)
+            cuts = [fac["energy_intensity"] - float(a) for a in own["energy_intensity_after"] if a != ""]
+            reached = fac["energy_intensity"] - sum(cuts) <= level + 1e-9
             weight = fac["capacity"] * (fac["energy_intensity"] if target.weight == "energy" else 1.0)
             total += weight
             weighted += weight * reached
-        if target.kind == "min_line_capacity":
-            values[target.target_id] = float(small_left)
-            if small_left:
-                return None
-            continue
         share = weighted / total if total > 0 else None
         values[target.target_id] = share
-        required = 1.0 if target.kind == "baseline_all" else target.value
-        if share is not None and share < required - 1e-9:
+        required = 1.0 if target.kind == "baseline_all" else min(1.0, target.value + margin)
+        if not shortfall_allowed and share is not None and share < required - 1e-9:
             return None
     return values
 
 
-def brute_force(facilities, projects, targets, budget, objective="co2", co2_goal=None):
+def shortfall_of(targets: list[Target], values: dict, margin: float = 0.0) -> float:
+    total = 0.0
+    for target in targets:
+        share = values[target.target_id]
+        if target.kind == "min_line_capacity" or share is None:
+            continue
+        required = 1.0 if target.kind == "baseline_all" else min(1.0, target.value + margin)
+        total += max(0.0, required - share)
+    return total
+
+
+def subsets(projects: pd.DataFrame):
+    ids = list(projects["project_id"])
+    for size in range(len(ids) + 1):
+        yield from itertools.combinations(ids, size)
+
+
+def spend_of(projects: pd.DataFrame, subset) -> float:
+    capex = dict(zip(projects["project_id"], projects["capex"]))
+    return float(sum(capex[p] for p in subset))
+
+
+def brute_force(facilities, projects, targets, budget, objective="co2", co2_goal=None, margin=0.0):
     """Best objective over every subset, or None when no subset is feasible."""
     best = None
-    ids = list(projects["project_id"])
-    capex = dict(zip(ids, projects["capex"]))
-    co2 = dict(zip(ids, projects["co2_reduction"]))
-    for size in range(len(ids) + 1):
-        for subset in itertools.combinations(ids, size):
-            spend = sum(capex[p] for p in subset)
-            cut = sum(co2[p] for p in subset)
-            if budget is not None and spend > budget:
-                continue
-            if co2_goal is not None and cut < co2_goal:
-                continue
-            if check(facilities, projects, targets, set(subset)) is None:
-                continue
-            value = cut if objective == "co2" else spend
-            if best is None or (value > best if objective == "co2" else value < best):
-                best = value
+    co2 = co2_of(facilities, projects)
+    for subset in subsets(projects):
+        spend = spend_of(projects, subset)
+        cut = sum(co2[p] for p in subset)
+        if budget is not None and spend > budget:
+            continue
+        if co2_goal is not None and cut < co2_goal:
+            continue
+        if check(facilities, projects, targets, set(subset), margin) is None:
+            continue
+        value = cut if objective == "co2" else spend
+        if best is None or (value > best + 1e-9 if objective == "co2" else value < best - 1e-9):
+            best = value
     return best
+
+
+def brute_force_closest(facilities, projects, targets, budget, margin=0.0):
+    """(least total shortfall, most CO2 at that shortfall) over every subset within the budget."""
+    best = None
+    co2 = co2_of(facilities, projects)
+    for subset in subsets(projects):
+        if spend_of(projects, subset) > budget:
+            continue
+        values = check(facilities, projects, targets, set(subset), margin, shortfall_allowed=True)
+        if values is None:
+            continue
+        key = (round(shortfall_of(targets, values, margin), 9), -sum(co2[p] for p in subset))
+        if best is None or key < best:
+            best = key
+    return None if best is None else (best[0], -best[1])
 
 
 # --- the properties ---------------------------------------------------------
@@ -153,7 +222,7 @@ def brute_force(facilities, projects, targets, budget, objective="co2", co2_goal
 def test_highs_finds_the_brute_force_optimum(case):
     facilities, projects, targets, budget = case
     dataset = make_dataset(facilities, projects, targets)
-    result = optimize(dataset, budget, settings=EXACT, diagnose=False)
+    result = optimize(dataset, budget=budget, settings=EXACT)
     assert_brute_force_optimum(case, result)
 
 
@@ -170,6 +239,8 @@ def assert_brute_force_optimum(case, result) -> None:
     assert result.bound >= result.co2_reduction_t - 1e-6
     values = check(facilities, projects, targets, set(result.selected))
     assert values is not None, "the chosen portfolio breaks a rule"
+    co2 = co2_of(facilities, projects)
+    assert result.co2_reduction_t == pytest.approx(sum(co2[p] for p in result.selected))
     for outcome in result.targets:
         assert outcome.met
         expected = values[outcome.target_id]
@@ -187,7 +258,7 @@ def test_core_search_finds_the_brute_force_optimum(case):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(highs, "CORE_MIN_PROJECTS", 1)
         patch.setattr(highs, "CORE_MIN_SIZE", 1)
-        result = optimize(dataset, budget, settings=EXACT, diagnose=False)
+        result = optimize(dataset, budget=budget, settings=EXACT)
     assert_brute_force_optimum(case, result)
 
 
@@ -196,7 +267,7 @@ def test_core_search_finds_the_brute_force_optimum(case):
 def test_least_capex_mode_matches_brute_force(case, co2_goal):
     facilities, projects, targets, _ = case
     dataset = make_dataset(facilities, projects, targets)
-    result = optimize(dataset, None, "cost", co2_goal, settings=EXACT, diagnose=False)
+    result = optimize(dataset, objective="cost", co2_goal=co2_goal, settings=EXACT)
     best = brute_force(facilities, projects, targets, None, "cost", co2_goal)
     if best is None:
         assert result.status == "infeasible"
@@ -211,8 +282,8 @@ def test_least_capex_mode_matches_brute_force(case, co2_goal):
 def test_cbc_agrees_with_highs(case):
     facilities, projects, targets, budget = case
     instance = prepare(make_dataset(facilities, projects, targets))
-    highs = optimize(instance, budget, targets=targets, settings=EXACT, diagnose=False)
-    cbc = optimize(instance, budget, targets=targets, settings=SolverSettings("cbc", 30, 0.0), diagnose=False)
+    highs = optimize(instance, budget=budget, targets=targets, settings=EXACT)
+    cbc = optimize(instance, budget=budget, targets=targets, settings=SolverSettings("cbc", 30, 0.0))
     assert highs.status == cbc.status
     assert highs.co2_reduction_t == pytest.approx(cbc.co2_reduction_t)
 
@@ -222,13 +293,129 @@ def test_cbc_agrees_with_highs(case):
 def test_least_budget_of_the_diagnosis_is_the_true_minimum(case):
     facilities, projects, targets, budget = case
     dataset = make_dataset(facilities, projects, targets)
-    result = optimize(dataset, budget, settings=EXACT)
+    result = optimize(dataset, budget=budget, settings=EXACT)
     if result.status != "infeasible":
         return
+    diagnosis = diagnose(prepare(dataset), targets, budget=budget, settings=EXACT)
     least = brute_force(facilities, projects, targets, None, "cost")
-    diagnosis = result.diagnosis
     if least is None:
-        assert diagnosis["least_budget"] is None
+        assert diagnosis.least_budget is None
     else:
-        assert diagnosis["least_budget"] == pytest.approx(least)
+        assert diagnosis.least_budget == pytest.approx(least)
         assert least > budget
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.sampled_from([0.0, 0.0, 0.05, 0.25]))
+def test_closest_portfolio_has_the_least_shortfall_then_the_most_co2(case, margin):
+    """When the targets cannot be met, the closest portfolio within the budget, against enumeration."""
+    facilities, projects, targets, budget = case
+    instance = prepare(make_dataset(facilities, projects, targets))
+    options = PolicyOptions(margin=margin)
+    closest = closest_portfolio(instance, targets, budget=budget, options=options, settings=EXACT)
+    expected = brute_force_closest(facilities, projects, targets, budget, margin)
+    if expected is None:
+        assert closest is None
+        return
+    assert closest is not None
+    assert closest["total_shortfall"] == pytest.approx(expected[0], abs=1e-6)
+    assert closest["co2_reduction_t"] == pytest.approx(expected[1], abs=1e-6)
+    assert closest["spend"] <= budget + 1e-9
+    values = check(facilities, projects, targets, set(closest["selected"]), margin, shortfall_allowed=True)
+    assert values is not None, "the closest portfolio breaks a rule of the list"
+    for row in closest["targets"]:
+        if values[row["target_id"]] is not None and row["after"] is not None:
+            assert row["after"] == pytest.approx(values[row["target_id"]])
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.sampled_from([0.02, 0.1, 0.3]))
+def test_margin_raises_every_share_target(case, margin):
+    facilities, projects, targets, budget = case
+    dataset = make_dataset(facilities, projects, targets)
+    result = optimize(dataset, budget=budget, options=PolicyOptions(margin=margin), settings=EXACT)
+    best = brute_force(facilities, projects, targets, budget, margin=margin)
+    if best is None:
+        assert result.status == "infeasible"
+    else:
+        assert result.status == "optimal"
+        assert result.co2_reduction_t == pytest.approx(best)
+        for outcome in result.targets:
+            assert outcome.met
+            if outcome.kind == "benchmark_share_min":
+                target = next(t for t in targets if t.target_id == outcome.target_id)
+                assert outcome.required == pytest.approx(min(1.0, target.value + margin))
+
+
+# --- the accounting cases of the issue, by hand --------------------------------
+
+
+def ammonia_case(extra_projects=(), targets=None):
+    facilities = pd.DataFrame([{"facility_id": "NH3", "sector": "petrochemical", "product": "pa",
+                                "capacity": 1000, "energy_intensity": 110.0}])
+    projects = pd.DataFrame([
+        {"project_id": "heat", "facility_id": "NH3", "capex": 10, "co2_reduction": 50,
+         "energy_intensity_after": 105.0, "exclusive_group": "", "requires": "", "retire": ""},
+        {"project_id": "reformer", "facility_id": "NH3", "capex": 10, "co2_reduction": 50,
+         "energy_intensity_after": 105.0, "exclusive_group": "", "requires": "", "retire": ""},
+        *extra_projects])
+    targets = targets or [Target("nh3", "benchmark_share_min", ("pa",), 0.6)]
+    return facilities, projects, targets
+
+
+def test_two_partial_cuts_add_up_to_benchmark():
+    """1,100 → 1,050 twice reaches a benchmark of 1,000 (scaled by 10 here): feasible, both chosen."""
+    facilities, projects, targets = ammonia_case()
+    result = optimize(make_dataset(facilities, projects, targets), budget=100, settings=EXACT)
+    assert result.status == "optimal"
+    assert sorted(result.selected) == ["heat", "reformer"]
+    assert result.targets[0].after == pytest.approx(1.0)
+    assert optimize(make_dataset(facilities, projects, targets), budget=15, settings=EXACT).status == "infeasible"
+
+
+def test_a_project_that_raises_intensity_counts_with_its_sign():
+    """Carbon capture on a plant at benchmark pushes it back above: the share target forbids it."""
+    ccs = {"project_id": "ccs", "facility_id": "NH3", "capex": 1, "co2_reduction": 500,
+           "energy_intensity_after": 125.0, "exclusive_group": "", "requires": "", "retire": ""}
+    facilities, projects, targets = ammonia_case([ccs])
+    result = optimize(make_dataset(facilities, projects, targets), budget=100, settings=EXACT)
+    assert result.status == "optimal"
+    assert "ccs" not in result.selected
+    free = optimize(make_dataset(facilities, projects, []), budget=100, settings=EXACT)
+    assert "ccs" in free.selected
+
+
+def test_a_small_line_without_retirement_row_is_closed_by_order():
+    facilities = pd.DataFrame([
+        {"facility_id": "big", "sector": "building_materials", "product": "pb", "capacity": 900,
+         "energy_intensity": 13.0},
+        {"facility_id": "small", "sector": "building_materials", "product": "pb", "capacity": 100,
+         "energy_intensity": 9.0}])
+    projects = pd.DataFrame([
+        {"project_id": "kiln", "facility_id": "big", "capex": 10, "co2_reduction": 40,
+         "energy_intensity_after": 9.5, "exclusive_group": "", "requires": "", "retire": ""},
+        {"project_id": "solar", "facility_id": "small", "capex": 1, "co2_reduction": 5,
+         "energy_intensity_after": "", "exclusive_group": "", "requires": "", "retire": ""}])
+    targets = [Target("small_lines", "min_line_capacity", ("pb",), 200),
+               Target("share", "benchmark_share_min", ("pb",), 0.5)]
+    result = optimize(make_dataset(facilities, projects, targets), budget=100, settings=EXACT)
+    assert result.status == "optimal"
+    assert result.closed_by_order == ["small"]
+    assert result.selected == ["kiln"]  # the closed line takes no project
+    assert result.co2_structural_t == 0.0  # closed at no cost and no CO2 credit
+    share = next(t for t in result.targets if t.target_id == "share")
+    assert share.before == pytest.approx(0.1) and share.after == pytest.approx(1.0)
+
+
+def test_a_closure_with_blank_co2_is_credited_net_of_replacement():
+    facilities = pd.DataFrame([{"facility_id": "old", "sector": "steel", "product": "pa", "capacity": 1000,
+                                "energy_intensity": 130.0}])
+    projects = pd.DataFrame([{"project_id": "close", "facility_id": "old", "capex": 5, "co2_reduction": "",
+                              "energy_intensity_after": "", "exclusive_group": "", "requires": "",
+                              "retire": "true"}])
+    result = optimize(make_dataset(facilities, projects, []), budget=10, settings=EXACT)
+    assert result.selected == ["close"]
+    assert result.co2_reduction_t == pytest.approx(1000 * (130 - 100) / 1000 * COAL_T_PER_TCE)
+    assert result.co2_structural_t == pytest.approx(result.co2_reduction_t)
+    assert result.co2_technical_t == 0.0
+    assert result.energy_saving_tce == pytest.approx(30.0)

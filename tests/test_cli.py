@@ -276,7 +276,7 @@ def test_time_limit_gives_an_honest_status(solver):
     # has none yet and honestly says no_solution; CBC, which also writes and reads files, needs more),
     # far too short to prove optimality on this instance.
     limit = 0.5 if solver == "highs" else 1.5
-    result = optimize(instance, budget, "co2", None, targets, settings=SolverSettings(solver, limit, 0.0))
+    result = optimize(instance, budget=budget, targets=targets, settings=SolverSettings(solver, limit, 0.0))
     assert result.status in ("optimal", "feasible"), (result.status, result.message)
     assert result.gap is not None and result.gap >= 0
     assert result.spend <= budget + 1e-6
@@ -301,8 +301,7 @@ def test_time_limit_before_any_incumbent_is_not_called_optimal():
     instance = strongly_correlated_instance()
     targets = [Target("half_at_benchmark", "benchmark_share_min", ("pa",), 0.5)]
     budget = float(instance.capex.sum() * 0.1)
-    result = optimize(instance, budget, "co2", None, targets, settings=SolverSettings("highs", 0.001, 0.0),
-                      diagnose=False)
+    result = optimize(instance, budget=budget, targets=targets, settings=SolverSettings("highs", 0.001, 0.0))
     assert result.status in ("no_solution", "feasible"), (result.status, result.message)
     if result.status == "no_solution":
         assert not result.has_portfolio and result.selected == [] and result.gap is None

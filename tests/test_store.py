@@ -191,7 +191,7 @@ def test_portfolio_downloads_hold_the_chosen_projects():
     dataset = load_dataset(SAMPLE, name="s")
     factors = EmissionFactors.default()
     instance = prepare(dataset, factors)
-    result = optimize(instance, 300_000, targets=dataset.targets)
+    result = optimize(instance, budget=300_000, targets=dataset.targets)
     table = portfolio_table(dataset, instance, result)
     csv = pd.read_csv(io.BytesIO(portfolio_csv(table)), encoding="utf-8-sig")
     assert sorted(csv["project_id"]) == sorted(result.selected)
