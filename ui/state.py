@@ -22,6 +22,7 @@ from pathlib import Path
 import streamlit as st
 
 from optimizer.dataset import Dataset, EmissionFactors, Target
+from optimizer.diagnosis import diagnose
 from optimizer.instance import Instance, prepare
 from optimizer.solve import PortfolioResult, SolverSettings, optimize
 from optimizer.store import PATH_VARIABLE, SAMPLE_NAME, Store, StoreError, default_path
@@ -208,9 +209,17 @@ def _solve(path: str, name: str, version: str, budget: float | None, objective: 
            key: tuple, solver: str, time_limit: float, gap: float) -> PortfolioResult:
     dataset = _dataset(path, name, version)
     targets = _targets_from_key(dataset, key)
-    return optimize(_instance(path, name, version), budget if objective == "co2" else None, objective,
-                    goal if objective == "cost" else None, targets,
-                    settings=SolverSettings(solver, time_limit, gap))
+    instance = _instance(path, name, version)
+    solver_settings = SolverSettings(solver, time_limit, gap)
+    budget = budget if objective == "co2" else None
+    goal = goal if objective == "cost" else None
+    result = optimize(instance, budget=budget, objective=objective, co2_goal=goal, targets=targets,
+                      settings=solver_settings)
+    if result.status == "infeasible":
+        diagnosis = diagnose(instance, targets, objective=objective, budget=budget, co2_goal=goal,
+                             settings=solver_settings)
+        result.diagnosis, result.closest = diagnosis.to_dict(), diagnosis.closest
+    return result
 
 
 def solve_key(ctx: Context) -> tuple:
