@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import cli_pack
 from .checks import load_dataset
 from .dataset import EmissionFactors
 from .export import portfolio_csv, portfolio_table, portfolio_workbook
@@ -41,6 +42,7 @@ def parser() -> argparse.ArgumentParser:
     trace = commands.add_parser("frontier", help="CO2 cut against budget, beside the MAC ranking pick")
     _common(trace)
     trace.add_argument("--budgets", required=True, help="LO:HI:N, e.g. 0:500000:20 (万元)")
+    cli_pack.add_commands(commands)  # rerun, report
     return root
 
 
@@ -56,6 +58,8 @@ def _common(command: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _silence_highs_banner()
+    if args.command in cli_pack.COMMANDS:
+        return cli_pack.run(args)
     try:
         dataset = load_dataset(args.data)
     except DataError as error:
@@ -63,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         for text in error.texts("en"):
             print(f"  - {text}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    args.loaded = dataset  # as read, before --no-targets: the run record hashes this
     if args.no_targets:
         dataset = dataset.with_targets([])
     settings = SolverSettings(args.solver, args.time_limit, args.gap)
@@ -81,14 +86,16 @@ def _solve(args, dataset, instance, factors, settings) -> int:
         print("--co2-goal is required with --objective cost", file=sys.stderr)
         return EXIT_BAD_INPUT
     result = optimize(instance, args.budget, args.objective, args.co2_goal, dataset.targets, settings=settings)
+    record = cli_pack.solve_record(args, args.loaded, factors, settings, result)
     if args.out and result.has_portfolio:
         if args.out.suffix.lower() == ".xlsx":
-            args.out.write_bytes(portfolio_workbook(dataset, instance, result, factors))
+            args.out.write_bytes(portfolio_workbook(dataset, instance, result, factors, record=record,
+                                                        data=args.loaded))
         else:
-            args.out.write_bytes(portfolio_csv(portfolio_table(dataset, instance, result)))
+            args.out.write_bytes(portfolio_csv(portfolio_table(dataset, instance, result), record))
     print(_report(result))
     if args.json:
-        print(json.dumps(_jsonable(result.to_dict()), ensure_ascii=False))
+        print(json.dumps(_jsonable({**result.to_dict(), "run_record": record.to_dict()}), ensure_ascii=False))
     return 0 if result.has_portfolio else EXIT_NO_PORTFOLIO
 
 
