@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -134,6 +135,8 @@ def run_report(args: argparse.Namespace) -> int:
     from .solve import optimize
 
     began = time.perf_counter()
+    warming = threading.Thread(target=_warm_up, daemon=True)  # vl-convert loads its fonts while we solve
+    warming.start()
     if args.objective == "co2" and args.budget is None:
         print("--budget is required with --objective co2", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -159,6 +162,7 @@ def run_report(args: argparse.Namespace) -> int:
         top = 2 * (args.budget if args.budget else result.spend or 0.0)
         if top > 0:
             table = frontier(instance, dataset.targets, budget_range(0.0, top, args.frontier_points), solver)
+    warming.join()
     deck = build_pack(dataset, result, lang=args.lang, record=record, frontier=table, instance=instance,
                       factors=factors, top_n=args.top)
     if args.out.suffix.lower() == ".pdf":
@@ -173,6 +177,15 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 # --- helpers ----------------------------------------------------------------
+
+
+def _warm_up() -> None:
+    from .report import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 - only a head start; the real render reports its own errors
+        pass
 
 
 def _write_result(out: Path, dataset: Dataset, record: RunRecord, result, lang: str) -> None:
