@@ -318,7 +318,7 @@ def targets_slide(pack: Pack) -> None:
         light, word = _light(outcome)
         required = ("≤ " if outcome.kind == "min_line_capacity" else "≥ ") + target_value_text(outcome.kind,
                                                                                                 outcome.required)
-        rows.append([_clip(name, 44), str(years.get(outcome.target_id) or ""),
+        rows.append([_clip(name, 52), str(years.get(outcome.target_id) or ""),
                      target_value_text(outcome.kind, outcome.before), target_value_text(outcome.kind, outcome.after),
                      required, pack.t(word)])
         fills.append(light)
