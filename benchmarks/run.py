@@ -552,7 +552,7 @@ def main(argv=None) -> int:
         "portfolio meeting every target, so the targets can be met and the budget binds.\n",
         "\n".join(inst_lines), "",
         "## Methods\n",
-        "- **product**: `optimize(instance, budget, targets=targets, settings=SolverSettings(gap=0.001))` (HiGHS; SolverSettings' default 60 s solver limit applies). build = "
+        "- **product**: `optimize(instance, budget=budget, targets=targets, settings=SolverSettings(gap=0.001))` (HiGHS; SolverSettings' default 60 s solver limit applies). build = "
         "`result.build_seconds` (build_model), solve = `result.solve_seconds` (PuLP -> HiGHS + solve + "
         "reading back), total = wall time of the call.\n"
         "- **plain_cbc / plain_highs**: the same formulation written the obvious way in PuLP "

@@ -64,7 +64,8 @@ def build_dataset(tables: list[RawTable], name: str = "",
         if own is not None:
             _check_levels(own, problems)
             own = own.set_index("product")
-            own = own.loc[~own.index.duplicated(), products.columns.intersection(own.columns)]
+            extras = [c for c in own.columns if c not in PRODUCTS.names and c not in ("src_file", "src_row")]
+            own = own.loc[~own.index.duplicated(), [*products.columns.intersection(own.columns), *extras]]
             # An overriding row keeps the shipped names and units where it leaves them blank (not the
             # shipped source: that cites the shipped levels).
             described = own.columns.intersection(["name_en", "name_zh", "unit", "intensity_unit"])

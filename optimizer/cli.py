@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import cli_pack
 from .checks import load_dataset
 from .dataset import Dataset, EmissionFactors
 from .diagnosis import diagnose
@@ -44,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
     trace = commands.add_parser("frontier", help="CO2 cut against budget, beside the MAC ranking pick")
     _common(trace)
     trace.add_argument("--budgets", required=True, help="LO:HI:N, e.g. 0:500000:20 (万元)")
+    cli_pack.add_commands(commands)  # rerun, report
     return root
 
 
@@ -83,12 +85,12 @@ def settings_problems(args: argparse.Namespace) -> list[str]:
 
     number("budget", getattr(args, "budget", None), 0.0)
     number("co2-goal", getattr(args, "co2_goal", None), 0.0)
-    number("time-limit", args.time_limit, 0.0, low_open=True)
-    number("gap", args.gap, 0.0, 0.99)
-    number("margin", args.margin, 0.0, 1.0)
-    number("grid-factor", args.grid_factor, 0.0)
-    number("discount-rate", args.discount_rate, 0.0, 1.0)
-    for text in args.fuel_factor:
+    number("time-limit", getattr(args, "time_limit", None), 0.0, low_open=True)
+    number("gap", getattr(args, "gap", None), 0.0, 0.99)
+    number("margin", getattr(args, "margin", None), 0.0, 1.0)
+    number("grid-factor", getattr(args, "grid_factor", None), 0.0)
+    number("discount-rate", getattr(args, "discount_rate", None), 0.0, 1.0)
+    for text in getattr(args, "fuel_factor", []):
         fuel, _, value = text.partition("=")
         try:
             number(f"fuel-factor {fuel}", float(value), 0.0)
@@ -101,12 +103,13 @@ def settings_problems(args: argparse.Namespace) -> list[str]:
                 raise ValueError
         except ValueError:
             problems.append(f"--budgets takes LO:HI:N with 0 ≤ LO ≤ HI and N ≥ 1 (万元), not {args.budgets!r}")
-    if args.out is not None:
-        folder = args.out.resolve().parent
+    out = getattr(args, "out", None)
+    if out is not None:
+        folder = out.resolve().parent
         if not folder.is_dir():
             problems.append(f"--out: the folder {folder} does not exist")
-        elif args.out.suffix.lower() not in (".csv", ".xlsx"):
-            problems.append(f"--out must end in .csv or .xlsx, not {args.out.name!r}")
+        elif args.command in ("solve", "frontier") and out.suffix.lower() not in (".csv", ".xlsx"):
+            problems.append(f"--out must end in .csv or .xlsx, not {out.name!r}")
     if getattr(args, "command", "") == "solve":
         if args.objective == "co2" and args.budget is None:
             problems.append("--budget is required with --objective co2")
@@ -133,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             print(text, file=sys.stderr)
         return EXIT_BAD_INPUT
     _silence_highs_banner()
+    if args.command in cli_pack.COMMANDS:
+        return cli_pack.run(args)
     try:
         dataset = load_dataset(args.data)
     except DataError as error:
@@ -140,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         for text in error.texts("en"):
             print(f"  - {text}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    args.loaded = dataset  # as read, before --no-targets: the run record hashes this
     if args.no_targets:
         dataset = dataset.with_targets([])
     settings = SolverSettings(args.solver, args.time_limit, args.gap)
@@ -157,25 +163,25 @@ def main(argv: list[str] | None = None) -> int:
 def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, factors: EmissionFactors,
            settings: SolverSettings) -> int:
     options = options_from(args)
-    budget = args.budget if args.objective == "co2" else args.budget
-    result = optimize(instance, budget=budget, objective=args.objective, co2_goal=args.co2_goal,
+    result = optimize(instance, budget=args.budget, objective=args.objective, co2_goal=args.co2_goal,
                       targets=dataset.targets, options=options, settings=settings)
     if result.status == "infeasible":
-        diagnosis = diagnose(instance, dataset.targets, objective=args.objective, budget=budget,
+        diagnosis = diagnose(instance, dataset.targets, objective=args.objective, budget=args.budget,
                              co2_goal=args.co2_goal, options=options, settings=settings)
         result.diagnosis = diagnosis.to_dict()
         result.closest = diagnosis.closest
+    record = cli_pack.solve_record(args, args.loaded, factors, settings, result)
     if args.out and result.has_portfolio:
         if args.out.suffix.lower() == ".xlsx":
-            args.out.write_bytes(portfolio_workbook(dataset, instance, result, factors, args.discount_rate))
+            args.out.write_bytes(portfolio_workbook(dataset, instance, result, factors, args.discount_rate,
+                                                    record=record, data=args.loaded))
         else:
-            args.out.write_bytes(portfolio_csv(portfolio_table(dataset, instance, result, args.discount_rate)))
+            args.out.write_bytes(portfolio_csv(portfolio_table(dataset, instance, result, args.discount_rate), record))
     print(_report(result))
     if args.json:
-        record = result.to_dict()
-        record["factors"] = factors.to_dict()
-        record["discount_rate"] = args.discount_rate
-        print(json.dumps(_jsonable(record), ensure_ascii=False))
+        payload = {**result.to_dict(), "factors": factors.to_dict(), "discount_rate": args.discount_rate,
+                   "run_record": record.to_dict()}
+        print(json.dumps(_jsonable(payload), ensure_ascii=False))
     return 0 if result.has_portfolio else EXIT_NO_PORTFOLIO
 
 

@@ -8,6 +8,7 @@ contract lives in one place.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -183,4 +184,14 @@ def canonical_header(header: object, spec: TableSpec) -> str:
     for column in spec.columns:
         if low == column.name or text == column.alias_zh:
             return column.name
+    unit = _UNIT_SUFFIX.match(text)
+    if unit:  # a header written with its unit, as the downloads write them: "投资（万元）", "capex (万元)"
+        base = unit.group(1).strip()
+        for column in spec.columns:
+            if base.lower().replace(" ", "_") == column.name or base == column.alias_zh:
+                return column.name
     return low
+
+
+#: A header ending in a unit in brackets, ASCII or full-width.
+_UNIT_SUFFIX = re.compile(r"^(.+?)\s*[(（][^()（）]*[)）]$")

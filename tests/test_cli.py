@@ -165,7 +165,8 @@ def test_out_csv_and_xlsx_hold_the_selected_projects(tmp_path):
 
     raw = csv_out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    table = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert raw.startswith("\ufeff# run_record".encode())  # the run record heads the file as comments
+    table = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False, comment="#")
     assert sorted(table["project_id"]) == sorted(selected)
     assert table.loc[table["project_id"] == "P1", "name"].item() == "'=SUM(A1)"  # not a live formula
 

@@ -198,7 +198,9 @@ def test_portfolio_downloads_hold_the_chosen_projects():
     assert "capex (万元)" in csv.columns and "co2_cut (tCO2/yr)" in csv.columns
     assert csv["co2_cut (tCO2/yr)"].sum() == pytest.approx(result.co2_reduction_t)
     sheets = pd.read_excel(io.BytesIO(portfolio_workbook(dataset, instance, result, factors)), sheet_name=None)
-    assert list(sheets) == ["portfolio", "summary", "targets", "assumptions"]
+    assert list(sheets)[:6] == ["summary", "portfolio", "targets", "assumptions", "sources", "run_record"]
+    assert [name for name in sheets if name.startswith("data_")] == [
+        "data_facilities", "data_projects", "data_products", "data_targets"]
     summary = dict(zip(sheets["summary"]["item"], sheets["summary"]["value"]))
     assert float(summary["spend"]) == pytest.approx(result.spend)
     assert summary["solver_status"] == result.status

@@ -1,0 +1,347 @@
+"""The run record: which data, solver and settings produced a portfolio.
+
+Every output (the command line's JSON, the CSV, every workbook, the meeting
+pack) carries one :class:`RunRecord`, so a portfolio can be reproduced and
+defended: ``python -m optimizer rerun RECORD`` solves again from it and says
+exactly what differs.
+
+The data is identified by :func:`data_hash`, the SHA-256 of the dataset's
+four tables (facilities, projects, products, targets) in a canonical form:
+rows sorted by key, contract columns in contract order then extra columns by
+name, every cell written one way (numbers as the shortest round-trip float,
+booleans as ``true``/``false``, blanks empty). So the same data gives the
+same hash whether it came as CSV files, a workbook, a zip or a flat sheet,
+in English or Chinese headers, in any column order.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import hashlib
+import io
+import json
+import math
+import subprocess
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset, EmissionFactors, Target
+from .schema import FACILITIES, PRODUCTS, PROJECTS, TARGETS, TableSpec
+
+RECORD_VERSION = 1
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Fields whose difference makes a rerun "not identical" (exit status non-zero).
+DECISIVE = ("data_sha256", "solver", "solver_version", "status", "selected")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Which data, solver and settings produced a result, and what came out.
+
+    ``settings`` is a plain dict (objective, budget, co2_goal, targets on/off
+    and values, emission factors, discount rate, and whatever later settings
+    such as margin, horizon or budgets per year), so new settings travel
+    without changing this class. ``outcome`` holds what the solve gave
+    (status, selected project ids, CO2 cut, spend): a rerun compares against it.
+    ``data_path`` names where the command line read the data (None in the app;
+    a workbook carries its data tables instead, see :mod:`optimizer.export`).
+    """
+
+    dataset_name: str
+    data_sha256: str
+    product_version: str
+    solver: str
+    solver_version: str
+    requested_gap: float | None
+    proven_gap: float | None
+    time_limit: float | None
+    settings: dict = field(default_factory=dict, hash=False)
+    timestamp: str = ""
+    illustrative: bool = False
+    data_path: str | None = None
+    outcome: dict = field(default_factory=dict, hash=False)
+    record_version: int = RECORD_VERSION
+
+    def to_dict(self) -> dict:
+        return _jsonable(asdict(self))
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunRecord":
+        """Build from :meth:`to_dict` output; unknown keys (from a newer version) are ignored."""
+        known = {f.name for f in fields(cls)}
+        missing = {"dataset_name", "data_sha256", "solver"} - set(data)
+        if missing:
+            raise ValueError(f"not a run record: missing {', '.join(sorted(missing))}")
+        values = {k: v for k, v in data.items() if k in known}
+        values.setdefault("product_version", "unknown")
+        values.setdefault("solver_version", "unknown")
+        for key in ("requested_gap", "proven_gap", "time_limit"):
+            values.setdefault(key, None)
+        values["settings"] = dict(values.get("settings") or {})
+        values["outcome"] = dict(values.get("outcome") or {})
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunRecord":
+        return cls.from_dict(json.loads(text))
+
+    def rows(self) -> list[tuple[str, object]]:
+        """The record as (field, value) rows, settings and outcome flattened as ``settings.KEY``.
+
+        This is the layout of the ``run_record`` sheet; :meth:`from_rows` reads it back.
+        """
+        rows: list[tuple[str, object]] = []
+        for key, value in self.to_dict().items():
+            if key in ("settings", "outcome"):
+                rows += [(f"{key}.{k}", v) for k, v in value.items()]
+            else:
+                rows.append((key, value))
+        return rows
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple[str, object]]) -> "RunRecord":
+        data: dict = {"settings": {}, "outcome": {}}
+        for key, value in rows:
+            head, _, rest = str(key).partition(".")
+            if head in ("settings", "outcome") and rest:
+                data[head][rest] = value
+            else:
+                data[str(key)] = value
+        return cls.from_dict(data)
+
+
+# --- the data hash ----------------------------------------------------------
+
+
+def contract_tables(dataset: Dataset) -> dict[str, pd.DataFrame]:
+    """The dataset as the four tables of the upload contract, key as a column, extras kept."""
+    facilities = dataset.facilities.reset_index()
+    projects = dataset.projects.reset_index()
+    projects["requires"] = projects["requires"].map(lambda r: ";".join(r) if isinstance(r, tuple) else (r or ""))
+    products = dataset.products.reset_index()
+    return {"facilities": facilities, "projects": projects, "products": products,
+            "targets": dataset.targets_table()}
+
+
+def canonical_csv(frame: pd.DataFrame, spec: TableSpec) -> bytes:
+    """One table as canonical CSV bytes: sorted by key, columns in a fixed order, cells written one way."""
+    known = [c for c in spec.names if c in frame.columns]
+    extras = sorted(str(c) for c in frame.columns if c not in spec.names)
+    frame = frame.loc[:, known + extras]
+    frame = frame.assign(_key=frame[spec.key].map(_cell)).sort_values("_key", kind="stable").drop(columns="_key")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(known + extras)
+    columns = [frame[c].map(_cell).tolist() for c in frame.columns]
+    writer.writerows(zip(*columns))
+    return buffer.getvalue().encode("utf-8")
+
+
+def data_hash(dataset: Dataset) -> str:
+    """SHA-256 (hex) of the dataset's canonical tables; see the module docstring."""
+    digest = hashlib.sha256()
+    tables = contract_tables(dataset)
+    for spec in (FACILITIES, PROJECTS, PRODUCTS, TARGETS):
+        digest.update(f"## {spec.name}\n".encode())
+        digest.update(canonical_csv(tables[spec.name], spec))
+    return digest.hexdigest()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        if math.isnan(number):
+            return ""
+        return repr(number + 0.0)  # -0.0 + 0.0 == 0.0
+    if isinstance(value, tuple):
+        return ";".join(map(str, value))
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    return str(value)
+
+
+# --- versions ---------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def product_version() -> str:
+    """``git describe`` of the checkout this code runs from, else the package version, else ``unknown``."""
+    if (ROOT / ".git").exists():
+        try:
+            done = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty", "--tags"],
+                                  capture_output=True, text=True, timeout=5)
+            if done.returncode == 0 and done.stdout.strip():
+                return "git " + done.stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            pass
+    for name in ("retrofit-optimizer", "optimizer"):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"
+
+
+@functools.lru_cache(maxsize=4)
+def solver_version(solver: str) -> str:
+    """The solver's package version, with PuLP's (which builds and reads the model)."""
+    package = {"highs": "highspy", "cbc": "cbcbox"}.get(solver, solver)
+    parts = []
+    for name in (package, "pulp"):
+        try:
+            parts.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{name} unknown")
+    return "; ".join(parts)
+
+
+# --- making and comparing records -------------------------------------------
+
+
+def is_illustrative(dataset: Dataset) -> bool:
+    """The shipped sample marks every row's source as ILLUSTRATIVE; outputs must say so too."""
+    if dataset.notes.get("illustrative"):
+        return True
+    return any(frame["source"].astype(str).str.startswith("ILLUSTRATIVE").any()
+               for frame in (dataset.facilities, dataset.projects) if "source" in frame.columns)
+
+
+def run_settings(*, objective: str, budget: float | None, co2_goal: float | None, targets: list[Target],
+                 factors: EmissionFactors, discount_rate: float, **more) -> dict:
+    """The settings dict of a record: the question asked, plus any later setting passed in ``more``.
+
+    ``targets`` are the targets as solved (values and on/off after the user's
+    edits); ``more`` carries e.g. ``margin``, ``horizon``, ``budgets_per_year``.
+    """
+    settings = {
+        "objective": objective, "budget": budget, "co2_goal": co2_goal,
+        "targets": [{"target_id": t.target_id, "kind": t.kind, "value": t.value, "enabled": t.enabled}
+                    for t in targets],
+        "emission_factors": {
+            "grid": {"id": factors.grid_id, "value": factors.grid_t_per_mwh, "unit": "tCO2/MWh",
+                     "source": factors.grid_source},
+            "fuel": {"id": factors.fuel_id, "value": factors.fuel_t_per_tce, "unit": "tCO2/tce",
+                     "source": factors.fuel_source},
+            "fuels_t_per_tce": dict(factors.fuels),
+        },
+        "discount_rate": discount_rate,
+    }
+    settings.update({k: v for k, v in more.items() if v is not None})
+    return _jsonable(settings)
+
+
+def make_record(dataset: Dataset, result, *, solver_settings, settings: dict, data_path: str | None = None,
+                when: datetime | None = None) -> RunRecord:
+    """The record of ``result`` (a :class:`~optimizer.solve.PortfolioResult`) solved on ``dataset``.
+
+    ``dataset`` is the data as loaded, before any target edit (those are in
+    ``settings``), so its hash names the file the analyst holds.
+    """
+    proven = result.gap if result.gap is None or math.isfinite(result.gap) else None
+    return RunRecord(
+        dataset_name=dataset.name, data_sha256=data_hash(dataset), product_version=product_version(),
+        solver=solver_settings.solver, solver_version=solver_version(solver_settings.solver),
+        requested_gap=solver_settings.gap, proven_gap=proven, time_limit=solver_settings.time_limit,
+        settings=dict(settings),
+        timestamp=(when or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+        illustrative=is_illustrative(dataset), data_path=data_path,
+        outcome=outcome_of(result),
+    )
+
+
+def outcome_of(result) -> dict:
+    return _jsonable({"status": result.status, "selected": sorted(result.selected),
+                      "co2_reduction_t": result.co2_reduction_t, "spend": result.spend})
+
+
+def targets_from_settings(dataset: Dataset, settings: dict) -> list[Target]:
+    """The dataset's targets with the values and on/off recorded in ``settings``."""
+    recorded = {t["target_id"]: t for t in settings.get("targets") or []}
+    return [replace(t, value=float(recorded[t.target_id]["value"]), enabled=bool(recorded[t.target_id]["enabled"]))
+            if t.target_id in recorded else t for t in dataset.targets]
+
+
+def factors_from_settings(settings: dict) -> EmissionFactors:
+    recorded = settings.get("emission_factors") or {}
+    if not recorded:
+        return EmissionFactors.default()
+    grid, fuel = recorded["grid"], recorded["fuel"]
+    fuels = recorded.get("fuels_t_per_tce") or dict(EmissionFactors.default().fuels)
+    return EmissionFactors(float(grid["value"]), float(fuel["value"]), grid.get("id", ""), fuel.get("id", ""),
+                           grid.get("source", ""), fuel.get("source", ""),
+                           tuple(sorted((str(k), float(v)) for k, v in fuels.items())))
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way a rerun differs from its record."""
+
+    field: str
+    recorded: object
+    now: object
+    decisive: bool
+
+    def text(self) -> str:
+        if self.field == "selected":
+            was, now = set(self.recorded or []), set(self.now or [])
+            return (f"selected: {len(was)} recorded, {len(now)} now; only in the record: "
+                    f"{', '.join(sorted(was - now)) or '—'}; only now: {', '.join(sorted(now - was)) or '—'}")
+        return f"{self.field}: recorded {self.recorded!r}, now {self.now!r}"
+
+
+def compare(recorded: RunRecord, now: RunRecord) -> list[Difference]:
+    """What differs between a record and the record of its rerun.
+
+    Data hash, solver, solver version, status and selection are decisive (a
+    rerun is identical only without them); CO2 cut, spend, proven gap and the
+    product version are reported too.
+    """
+    differences = []
+
+    def check(name: str, was, is_, decisive: bool, close: bool = False) -> None:
+        if close and was is not None and is_ is not None:
+            same = math.isclose(float(was), float(is_), rel_tol=1e-9, abs_tol=1e-6)
+        else:
+            same = was == is_
+        if not same:
+            differences.append(Difference(name, was, is_, decisive))
+
+    check("data_sha256", recorded.data_sha256, now.data_sha256, True)
+    check("solver", recorded.solver, now.solver, True)
+    check("solver_version", recorded.solver_version, now.solver_version, True)
+    check("status", recorded.outcome.get("status"), now.outcome.get("status"), True)
+    check("selected", sorted(recorded.outcome.get("selected") or []), sorted(now.outcome.get("selected") or []), True)
+    check("co2_reduction_t", recorded.outcome.get("co2_reduction_t"), now.outcome.get("co2_reduction_t"), False, True)
+    check("spend", recorded.outcome.get("spend"), now.outcome.get("spend"), False, True)
+    check("proven_gap", recorded.proven_gap, now.proven_gap, False, True)
+    check("product_version", recorded.product_version, now.product_version, False)
+    return differences
+
+
+def _jsonable(value):
+    """JSON-safe: NaN/inf as None, numpy scalars as Python numbers, tuples as lists."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
