@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import cli_doubt
 from .checks import load_dataset
 from .dataset import EmissionFactors
 from .export import portfolio_csv, portfolio_table, portfolio_workbook
@@ -41,6 +42,7 @@ def parser() -> argparse.ArgumentParser:
     trace = commands.add_parser("frontier", help="CO2 cut against budget, beside the MAC ranking pick")
     _common(trace)
     trace.add_argument("--budgets", required=True, help="LO:HI:N, e.g. 0:500000:20 (万元)")
+    cli_doubt.add_commands(commands, _common)
     return root
 
 
@@ -68,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = SolverSettings(args.solver, args.time_limit, args.gap)
     factors = EmissionFactors.default()
     instance = prepare(dataset, factors)
+    if args.command in cli_doubt.COMMANDS:
+        return cli_doubt.run(args, dataset, instance, settings)
     if args.command == "frontier":
         return _frontier(args, dataset, instance, settings)
     return _solve(args, dataset, instance, factors, settings)
