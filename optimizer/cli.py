@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from . import cli_pack
+from . import cli_doubt
 from .checks import load_dataset
 from .dataset import Dataset, EmissionFactors
 from .diagnosis import diagnose
@@ -46,6 +47,7 @@ def parser() -> argparse.ArgumentParser:
     _common(trace)
     trace.add_argument("--budgets", required=True, help="LO:HI:N, e.g. 0:500000:20 (万元)")
     cli_pack.add_commands(commands)  # rerun, report
+    cli_doubt.add_commands(commands, _common)
     return root
 
 
@@ -155,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # a fuel with no factor
         print(f"{args.data}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.command in cli_doubt.COMMANDS:
+        return cli_doubt.run(args, dataset, instance, settings)
     if args.command == "frontier":
         return _frontier(args, dataset, instance, settings)
     return _solve(args, dataset, instance, factors, settings)
