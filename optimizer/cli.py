@@ -98,7 +98,7 @@ def settings_problems(args: argparse.Namespace) -> list[str]:
             number(f"fuel-factor {fuel}", float(value), 0.0)
         except ValueError:
             problems.append(f"--fuel-factor takes FUEL=NUMBER (tCO2/tce), not {text!r}")
-    if getattr(args, "budgets", None) is not None:
+    if args.command == "frontier" and getattr(args, "budgets", None) is not None:
         try:
             budgets = parse_budgets(args.budgets)
             if not budgets or any(not math.isfinite(b) or b < 0 for b in budgets):
