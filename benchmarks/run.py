@@ -263,7 +263,7 @@ def run_method(method: str, size: int, seed: int) -> dict:
         from optimizer.ranking import mac_pick
 
         start = time.perf_counter()
-        chosen = mac_pick(inst, budget)
+        chosen = mac_pick(inst, budget, targets).chosen
         row["total"] = time.perf_counter() - start
         row.update(build=0.0, solve=row["total"], status="heuristic", co2=float(inst.co2[chosen].sum()),
                    spend=float(inst.capex[chosen].sum()), gap=None,
@@ -559,7 +559,7 @@ def main(argv=None) -> int:
         "(`add_variable_dicts`, `lpSum` over generators, `prob +=`), `pulp.COIN_CMD(msg=False, gapRel=0.001)` / "
         "`pulp.HiGHS(msg=False, gapRel=0.001)`, no solver time limit. CBC gap: last Gap% of the branch-and-bound table in its log (its closing line reports Bound = Obj when it stops on the gap tolerance); HiGHS gap "
         "from `getInfo().mip_gap`.\n"
-        "- **mac**: `optimizer.ranking.mac_pick(instance, budget)`.\n"
+        "- **mac**: `optimizer.ranking.mac_pick(instance, budget, targets).chosen`.\n"
         "- Each method runs in a fresh subprocess after generating the instance there; killed after the "
         "per-method limit (\"timeout\"). Peak MiB = ru_maxrss of that process (includes Python, pandas, the "
         "instance and in-process HiGHS); (Δ) = growth during the method. CBC proc MiB = ru_maxrss of the cbc "

@@ -43,7 +43,7 @@ def parser() -> argparse.ArgumentParser:
     solve.add_argument("--co2-goal", type=float, help="least CO2 cut in tCO2/yr (with --objective cost)")
     solve.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
 
-    trace = commands.add_parser("frontier", help="CO2 cut against budget, beside the MAC ranking pick")
+    trace = commands.add_parser("frontier", help="CO2 cut against budget, beside the MAC pick and a greedy that meets the targets")
     _common(trace)
     trace.add_argument("--budgets", required=True, help="LO:HI:N, e.g. 0:500000:20 (万元)")
     cli_pack.add_commands(commands)  # rerun, report
@@ -224,7 +224,8 @@ def _fmt(value: float | None) -> str:
 
 
 def _frontier(args: argparse.Namespace, dataset: Dataset, instance: Instance, settings: SolverSettings) -> int:
-    table = frontier(instance, dataset.targets, parse_budgets(args.budgets), settings, options=options_from(args))
+    table = frontier(instance, dataset.targets, parse_budgets(args.budgets), settings, options=options_from(args),
+                     rate=args.discount_rate)
     if args.out:
         if args.out.suffix.lower() == ".xlsx":
             table.to_excel(args.out, index=False)

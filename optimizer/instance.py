@@ -25,6 +25,7 @@ import pandas as pd
 
 from .dataset import (Dataset, EmissionFactors, facility_energy_tce, is_at_level, project_co2,
                       project_fuel_factors)
+from .schema import DEFAULT_LIFETIME_YEARS
 
 #: Lead time (years from start to service) of a project that gives none.
 DEFAULT_LEAD_TIME = 1
@@ -66,6 +67,9 @@ class Instance:
     lead_time: np.ndarray | None = None
     #: Sector of each facility.
     sector: np.ndarray | None = None
+    #: Operating cost saved per year, 万元 (blank: 0), and economic lifetime in years (blank: 15).
+    annual_saving: np.ndarray | None = None
+    lifetime: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         # Instances built by hand (tests, benchmarks) may give only intensity_after: derive the rest.
@@ -84,6 +88,10 @@ class Instance:
             object.__setattr__(self, "lead_time", np.full(n, DEFAULT_LEAD_TIME, dtype=int))
         if self.sector is None:
             object.__setattr__(self, "sector", np.full(len(self.facility_ids), "", dtype=object))
+        if self.annual_saving is None:
+            object.__setattr__(self, "annual_saving", np.zeros(n))
+        if self.lifetime is None:
+            object.__setattr__(self, "lifetime", np.full(n, DEFAULT_LIFETIME_YEARS))
 
     @property
     def n_projects(self) -> int:
@@ -187,6 +195,8 @@ def prepare(dataset: Dataset, factors: EmissionFactors | None = None) -> Instanc
     prerequisites = _prerequisites(projects["requires"], project_index)
     lead = projects["lead_time_years"] if "lead_time_years" in projects.columns else pd.Series(np.nan, projects.index)
     earliest = projects["earliest_year"] if "earliest_year" in projects.columns else pd.Series(np.nan, projects.index)
+    saving = _number_column(projects, "annual_saving").fillna(0.0)
+    lifetime = _number_column(projects, "lifetime_years").fillna(DEFAULT_LIFETIME_YEARS)
     return Instance(
         project_ids=projects.index.to_numpy(dtype=object),
         facility=facility_position,
@@ -209,7 +219,16 @@ def prepare(dataset: Dataset, factors: EmissionFactors | None = None) -> Instanc
         earliest_year=pd.to_numeric(earliest, errors="coerce").to_numpy(dtype=float),
         lead_time=pd.to_numeric(lead, errors="coerce").fillna(DEFAULT_LEAD_TIME).to_numpy(dtype=float).astype(int),
         sector=facilities["sector"].to_numpy(dtype=object),
+        annual_saving=saving.to_numpy(dtype=float),
+        lifetime=lifetime.to_numpy(dtype=float),
     )
+
+
+def _number_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """An optional numeric column as floats (NaN where blank or absent)."""
+    if name not in frame.columns:
+        return pd.Series(np.nan, frame.index, dtype=float)
+    return pd.to_numeric(frame[name], errors="coerce").astype(float)
 
 
 def _groups(column: pd.Series) -> tuple[np.ndarray, ...]:

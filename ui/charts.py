@@ -98,16 +98,17 @@ def sector_chart(chosen: pd.DataFrame, value: str = "co2_t", title_key: str = "s
 
 
 def frontier_chart(table: pd.DataFrame, current_budget: float | None) -> alt.LayerChart:
-    """CO2 vs budget for the optimum and the MAC pick, with the current budget as a rule."""
-    long = pd.concat([
-        pd.DataFrame({"budget": table["budget"], "co2": table["co2_t"], "series": t("optimum")}),
-        pd.DataFrame({"budget": table["budget"], "co2": table["mac_co2_t"], "series": t("mac_pick")}),
-    ])
+    """CO2 vs budget for the optimum and its comparators, with the current budget as a rule."""
+    series = [("co2_t", "optimum", CHOSEN_COLOR), ("mac_co2_t", "mac_pick", "#e08a2c"),
+              ("greedy_co2_t", "greedy_pick", "#7a5195")]
+    series = [(column, t(key), color) for column, key, color in series if column in table]
+    long = pd.concat([pd.DataFrame({"budget": table["budget"], "co2": table[column], "series": label})
+                      for column, label, _ in series])
     lines = alt.Chart(long).mark_line(point=True).encode(
         x=alt.X("budget:Q", title=t("col_budget"), axis=alt.Axis(format=",.0f")),
         y=alt.Y("co2:Q", title=t("col_co2"), axis=alt.Axis(format=",.0f")),
-        color=alt.Color("series:N", title="", scale=alt.Scale(domain=[t("optimum"), t("mac_pick")],
-                                                              range=[CHOSEN_COLOR, "#e08a2c"])),
+        color=alt.Color("series:N", title="", scale=alt.Scale(domain=[label for _, label, _ in series],
+                                                              range=[color for _, _, color in series])),
         tooltip=[alt.Tooltip("series:N", title=t("series")),
                  alt.Tooltip("budget:Q", title=t("col_budget"), format=",.0f"),
                  alt.Tooltip("co2:Q", title=t("col_co2"), format=",.0f")],

@@ -182,7 +182,8 @@ TEXT: dict[str, dict[str, str]] = {
     "computing": {"zh": "计算中 {i}/{n}", "en": "Computing {i}/{n}"},
     "frontier_chart": {"zh": "减排量与预算", "en": "CO₂ cut vs budget"},
     "optimum": {"zh": "优化（满足目标）", "en": "Optimum (meets targets)"},
-    "mac_pick": {"zh": "MAC排序法（忽略目标）", "en": "MAC ranking pick (ignores targets)"},
+    "mac_pick": {"zh": "MAC曲线（按单位减排成本，忽略目标）", "en": "MAC pick (abatement-cost order, ignores targets)"},
+    "greedy_pick": {"zh": "贪心法（先满足目标，再按MAC）", "en": "Greedy (targets first, then MAC order)"},
     "current_budget": {"zh": "当前预算", "en": "current budget"},
     "frontier_table": {"zh": "各预算结果与MAC排序法未达标的目标", "en": "Each budget, and the targets the MAC pick breaks"},
     # scenarios
