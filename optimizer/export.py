@@ -376,7 +376,49 @@ def portfolio_workbook(dataset: Dataset, instance: Instance, result: PortfolioRe
         "run_record": (record_table(record, lang), None),
         **data,
     }
+    if getattr(result, "closures", None):
+        sheets["closed_by_order"] = (closures_table(result.closures, lang), None)
+    if getattr(result, "product_intensity", None):
+        sheets["energy"] = (energy_table(dataset, result.product_intensity, lang), None)
+    if getattr(result, "closest", None):
+        sheets["closest"] = (closest_table(result.closest), None)
     return _workbook(sheets, lang)
+
+
+def closures_table(closures: list[dict], lang: str = "en") -> pd.DataFrame:
+    """Lines closed by order, each with the target that orders it and how it closes."""
+    zh = lang == "zh"
+    return pd.DataFrame([{
+        ("设施编号" if zh else "facility_id"): c["facility_id"],
+        ("目标" if zh else "target_id"): c["target_id"],
+        ("产能" if zh else "capacity"): c["capacity"],
+        ("淘汰门槛" if zh else "threshold"): c["threshold"],
+        ("淘汰项目" if zh else "retirement_projects"): ";".join(c["retirement_projects"]),
+        ("原因" if zh else "reason"): c["reason_zh" if zh else "reason_en"]} for c in closures])
+
+
+def energy_table(dataset: Dataset, rows: list[dict], lang: str = "en") -> pd.DataFrame:
+    """Each product's capacity-weighted energy intensity before and after (e.g. 合成氨综合能耗), in its own unit."""
+    zh = lang == "zh"
+    products = dataset.products
+    out = []
+    for row in rows:
+        product = row["product"]
+        known = product in products.index
+        name = (products.at[product, "name_zh" if zh else "name_en"] if known else "") or product
+        unit = (products.at[product, "intensity_unit"] if known and "intensity_unit" in products.columns else "")
+        out.append({("产品" if zh else "product"): name, ("行业" if zh else "sector"): row["sector"],
+                    ("能耗单位" if zh else "intensity_unit"): unit or "",
+                    ("改造前单位产品能耗" if zh else "intensity_before"): row["intensity_before"],
+                    ("改造后单位产品能耗" if zh else "intensity_after"): row["intensity_after"],
+                    ("改造前产能" if zh else "capacity_before"): row["capacity_before"],
+                    ("改造后在产产能" if zh else "capacity_after"): row["capacity_after"]})
+    return pd.DataFrame(out)
+
+
+def closest_table(closest: dict) -> pd.DataFrame:
+    """The closest portfolio's shortfall per target (share points as fractions)."""
+    return pd.DataFrame(closest["targets"])
 
 
 def record_table(record: RunRecord, lang: str = "en") -> pd.DataFrame:
