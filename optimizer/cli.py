@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from .checks import load_dataset
+from .cli_roadmap import add_roadmap_command, run_roadmap
 from .dataset import Dataset, EmissionFactors
 from .diagnosis import diagnose
 from .economics import DEFAULT_DISCOUNT_RATE
@@ -44,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
     trace = commands.add_parser("frontier", help="CO2 cut against budget, beside the MAC ranking pick")
     _common(trace)
     trace.add_argument("--budgets", required=True, help="LO:HI:N, e.g. 0:500000:20 (万元)")
+    add_roadmap_command(commands)
     return root
 
 
@@ -127,6 +129,8 @@ def options_from(args: argparse.Namespace) -> PolicyOptions:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "roadmap":
+        return run_roadmap(args)
     problems = settings_problems(args)
     if problems:
         for text in problems:
