@@ -13,9 +13,10 @@ from .checks import build_dataset, load_dataset, shipped_products, shipped_targe
 from .dataset import Dataset, EmissionFactors, Target
 from .instance import Instance, prepare
 from .problems import DataError, Problem
+from .roadmap import Horizon, RoadmapResult, make_horizon, plan_roadmap
 from .solve import PortfolioResult, SolverSettings, optimize
 
 __all__ = [
     "DataError", "Dataset", "EmissionFactors", "Instance", "PortfolioResult", "Problem", "SolverSettings",
-    "Target", "build_dataset", "load_dataset", "optimize", "prepare", "shipped_products", "shipped_targets",
+    "Target", "build_dataset", "Horizon", "RoadmapResult", "make_horizon", "plan_roadmap", "load_dataset", "optimize", "prepare", "shipped_products", "shipped_targets",
 ]

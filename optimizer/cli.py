@@ -17,6 +17,7 @@ from pathlib import Path
 from . import cli_pack
 from . import cli_doubt
 from .checks import load_dataset
+from .cli_roadmap import add_roadmap_command, run_roadmap
 from .dataset import Dataset, EmissionFactors
 from .diagnosis import diagnose
 from .economics import DEFAULT_DISCOUNT_RATE
@@ -48,6 +49,7 @@ def parser() -> argparse.ArgumentParser:
     trace.add_argument("--budgets", required=True, help="LO:HI:N, e.g. 0:500000:20 (万元)")
     cli_pack.add_commands(commands)  # rerun, report
     cli_doubt.add_commands(commands, _common)
+    add_roadmap_command(commands)
     return root
 
 
@@ -132,6 +134,8 @@ def options_from(args: argparse.Namespace) -> PolicyOptions:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "roadmap":
+        return run_roadmap(args)
     problems = settings_problems(args)
     if problems:
         for text in problems:

@@ -1,0 +1,84 @@
+"""Roadmap speed: prints figures, never a timed test.
+
+    python benchmarks/roadmap_bench.py [--sizes 1000 10000] [--gap 0.005]
+
+* synthetic lists from :mod:`benchmarks.generate` (seeded), each project given
+  an earliest year in 2026–2027 (a third blank) and a lead time of 0–1 years (so every project can be in service by the overdue deadline);
+  horizon 2026:2030; budget per year = the single-year benchmark budget / 3
+  (so the targets, due 2025 and overdue, are met from the overdue deadline
+  2028 and the budgets bind every year);
+* the sample (data/sample/fuzhou), 2026:2030 at 60,000 万元 per year with
+  overdue deadline 2029, then re-solved after a budget edit (70,000, then
+  back to 60,000), and once with the default deadline (infeasible: the
+  status alone, then with the diagnosis).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+from generate import make_case  # noqa: E402
+
+from optimizer import load_dataset, prepare  # noqa: E402
+from optimizer.roadmap import make_horizon, plan_roadmap  # noqa: E402
+from optimizer.solve import SolverSettings  # noqa: E402
+
+
+def timed_case(n: int, seed: int = 20250601):
+    case = make_case(n, seed)
+    rng = np.random.default_rng(seed + 1)
+    earliest = rng.choice([np.nan, 2026, 2027], size=n).astype(float)
+    lead = rng.choice([0, 1, 1], size=n).astype(int)
+    instance = replace(case.instance, earliest_year=earliest, lead_time=lead)
+    return case, instance
+
+
+def line(label: str, result, wall: float) -> str:
+    return (f"| {label} | {result.build_seconds:.3f} | {result.solve_seconds:.3f} | {wall:.3f} | {result.status} | "
+            f"{result.co2_cumulative_t:,.0f} | {result.co2_run_rate_t:,.0f} | "
+            f"{'—' if result.gap is None else f'{result.gap:.2e}'} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
+    parser.add_argument("--gap", type=float, default=0.005)
+    parser.add_argument("--time-limit", type=float, default=30.0)
+    args = parser.parse_args()
+    settings = SolverSettings(gap=args.gap, time_limit=args.time_limit, core_search=False)
+    print(f"machine: {platform.processor() or platform.machine()}, nproc {os.cpu_count()}, "
+          f"Python {platform.python_version()}; gap {args.gap}, time limit {args.time_limit} s")
+    print("| case | build s | solve s | total s | status | CO2 2026–2030 t | run-rate t/yr | proven gap |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in args.sizes:
+        case, instance = timed_case(n)
+        horizon = make_horizon(2026, 2030, budget_per_year=case.budget / 3, overdue_deadline=2028)
+        began = time.perf_counter()
+        result = plan_roadmap(instance, horizon, targets=case.targets, settings=settings, diagnose=False)
+        print(line(f"synthetic {n:,} projects × 5 years", result, time.perf_counter() - began), flush=True)
+    dataset = load_dataset(ROOT / "data" / "sample" / "fuzhou")
+    instance = prepare(dataset)
+    for label, budget, overdue, diagnose in [("sample cold, 60,000/yr", 60000, 2029, False),
+                                             ("sample re-solve, 70,000/yr", 70000, 2029, False),
+                                             ("sample re-solve, 60,000/yr", 60000, 2029, False),
+                                             ("sample, default deadline (2027)", 60000, None, False),
+                                             ("sample, default deadline + diagnosis", 60000, None, True)]:
+        horizon = make_horizon(2026, 2030, budget_per_year=budget, overdue_deadline=overdue)
+        began = time.perf_counter()
+        result = plan_roadmap(instance, horizon, targets=dataset.targets, settings=settings, diagnose=diagnose)
+        print(line(label, result, time.perf_counter() - began), flush=True)
+
+
+if __name__ == "__main__":
+    main()
