@@ -12,6 +12,7 @@ import json
 import math
 import os
 import sys
+import time
 from pathlib import Path
 
 from .checks import load_dataset
@@ -133,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             print(text, file=sys.stderr)
         return EXIT_BAD_INPUT
     _silence_highs_banner()
+    began = time.perf_counter()
     try:
         dataset = load_dataset(args.data)
     except DataError as error:
@@ -144,14 +146,18 @@ def main(argv: list[str] | None = None) -> int:
         dataset = dataset.with_targets([])
     settings = SolverSettings(args.solver, args.time_limit, args.gap)
     factors = factors_from(args)
+    read = time.perf_counter()
     try:
         instance = prepare(dataset, factors)
     except ValueError as error:  # a fuel with no factor
         print(f"{args.data}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    _TIMINGS.update(read_checks=read - began, instance=time.perf_counter() - read)
     if args.command == "frontier":
         return _frontier(args, dataset, instance, settings)
-    return _solve(args, dataset, instance, factors, settings)
+    code = _solve(args, dataset, instance, factors, settings)
+    _print_timings()
+    return code
 
 
 def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, factors: EmissionFactors,
@@ -160,6 +166,7 @@ def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, facto
     budget = args.budget if args.objective == "co2" else args.budget
     result = optimize(instance, budget=budget, objective=args.objective, co2_goal=args.co2_goal,
                       targets=dataset.targets, options=options, settings=settings)
+    _TIMINGS.update(model_build=result.build_seconds, solve=result.solve_seconds)
     if result.status == "infeasible":
         diagnosis = diagnose(instance, dataset.targets, objective=args.objective, budget=budget,
                              co2_goal=args.co2_goal, options=options, settings=settings)
@@ -177,6 +184,15 @@ def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, facto
         record["discount_rate"] = args.discount_rate
         print(json.dumps(_jsonable(record), ensure_ascii=False))
     return 0 if result.has_portfolio else EXIT_NO_PORTFOLIO
+
+
+#: Stage timings (seconds) of this run; printed to stderr as JSON at exit when RETROFIT_TIMINGS=1.
+_TIMINGS: dict[str, float] = {}
+
+
+def _print_timings() -> None:
+    if os.environ.get("RETROFIT_TIMINGS") == "1":
+        print("RETROFIT_TIMINGS " + json.dumps({k: round(v, 4) for k, v in _TIMINGS.items()}), file=sys.stderr)
 
 
 def _report(result: PortfolioResult) -> str:
