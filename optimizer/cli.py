@@ -12,6 +12,7 @@ import json
 import math
 import os
 import sys
+import time
 from pathlib import Path
 
 from . import cli_pack
@@ -144,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     _silence_highs_banner()
     if args.command in cli_pack.COMMANDS:
         return cli_pack.run(args)
+    began = time.perf_counter()
     try:
         dataset = load_dataset(args.data)
     except DataError as error:
@@ -156,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         dataset = dataset.with_targets([])
     settings = SolverSettings(args.solver, args.time_limit, args.gap)
     factors = factors_from(args)
+    read = time.perf_counter()
     try:
         instance = prepare(dataset, factors)
     except ValueError as error:  # a fuel with no factor
@@ -163,9 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     if args.command in cli_doubt.COMMANDS:
         return cli_doubt.run(args, dataset, instance, settings)
+    _TIMINGS.update(read_checks=read - began, instance=time.perf_counter() - read)
     if args.command == "frontier":
         return _frontier(args, dataset, instance, settings)
-    return _solve(args, dataset, instance, factors, settings)
+    code = _solve(args, dataset, instance, factors, settings)
+    _print_timings()
+    return code
 
 
 def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, factors: EmissionFactors,
@@ -173,6 +179,7 @@ def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, facto
     options = options_from(args)
     result = optimize(instance, budget=args.budget, objective=args.objective, co2_goal=args.co2_goal,
                       targets=dataset.targets, options=options, settings=settings)
+    _TIMINGS.update(model_build=result.build_seconds, solve=result.solve_seconds)
     if result.status == "infeasible":
         diagnosis = diagnose(instance, dataset.targets, objective=args.objective, budget=args.budget,
                              co2_goal=args.co2_goal, options=options, settings=settings)
@@ -191,6 +198,15 @@ def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, facto
                    "run_record": record.to_dict()}
         print(json.dumps(_jsonable(payload), ensure_ascii=False))
     return 0 if result.has_portfolio else EXIT_NO_PORTFOLIO
+
+
+#: Stage timings (seconds) of this run; printed to stderr as JSON at exit when RETROFIT_TIMINGS=1.
+_TIMINGS: dict[str, float] = {}
+
+
+def _print_timings() -> None:
+    if os.environ.get("RETROFIT_TIMINGS") == "1":
+        print("RETROFIT_TIMINGS " + json.dumps({k: round(v, 4) for k, v in _TIMINGS.items()}), file=sys.stderr)
 
 
 def _report(result: PortfolioResult) -> str:

@@ -31,6 +31,8 @@ CORE_MIN_PROJECTS = 5_000
 #: enter the core whole. Grown threefold while the core proves nothing.
 CORE_SHARE = 0.005
 CORE_MIN_SIZE = 300
+#: A core portfolio within this many gap tolerances of the LP bound goes straight to the full search as its start.
+CORE_NEAR = 5.0
 
 
 @dataclass(frozen=True)
@@ -61,14 +63,20 @@ class BulkHiGHS(pulp.HiGHS):
     facilities:
         The facility of each choice: a facility in doubt enters the core with
         all its projects, so alternatives are weighed against each other.
+    flags:
+        (at-level flag variable, facility) pairs: a facility whose flag is
+        fractional in the LP enters the core too.
     first_choice:
         A feasible choice (0/1 per choice) to start from, e.g. the previous
         point of a frontier; HiGHS completes the other variables.
     """
 
     def __init__(self, *args, choices: list[pulp.LpVariable], facilities: np.ndarray | None = None,
-                 first_choice: np.ndarray | None = None, core_search: bool = True, **kwargs):
+                 first_choice: np.ndarray | None = None, core_search: bool = True,
+                 flags: list[tuple[pulp.LpVariable, int]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.flags = flags or []
+        self.flag_facilities: tuple[np.ndarray, np.ndarray] | None = None
         self.choices = choices
         self.core_search = core_search
         self.facilities = facilities
@@ -93,6 +101,8 @@ class BulkHiGHS(pulp.HiGHS):
         self._bounds = (lower, upper)
         _check(highs.addCols(len(variables), costs, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32),
                              np.zeros(0, float)), "columns")
+        self.flag_facilities = (np.array([v.index for v, _ in self.flags], dtype=np.int32),
+                                np.array([f for _, f in self.flags], dtype=np.int64))
         integer = np.array([i for i, v in enumerate(variables) if v.cat == pulp.LpInteger], dtype=np.int32)
         self._integer = integer if self.mip else np.zeros(0, np.int32)
         self._set_integrality(highs, highspy.HighsVarType.kInteger)
@@ -177,6 +187,12 @@ class BulkHiGHS(pulp.HiGHS):
         while proof is None and size <= 0.6 * len(columns):
             core = fractional.copy()
             core[np.argsort(doubt, kind="stable")[:size]] = True
+            if self.flag_facilities is not None and len(self.flag_facilities[0]):
+                # a facility whose level flag is fractional enters whole, even if its projects are 0/1 in the LP
+                flag_values = np.asarray(relaxed.col_value)[self.flag_facilities[0]]
+                unsettled = self.flag_facilities[1][(flag_values > 1e-6) & (flag_values < 1 - 1e-6)]
+                if self.facilities is not None:
+                    core |= np.isin(self.facilities, unsettled)
             if self.facilities is not None:
                 core |= np.isin(self.facilities, self.facilities[core])
             fixed, level = columns[~core], np.round(values[~core])
@@ -193,6 +209,11 @@ class BulkHiGHS(pulp.HiGHS):
                     proof = CoreProof(best[0], best[1], bound, max(gap, 0.0))
             highs.changeColsBounds(len(fixed), fixed, self._bounds[0][fixed], self._bounds[1][fixed])  # as built
             highs.clearSolver()
+            if best is not None and (best[1] - bound) / max(abs(best[1]), 1e-9) <= CORE_NEAR * gap_tolerance:
+                # A portfolio near the LP bound that the bound cannot prove: the gap is the LP's more than
+                # the portfolio's, and a larger core would not close it. The full search starts from it
+                # instead: its presolve tightens the bound, usually proving it at the root.
+                break
             size *= 3
         if proof is None and best is not None:
             start = highspy.HighsSolution()

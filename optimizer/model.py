@@ -41,6 +41,8 @@ Expression = pulp.LpVariable | pulp.LpAffineExpression
 
 #: Intensities within this of a level count as at the level (kgce per unit).
 LEVEL_TOLERANCE = 1e-9
+#: Facilities with at most this many helpful projects (none needed alone) get the pair covers of :func:`_add_level_covers`.
+PAIR_COVER_MAX = 8
 
 
 @dataclass(frozen=True)
@@ -287,8 +289,11 @@ def level_flag(model: RetrofitModel, f: int, level: str) -> Expression:
     else:
         flag = model.problem.add_variable(f"at_{level}_{f}", cat=pulp.LpBinary)
         span = need - negative
-        cut = pulp.LpAffineExpression([(model.choose[p], r[p] / span) for p in projects])
+        # A cut larger than the span counts as the span (coefficient tightening): exact on 0/1 choices,
+        # since one such cut reaches the level whatever else is chosen, and a much tighter LP bound.
+        cut = pulp.LpAffineExpression([(model.choose[p], min(r[p] / span, 1.0)) for p in projects])
         model.add(cut - flag >= negative / span, f"{level}_reductions_{f}")
+        _add_level_covers(model, flag, helpful, need, f"{level}_{f}")
         if need <= LEVEL_TOLERANCE and f in model.retired:
             model.add(flag <= running(model, f), f"{level}_running_{f}")
     model.level_flags[key] = flag
@@ -323,12 +328,20 @@ def add_baseline_all(model: RetrofitModel, target: Target, label: str, closest: 
                     if not instance.retire[p] and instance.reduction[p] != 0 and not model.blocked[p]]
         if need <= LEVEL_TOLERANCE and all(instance.reduction[p] > 0 for p in projects):
             continue
-        scale = max(abs(need), max((abs(instance.reduction[p]) for p in projects), default=0.0), 1e-9)
-        cut = pulp.LpAffineExpression([(model.choose[p], instance.reduction[p] / scale) for p in projects])
+        # A cut beyond need - Σ negative cuts reaches baseline whatever else is chosen: count it as that
+        # much (exact on 0/1 choices, a tighter LP bound).
+        cap = need - float(sum(min(instance.reduction[p], 0.0) for p in projects))
+        reductions = {p: min(float(instance.reduction[p]), cap) if cap > 0 else float(instance.reduction[p])
+                      for p in projects}
+        scale = max(abs(need), max((abs(v) for v in reductions.values()), default=0.0), 1e-9)
+        cut = pulp.LpAffineExpression([(model.choose[p], reductions[p] / scale) for p in projects])
         if need > LEVEL_TOLERANCE and f in model.retired:
             cut = cut + (need / scale) * model.retired[f]
         model.add(cut >= need / scale - LEVEL_TOLERANCE, f"baseline_{label}_{f}",
                   about=(target.target_id, str(instance.facility_ids[f])))
+        if need > LEVEL_TOLERANCE:  # running at baseline needs these cuts (see _add_level_covers)
+            helpful = [p for p in projects if instance.reduction[p] > 0]
+            _add_level_covers(model, running(model, f), helpful, need, f"baseline_{label}_{f}")
 
 
 def _add_share(model: RetrofitModel, target: Target, label: str, level: str, required: float,
@@ -385,6 +398,36 @@ def _best_reduction(instance: Instance, helpful: list[int]) -> float:
         else:
             best[group] = max(best.get(group, 0.0), float(instance.reduction[p]))
     return total + sum(best.values())
+
+
+def _add_level_covers(model: RetrofitModel, flag: Expression, helpful: list[int], need: float, label: str) -> None:
+    """Valid rows that tell the LP relaxation which projects a level cannot do without.
+
+    ``flag ≤ choose[p]`` for a project without which the others cannot reach
+    the level, and ``flag ≤ Σ choose[p] over S`` for the smallest set S of the
+    largest cuts without which the rest cannot reach it. Both are implied by
+    the reductions row on 0/1 choices (so the portfolios allowed are the
+    same), but the LP no longer credits a fraction of the level for a partial
+    cut chosen alone: the LP bound tightens and the core search can prove.
+    """
+    instance = model.instance
+    short = need - LEVEL_TOLERANCE
+    needed = set()
+    for p in helpful:
+        if _best_reduction(instance, [q for q in helpful if q != p]) < short:
+            needed.add(p)
+            model.add(flag - model.choose[p] <= 0, f"{label}_needs_{p}")
+    spare = [p for p in helpful if p not in needed]
+    if len(spare) <= PAIR_COVER_MAX:  # pairs of which one is needed (a few rows on small facilities)
+        for i, p in enumerate(spare):
+            for q in spare[i + 1:]:
+                if _best_reduction(instance, [o for o in helpful if o != p and o != q]) < short:
+                    model.add(flag - model.choose[p] - model.choose[q] <= 0, f"{label}_needs_{p}_or_{q}")
+    by_size = sorted(helpful, key=lambda p: -float(instance.reduction[p]))
+    for size in range(2, len(by_size) + 1):
+        if _best_reduction(instance, by_size[size:]) < short:
+            model.add(flag - pulp.lpSum(model.choose[p] for p in by_size[:size]) <= 0, f"{label}_cover")
+            break
 
 
 def _weighted_sum(variables: list[pulp.LpVariable], weights: np.ndarray) -> pulp.LpAffineExpression:

@@ -419,3 +419,92 @@ def test_a_closure_with_blank_co2_is_credited_net_of_replacement():
     assert result.co2_structural_t == pytest.approx(result.co2_reduction_t)
     assert result.co2_technical_t == 0.0
     assert result.energy_saving_tce == pytest.approx(30.0)
+
+
+# --- the speed-ups of issue 12: each path forced on small instances -------------------------
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_core_portfolio_handed_to_the_full_search_is_still_the_optimum(case):
+    """A core portfolio near the LP bound goes to the full search as its start (CORE_NEAR forced)."""
+    facilities, projects, targets, budget = case
+    dataset = make_dataset(facilities, projects, targets)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(highs, "CORE_MIN_PROJECTS", 1)
+        patch.setattr(highs, "CORE_MIN_SIZE", 1)
+        patch.setattr(highs, "CORE_NEAR", 1e9)
+        result = optimize(dataset, budget=budget, settings=EXACT)
+    assert_brute_force_optimum(case, result)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_without_pair_covers_the_optimum_is_the_same(case):
+    """The cover rows only tighten the LP: with none of the pair rows the answer is the brute-force one too."""
+    from optimizer import model as model_module
+
+    facilities, projects, targets, budget = case
+    dataset = make_dataset(facilities, projects, targets)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(model_module, "PAIR_COVER_MAX", -1)
+        result = optimize(dataset, budget=budget, settings=EXACT)
+    assert_brute_force_optimum(case, result)
+
+
+def _enumerate_instance(instance, targets, budget):
+    """Most CO2 over every subset of a small Instance, read straight from the rules (None: infeasible)."""
+    import numpy as np
+
+    from optimizer.closures import closed_mask, closures_by_order
+    from optimizer.targets import evaluate_targets
+
+    closed = closed_mask(instance, closures_by_order(instance, targets))
+    best = None
+    n = instance.n_projects
+    for bits in range(1 << n):
+        chosen = np.array([(bits >> i) & 1 for i in range(n)], dtype=bool)
+        if instance.capex[chosen].sum() > budget + 1e-9:
+            continue
+        if any(chosen[g].sum() > 1 for g in instance.groups):
+            continue
+        if any(chosen[p] and not chosen[q] for p, q in instance.prerequisites):
+            continue
+        retired = np.bincount(instance.facility[chosen & instance.retire], minlength=instance.n_facilities)
+        if (retired > 1).any():
+            continue
+        stopped = (retired > 0) | closed
+        if (chosen & ~instance.retire & stopped[instance.facility]).any():
+            continue
+        if any(closed[f] and instance.retire[instance.projects_of[f]].any() and retired[f] == 0
+               for f in range(instance.n_facilities)):
+            continue
+        if not all(t.met for t in evaluate_targets(instance, targets, chosen)):
+            continue
+        co2 = float(instance.co2[chosen].sum())
+        best = co2 if best is None or co2 > best else best
+    return best
+
+
+@pytest.mark.parametrize("family", ["classic", "holdout", "sparse", "dense_additive", "retire_heavy"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_12_project_instance_of_every_benchmark_family_against_enumeration(family, seed):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from generate import make_family
+
+    case = make_family(family, 12, seed)
+    for budget in (case.budget, 0.5 * case.budget, 0.25 * float(case.instance.capex.sum())):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(highs, "CORE_MIN_PROJECTS", 1)
+            patch.setattr(highs, "CORE_MIN_SIZE", 1)
+            result = optimize(case.instance, budget=budget, targets=case.targets, settings=EXACT)
+        best = _enumerate_instance(case.instance, case.targets, budget)
+        if best is None:
+            assert result.status == "infeasible"
+        else:
+            assert result.status == "optimal"
+            assert result.co2_reduction_t == pytest.approx(best)
+            assert all(t.met for t in result.targets)
