@@ -5,7 +5,7 @@ project, and the analyst needs to know whether it is indispensable. This is
 *modelling to generate alternatives* (MGA) for yes/no choices:
 
 1. solve for the best CO2 cut within the budget, meeting every target;
-2. repeatedly solve the same model with one more row, ``CO2 >= (1 - slack) x
+2. repeatedly solve the same model with one more row, ``CO2 >= best - slack x |best|``, i.e. (1 - slack) x
    best``, and a new objective: be as different as possible from every
    portfolio found so far.
 
@@ -100,7 +100,7 @@ def near_optimal_alternatives(instance: Instance, *, budget: float | None, targe
         return AlternativesResult(best.status, budget, slack, None, None, best.gap, [], {},
                                   time.perf_counter() - began, best.message)
     reference = best.bound if best.bound is not None and math.isfinite(best.bound) else best.co2_reduction_t
-    floor = min((1 - slack) * reference, best.co2_reduction_t)
+    floor = min(reference - slack * abs(reference), best.co2_reduction_t)  # a negative best (net closures) too
     message = "" if best.gap is not None and best.gap <= slack else (
         "the best portfolio's proven gap exceeds the slack: alternatives are within the slack of it, "
         "not necessarily of the true optimum")

@@ -62,10 +62,10 @@ def test_alternatives_are_feasible_distinct_and_within_the_slack(case, slack, co
         assert sum(capex[p] for p in subset) <= budget + 1e-9
         assert check(facilities, projects, targets, set(subset)) is not None, "an alternative breaks a rule"
         assert all(t.met for t in evaluate_targets(instance, targets, chosen))
-        assert alternative.co2_reduction_t >= (1 - slack) * best - 1e-6
+        assert alternative.co2_reduction_t >= best - slack * abs(best) - 1e-6
     # Fewer than asked only when no other distinct portfolio qualifies.
     qualifying = {frozenset(s) for s in subsets(list(projects["project_id"]))
-                  if sum(capex[p] for p in s) <= budget and sum(co2[p] for p in s) >= (1 - slack) * best - 1e-6
+                  if sum(capex[p] for p in s) <= budget and sum(co2[p] for p in s) >= best - slack * abs(best) - 1e-6
                   and check(facilities, projects, targets, set(s)) is not None}
     assert seen <= qualifying
     assert len(seen) == min(count, len(qualifying))
