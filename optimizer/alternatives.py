@@ -5,8 +5,8 @@ project, and the analyst needs to know whether it is indispensable. This is
 *modelling to generate alternatives* (MGA) for yes/no choices:
 
 1. solve for the best CO2 cut within the budget, meeting every target;
-2. repeatedly solve the same model with one more row, ``CO2 >= best - slack x |best|``, i.e. (1 - slack) x
-   best``, and a new objective: be as different as possible from every
+2. repeatedly solve the same model with one more row, ``CO2 >= best - slack x |best|``
+   (``(1 - slack) x best`` for a positive best), and a new objective: be as different as possible from every
    portfolio found so far.
 
 Distance (the choice, and why)
