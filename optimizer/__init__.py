@@ -1,22 +1,52 @@
 """Choosing which industrial decarbonisation retrofits to fund.
 
 A pure library (no Streamlit): load and check a project list, build and
-solve the portfolio model, explain infeasibility, trace the frontier.
+solve the portfolio model or the multi-year roadmap, explain infeasibility,
+trace the frontier.
 
 >>> from optimizer import load_dataset, optimize
 >>> dataset = load_dataset("data/sample/fuzhou")          # doctest: +SKIP
 >>> result = optimize(dataset, budget=300_000)             # doctest: +SKIP
 >>> result.status, result.co2_reduction_t                  # doctest: +SKIP
+
+The names below are imported on first use (PEP 562), so the command line
+answers ``--help`` without loading pandas, PuLP and HiGHS.
 """
 
-from .checks import build_dataset, load_dataset, shipped_products, shipped_targets
-from .dataset import Dataset, EmissionFactors, Target
-from .instance import Instance, prepare
-from .problems import DataError, Problem
-from .roadmap import Horizon, RoadmapResult, make_horizon, plan_roadmap
-from .solve import PortfolioResult, SolverSettings, optimize
+from __future__ import annotations
 
-__all__ = [
-    "DataError", "Dataset", "EmissionFactors", "Instance", "PortfolioResult", "Problem", "SolverSettings",
-    "Target", "build_dataset", "Horizon", "RoadmapResult", "make_horizon", "plan_roadmap", "load_dataset", "optimize", "prepare", "shipped_products", "shipped_targets",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "build_dataset": "checks", "load_dataset": "checks", "shipped_products": "checks", "shipped_targets": "checks",
+    "Dataset": "dataset", "EmissionFactors": "dataset", "Target": "dataset",
+    "diagnose": "diagnosis",
+    "Instance": "instance", "prepare": "instance",
+    "PolicyOptions": "model",
+    "DataError": "problems", "Problem": "problems",
+    "Horizon": "roadmap", "RoadmapResult": "roadmap", "make_horizon": "roadmap", "plan_roadmap": "roadmap",
+    "PortfolioResult": "solve", "SolverSettings": "solve", "optimize": "solve",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from .checks import build_dataset, load_dataset, shipped_products, shipped_targets
+    from .dataset import Dataset, EmissionFactors, Target
+    from .diagnosis import diagnose
+    from .instance import Instance, prepare
+    from .model import PolicyOptions
+    from .problems import DataError, Problem
+    from .roadmap import Horizon, RoadmapResult, make_horizon, plan_roadmap
+    from .solve import PortfolioResult, SolverSettings, optimize

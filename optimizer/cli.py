@@ -15,19 +15,18 @@ import sys
 import time
 from pathlib import Path
 
-from . import cli_pack
-from . import cli_doubt
-from .checks import load_dataset
+from typing import TYPE_CHECKING
+
+from . import cli_doubt, cli_pack
 from .cli_roadmap import add_roadmap_command, run_roadmap
-from .dataset import Dataset, EmissionFactors
-from .diagnosis import diagnose
-from .economics import DEFAULT_DISCOUNT_RATE
-from .export import portfolio_csv, portfolio_table, portfolio_workbook
-from .frontier import frontier, parse_budgets
-from .instance import Instance, prepare
-from .model import PolicyOptions
+from .defaults import DEFAULT_DISCOUNT_RATE
 from .problems import DataError
-from .solve import PortfolioResult, SolverSettings, optimize
+
+if TYPE_CHECKING:  # the library is imported when a command runs, so --help answers at once
+    from .dataset import Dataset, EmissionFactors
+    from .instance import Instance
+    from .model import PolicyOptions
+    from .solve import PortfolioResult, SolverSettings
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_PORTFOLIO = 3
@@ -103,6 +102,8 @@ def settings_problems(args: argparse.Namespace) -> list[str]:
             problems.append(f"--fuel-factor takes FUEL=NUMBER (tCO2/tce), not {text!r}")
     if args.command == "frontier" and getattr(args, "budgets", None) is not None:
         try:
+            from .frontier import parse_budgets
+
             budgets = parse_budgets(args.budgets)
             if not budgets or any(not math.isfinite(b) or b < 0 for b in budgets):
                 raise ValueError
@@ -125,16 +126,24 @@ def settings_problems(args: argparse.Namespace) -> list[str]:
 
 def factors_from(args: argparse.Namespace) -> EmissionFactors:
     """The shipped emission factors with the analyst's overrides."""
+    from .dataset import EmissionFactors
+
     overrides = {fuel.strip(): float(value) for fuel, _, value in (t.partition("=") for t in args.fuel_factor)}
     return EmissionFactors.default().with_changes(grid_t_per_mwh=args.grid_factor, fuels=overrides)
 
 
 def options_from(args: argparse.Namespace) -> PolicyOptions:
+    from .model import PolicyOptions
+
     return PolicyOptions(margin=args.margin, order_capex_in_budget=not args.closure_capex_outside_budget)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from .checks import load_dataset
+    from .instance import prepare
+    from .solve import SolverSettings
+
     if args.command == "roadmap":
         return run_roadmap(args)
     problems = settings_problems(args)
@@ -176,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, factors: EmissionFactors,
            settings: SolverSettings) -> int:
+    from .diagnosis import diagnose
+    from .export import portfolio_csv, portfolio_table, portfolio_workbook
+    from .solve import optimize
+
     options = options_from(args)
     result = optimize(instance, budget=args.budget, objective=args.objective, co2_goal=args.co2_goal,
                       targets=dataset.targets, options=options, settings=settings)
@@ -244,6 +257,8 @@ def _fmt(value: float | None) -> str:
 
 
 def _frontier(args: argparse.Namespace, dataset: Dataset, instance: Instance, settings: SolverSettings) -> int:
+    from .frontier import frontier, parse_budgets
+
     table = frontier(instance, dataset.targets, parse_budgets(args.budgets), settings, options=options_from(args),
                      rate=args.discount_rate)
     if args.out:

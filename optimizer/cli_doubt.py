@@ -15,9 +15,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 COMMANDS = ("alternatives", "uncertainty", "cut-first", "sweep")
 EXIT_BAD_INPUT = 2
 EXIT_NO_PORTFOLIO = 3
@@ -86,6 +83,8 @@ def _alternatives(args, dataset, instance, settings) -> int:
 
     if args.count < 1 or not 0 <= args.slack < 1:
         raise ValueError("--count must be >= 1 and --slack in [0, 1)")
+    import pandas as pd
+
     result = near_optimal_alternatives(instance, budget=args.budget, targets=dataset.targets, count=args.count,
                                        slack=args.slack, exclude=_ids(args.exclude), settings=settings)
     print(f"status: {result.status}")
@@ -99,6 +98,8 @@ def _alternatives(args, dataset, instance, settings) -> int:
 
 
 def _roadmap(path: Path) -> dict[str, int]:
+    import pandas as pd
+
     table = pd.read_csv(path, dtype={"project_id": str})
     if not {"project_id", "year"} <= set(table.columns):
         raise ValueError(f"{path}: the roadmap needs columns project_id and year")
@@ -108,6 +109,8 @@ def _roadmap(path: Path) -> dict[str, int]:
 def _uncertainty(args, dataset, instance, settings) -> int:
     from .solve import optimize
     from .uncertainty import project_spreads, robust_portfolio, simulate
+
+    import numpy as np
 
     spreads = project_spreads(dataset, instance)
     in_service = _roadmap(args.roadmap) if args.roadmap else None
@@ -210,6 +213,8 @@ def _emit(args, data: dict) -> None:
 
 def _jsonable(value):
     """JSON has no NaN, infinity or numpy scalars: write null and plain numbers."""
+    import numpy as np
+
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

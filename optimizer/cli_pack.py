@@ -20,13 +20,15 @@ import threading
 import time
 from pathlib import Path
 
-from .checks import load_dataset
-from .dataset import Dataset, EmissionFactors
-from .diagnosis import diagnose
-from .economics import DEFAULT_DISCOUNT_RATE
+from typing import TYPE_CHECKING
+
+from .defaults import DEFAULT_DISCOUNT_RATE
 from .problems import DataError
-from .record import RunRecord, make_record, run_settings
-from .solve import SolverSettings
+
+if TYPE_CHECKING:
+    from .dataset import Dataset, EmissionFactors
+    from .record import RunRecord
+    from .solve import SolverSettings
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_PORTFOLIO = 3
@@ -55,6 +57,8 @@ def run(args: argparse.Namespace) -> int | None:
 def solve_record(args: argparse.Namespace, loaded: Dataset, factors: EmissionFactors, solver: SolverSettings,
                  result) -> RunRecord:
     """The record of ``solve`` (or ``report``): ``loaded`` is the dataset as read, before ``--no-targets``."""
+    from .record import make_record, run_settings
+
     targets = [] if args.no_targets else loaded.targets
     settings = run_settings(objective=args.objective, budget=args.budget, co2_goal=args.co2_goal, targets=targets,
                             factors=factors, discount_rate=getattr(args, "discount_rate", DEFAULT_DISCOUNT_RATE),
@@ -133,10 +137,13 @@ def add_report_command(commands: argparse._SubParsersAction) -> argparse.Argumen
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from .checks import load_dataset
+    from .dataset import EmissionFactors
+    from .diagnosis import diagnose
     from .frontier import budget_range, frontier
     from .instance import prepare
     from .report import build_pack, pptx_to_pdf
-    from .solve import optimize
+    from .solve import SolverSettings, optimize
 
     began = time.perf_counter()
     warming = threading.Thread(target=_warm_up, daemon=True)  # vl-convert loads its fonts while we solve

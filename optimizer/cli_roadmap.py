@@ -14,7 +14,12 @@ import math
 import sys
 from pathlib import Path
 
-from .roadmap import DEFAULT_LAST_YEAR, RoadmapResult, horizon_problems, make_horizon, plan_roadmap
+from typing import TYPE_CHECKING
+
+from .defaults import DEFAULT_LAST_YEAR
+
+if TYPE_CHECKING:
+    from .roadmap import RoadmapResult
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_ROADMAP = 3
@@ -65,6 +70,8 @@ def parse_budget_table(text: str) -> dict[int, float]:
 
 def roadmap_settings_problems(args: argparse.Namespace) -> list[str]:
     """Every bad roadmap setting, in English and Chinese, before anything is read."""
+    from .roadmap import horizon_problems
+
     problems: list[str] = []
     try:
         first, last = parse_years(args.years)
@@ -109,6 +116,7 @@ def run_roadmap(args: argparse.Namespace) -> int:
     from .cli import _jsonable, _silence_highs_banner, factors_from, options_from, settings_problems
     from .instance import prepare
     from .problems import DataError
+    from .roadmap import make_horizon, plan_roadmap
     from .solve import SolverSettings
 
     if args.gap is None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .defaults import DEFAULT_DISCOUNT_RATE
 from .schema import DEFAULT_LIFETIME_YEARS
 
-#: Real discount rate used unless the user sets another (8 % is common in Chinese feasibility studies).
-DEFAULT_DISCOUNT_RATE = 0.08
+__all__ = ["DEFAULT_DISCOUNT_RATE", "capital_recovery_factor", "portfolio_economics", "project_economics"]
+
 WAN = 10_000.0  # CNY per 万元
 
 

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pulp
 
+from .defaults import DEFAULT_LAST_YEAR
 from .closures import closures_by_order
 from .dataset import Dataset, EmissionFactors, Target
 from .instance import Instance, prepare
@@ -60,7 +61,6 @@ ROADMAP_SOLVER = SolverSettings(core_search=False)
 #: Slack on the least total shortfall when the second solve looks for the most CO2.
 SHORTFALL_TOLERANCE = 1e-6
 #: The plans run to 2030.
-DEFAULT_LAST_YEAR = 2030
 
 
 class RoadmapSettingsError(ValueError):
