@@ -17,7 +17,7 @@ The plant accounting of ``data-format.md`` is fixed here, once:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -29,6 +29,14 @@ from .schema import DEFAULT_LIFETIME_YEARS
 
 #: Lead time (years from start to service) of a project that gives none.
 DEFAULT_LEAD_TIME = 1
+
+
+#: Marks a derived array an instance was built without (see Instance.__post_init__).
+_UNSET = np.empty(0)
+
+
+def _unset() -> np.ndarray:
+    return _UNSET
 
 
 @dataclass(frozen=True)
@@ -56,42 +64,39 @@ class Instance:
     baseline: np.ndarray
     energy_tce: np.ndarray
 
+    # Derived arrays: prepare() fills them from the dataset; an instance built by hand (tests,
+    # benchmarks) may leave them out and gets the contract's defaults in __post_init__.
     #: Intensity reduction of each project (facility's intensity unit); 0 for blank and for retirements.
-    reduction: np.ndarray | None = None
+    reduction: np.ndarray = field(default_factory=_unset)
     #: Energy saved per year, tce (given, or reduction x capacity, or a closure's net saving).
-    energy_saving_tce: np.ndarray | None = None
+    energy_saving_tce: np.ndarray = field(default_factory=_unset)
     #: Grid electricity avoided per year, MWh.
-    electricity_saving_mwh: np.ndarray | None = None
+    electricity_saving_mwh: np.ndarray = field(default_factory=_unset)
     #: First year a project can start (NaN: any year) and its lead time in years.
-    earliest_year: np.ndarray | None = None
-    lead_time: np.ndarray | None = None
+    earliest_year: np.ndarray = field(default_factory=_unset)
+    lead_time: np.ndarray = field(default_factory=_unset)
     #: Sector of each facility.
-    sector: np.ndarray | None = None
+    sector: np.ndarray = field(default_factory=_unset)
     #: Operating cost saved per year, 万元 (blank: 0), and economic lifetime in years (blank: 15).
-    annual_saving: np.ndarray | None = None
-    lifetime: np.ndarray | None = None
+    annual_saving: np.ndarray = field(default_factory=_unset)
+    lifetime: np.ndarray = field(default_factory=_unset)
 
     def __post_init__(self) -> None:
-        # Instances built by hand (tests, benchmarks) may give only intensity_after: derive the rest.
         n = len(self.project_ids)
-        if self.reduction is None:
-            object.__setattr__(self, "reduction", reductions(self.intensity[self.facility] if n else np.zeros(0),
-                                                             self.intensity_after, self.retire))
-        if self.energy_saving_tce is None:
-            object.__setattr__(self, "energy_saving_tce", self.reduction * self.capacity[self.facility] / 1000.0
-                               if n else np.zeros(0))
-        if self.electricity_saving_mwh is None:
-            object.__setattr__(self, "electricity_saving_mwh", np.zeros(n))
-        if self.earliest_year is None:
-            object.__setattr__(self, "earliest_year", np.full(n, np.nan))
-        if self.lead_time is None:
-            object.__setattr__(self, "lead_time", np.full(n, DEFAULT_LEAD_TIME, dtype=int))
-        if self.sector is None:
-            object.__setattr__(self, "sector", np.full(len(self.facility_ids), "", dtype=object))
-        if self.annual_saving is None:
-            object.__setattr__(self, "annual_saving", np.zeros(n))
-        if self.lifetime is None:
-            object.__setattr__(self, "lifetime", np.full(n, DEFAULT_LIFETIME_YEARS))
+        defaults = {
+            "reduction": lambda: reductions(self.intensity[self.facility] if n else np.zeros(0),
+                                            self.intensity_after, self.retire),
+            "energy_saving_tce": lambda: self.reduction * self.capacity[self.facility] / 1000.0 if n else np.zeros(0),
+            "electricity_saving_mwh": lambda: np.zeros(n),
+            "earliest_year": lambda: np.full(n, np.nan),
+            "lead_time": lambda: np.full(n, DEFAULT_LEAD_TIME, dtype=int),
+            "sector": lambda: np.full(len(self.facility_ids), "", dtype=object),
+            "annual_saving": lambda: np.zeros(n),
+            "lifetime": lambda: np.full(n, DEFAULT_LIFETIME_YEARS),
+        }
+        for name, make in defaults.items():  # in order: energy saving reads the reduction
+            if getattr(self, name) is _UNSET:
+                object.__setattr__(self, name, make())
 
     @property
     def n_projects(self) -> int:
