@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optimizer.store import SAMPLE_NAME
+from storage.store import SAMPLE_NAME
 from ui.i18n import LANGUAGES, t
 from ui.state import apply_settings, dataset_info, get_store, init_settings, set_budget
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from optimizer.export import dataset_tables, dataset_workbook, template_workbook
-from optimizer.importing import import_upload
+from storage.importing import import_upload
 from ui.i18n import language, num, sector_name, t
 from ui.state import check_edited_projects, context
 

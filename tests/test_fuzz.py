@@ -29,10 +29,10 @@ from hypothesis import strategies as st
 from optimizer import optimize
 from optimizer.checks import build_dataset
 from optimizer.dataset import Dataset
-from optimizer.importing import import_upload
+from storage.importing import import_upload
 from optimizer.problems import DataError
 from optimizer.reading import read_bytes
-from optimizer.store import SAMPLE_NAME, Store
+from storage.store import SAMPLE_NAME, Store
 
 from .conftest import TINY_FACILITIES, TINY_PROJECTS
 

@@ -1,6 +1,6 @@
 """The store, cached data and solves, and the settings that live in the session.
 
-* One :class:`~optimizer.store.Store` per database file and process
+* One :class:`~storage.store.Store` per database file and process
   (``st.cache_resource``); a locked or corrupt file is reported with
   ``StoreError.text`` and a button that starts a new file from the sample.
 * Datasets and their prepared :class:`~optimizer.instance.Instance` are cached
@@ -24,7 +24,7 @@ import streamlit as st
 from optimizer.dataset import Dataset, EmissionFactors, Target
 from optimizer.instance import Instance, prepare
 from optimizer.solve import PortfolioResult, SolverSettings, optimize
-from optimizer.store import PATH_VARIABLE, SAMPLE_NAME, Store, StoreError, default_path
+from storage.store import PATH_VARIABLE, SAMPLE_NAME, Store, StoreError, default_path
 
 from .i18n import language, t
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.store import SAMPLE_NAME, Store
+from storage.store import SAMPLE_NAME, Store
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, Server, tiny_workbook
 

@@ -1,4 +1,4 @@
-"""The DuckDB store: every SQL statement of the product lives in this module.
+"""The DuckDB store: every SQL statement of the product lives in this package.
 
 One file holds named datasets side by side, saved scenarios and an import
 log. Every import and every save is one transaction: all of it lands or
@@ -22,8 +22,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .dataset import DATA_DIR, Dataset, Target, text_as_objects
-from .schema import FACILITIES, PRODUCTS, PROJECTS, SECTORS, TARGET_KINDS
+from optimizer.dataset import DATA_DIR, Dataset, Target, text_as_objects
+from optimizer.schema import FACILITIES, PRODUCTS, PROJECTS, SECTORS, TARGET_KINDS
 
 DEFAULT_PATH = DATA_DIR / "retrofit.duckdb"
 PATH_VARIABLE = "RETROFIT_DB"
@@ -72,6 +72,10 @@ CREATE TABLE IF NOT EXISTS projects (
     lifetime_years DOUBLE CHECK (lifetime_years > 0),
     earliest_year INTEGER,
     extra TEXT,
+    fuel TEXT,
+    lead_time_years INTEGER CHECK (lead_time_years >= 0),
+    co2_low DOUBLE CHECK (co2_low >= 0),
+    co2_high DOUBLE CHECK (co2_high >= 0),
     PRIMARY KEY (dataset, project_id)
 );
 CREATE TABLE IF NOT EXISTS products (
@@ -116,6 +120,14 @@ CREATE TABLE IF NOT EXISTS import_log (
 );
 """
 
+#: Columns added after the first release: a file written before them gets them on opening (blank).
+ADDED_COLUMNS = (
+    ("projects", "fuel", "TEXT"),
+    ("projects", "lead_time_years", "INTEGER"),
+    ("projects", "co2_low", "DOUBLE"),
+    ("projects", "co2_high", "DOUBLE"),
+)
+
 _DATA_TABLES = ("facilities", "projects", "products", "targets")
 
 
@@ -153,6 +165,8 @@ class Store:
         try:
             self._connection = duckdb.connect(str(self.path))
             self._connection.execute(SCHEMA)
+            for table, column, kind in ADDED_COLUMNS:  # constants above, not user input
+                self._connection.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
         except duckdb.IOException as error:
             if "lock" in str(error).lower():
                 raise StoreError("locked", self.path, str(error)) from None
@@ -193,7 +207,7 @@ class Store:
 
     def seed_sample(self) -> None:
         """Store the illustrative Fuzhou sample under ``fuzhou_sample``."""
-        from .checks import load_dataset
+        from optimizer.checks import load_dataset
 
         self.save_dataset(SAMPLE_NAME, load_dataset(SAMPLE_FOLDER, name=SAMPLE_NAME),
                           source_file="data/sample/fuzhou (ILLUSTRATIVE)", illustrative=True)
