@@ -1,61 +1,48 @@
-"""Scenarios: save the current settings and result, list, compare side by side, load, delete."""
+"""Scenarios: save the current question and its result, list, compare side by side, load, delete."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from ui.i18n import num, pct, t, target_name
-from ui.state import apply_settings, context, current_result, settings_dict
+from ui import compute, session
+from ui.datastore import get_store
+from ui.i18n import category_name, num, pct, status_name, t, target_name
+from ui.settings import Settings
+from ui.views import no_none, number_config
 
-s = st.session_state
-ctx = context()
-store = ctx.store
 
-st.title(t("page_scenarios"))
-st.caption(t("scenarios_intro"))
-
-# --- save -------------------------------------------------------------------------
-
-settings = settings_dict(ctx)
-with st.expander(t("current_settings")):
-    st.json(settings)
-c1, c2 = st.columns([3, 1])
-c1.text_input(t("scenario_name"), key="scenario_name")
-if c2.button(t("save_scenario"), key="save_scenario", type="primary"):
-    name = (s.get("scenario_name") or "").strip()
-    if not name:
-        st.warning(t("need_name"))
-    else:
+def render_save(settings: Settings) -> None:
+    with st.expander(t("current_settings")):
+        st.json(settings.to_dict())
+    c1, c2 = st.columns([3, 1])
+    c1.text_input(t("scenario_name"), key="scenario_name")
+    if c2.button(t("save_scenario"), key="save_scenario", type="primary"):
+        name = (st.session_state.get("scenario_name") or "").strip()
+        if not name:
+            st.warning(t("need_name"))
+            return
         with st.spinner("…"):
-            result = current_result(ctx)
-        store.save_scenario(ctx.name, name, settings, result.to_dict())
-        s["_scenario"] = name
-        s["compare"] = list(dict.fromkeys([*s.get("compare", []), name]))
+            result = compute.solve(settings).result
+        get_store().save_scenario(settings.dataset, name, settings.to_dict(), result.to_dict())
+        session.scenario_saved(name)
+        st.session_state["compare"] = list(dict.fromkeys([*st.session_state.get("compare", []), name]))
         st.success(t("saved", name=name))
         if not result.has_portfolio:
-            st.warning(t("need_result", status=result.status))
-
-# --- list -------------------------------------------------------------------------
-
-st.subheader(t("saved_scenarios"))
-names = store.scenario_names(ctx.name)
-if not names:
-    st.info(t("no_scenarios"))
-    st.stop()
-
-loaded = {name: store.load_scenario(ctx.name, name) for name in names}
+            st.warning(t("need_result", status=status_name(result.status)))
 
 
-def _kpis(name: str) -> dict:
-    settings, result = loaded[name]
+def kpis(name: str, stored: dict[str, Any], result: dict[str, Any]) -> dict[str, str]:
     spend, co2 = result.get("spend") or 0.0, result.get("co2_reduction_t") or 0.0
+    objective = stored.get("objective", "co2")
     return {
         t("scenario_name"): name,
-        t("objective"): t(f"objective_{settings.get('objective', 'co2')}"),
-        t("col_budget"): num(settings.get("budget")) if settings.get("objective", "co2") == "co2" else "—",
-        t("co2_goal"): num(settings.get("co2_goal")),
-        t("col_status"): result.get("status"),
+        t("objective"): t(f"objective_{objective}") if objective in ("co2", "cost") else str(objective),
+        t("col_budget"): num(stored.get("budget")) if objective == "co2" else "—",
+        t("co2_goal"): num(stored.get("co2_goal")) if objective == "cost" else "—",
+        t("col_status"): status_name(result.get("status")),
         t("kpi_co2"): num(co2),
         t("kpi_spend"): num(spend),
         t("kpi_ratio"): num(co2 / spend, 2) if spend else "—",
@@ -64,64 +51,73 @@ def _kpis(name: str) -> dict:
     }
 
 
-st.dataframe(pd.DataFrame([_kpis(n) for n in names]), hide_index=True, width="stretch")
-
-# --- compare ----------------------------------------------------------------------
-
-default = [n for n in names[-2:]]
-s.setdefault("compare", default)
-s["compare"] = [n for n in s["compare"] if n in names]
-picked = st.multiselect(t("compare"), names, key="compare")
-if picked:
+def render_compare(settings: Settings, names: list[str], loaded: dict[str, tuple[dict, dict]]) -> None:
+    st.session_state.setdefault("compare", names[-2:])
+    st.session_state["compare"] = [n for n in st.session_state["compare"] if n in names]
+    picked = st.multiselect(t("compare"), names, key="compare")
+    if not picked:
+        return
     st.markdown(f"**{t('compare_kpis')}**")
-    kpis = pd.DataFrame([_kpis(n) for n in picked]).set_index(t("scenario_name")).T
-    st.dataframe(kpis, width="stretch")
+    table = pd.DataFrame([kpis(n, *loaded[n]) for n in picked]).set_index(t("scenario_name")).T
+    st.dataframe(table, width="stretch")
 
     st.markdown(f"**{t('compare_targets')}**")
-    rows: dict[str, dict] = {}
+    rows: dict[str, dict[str, str]] = {}
     for name in picked:
         for o in loaded[name][1].get("targets") or []:
             label = target_name(o.get("name_en", ""), o.get("name_zh", ""), o["target_id"])
             row = rows.setdefault(label, {t("col_target"): label})
-            value = o.get("after")
-            shown = pct(value) if o.get("kind") != "min_line_capacity" else num(value)
+            shown = compute.kind(o.get("kind", "")).format(o.get("after"))
             row[name] = f"{shown} {'✅' if o.get('met') else '❌'}"
     st.dataframe(pd.DataFrame(list(rows.values())), hide_index=True, width="stretch")
 
     reference = picked[0]
     ref_selected = set(loaded[reference][1].get("selected") or [])
-    projects = ctx.dataset.projects
+    projects = compute.dataset(settings).projects
     for name in picked[1:]:
         selected = set(loaded[name][1].get("selected") or [])
         added, dropped = sorted(selected - ref_selected), sorted(ref_selected - selected)
         st.markdown(f"**{name}**")
-        a, d = st.columns(2)
-        for column, ids, label in ((a, added, "added"), (d, dropped, "dropped")):
+        columns = st.columns(2)
+        for column, ids, label in ((columns[0], added, "added"), (columns[1], dropped, "dropped")):
             column.caption(t(label, ref=reference) + f" ({len(ids)})")
-            if ids:
-                known = [i for i in ids if i in projects.index]
-                column.dataframe(projects.loc[known, ["name", "facility_id", "category", "capex"]].reset_index(),
-                                 hide_index=True, width="stretch")
-            else:
+            known = [i for i in ids if i in projects.index]
+            if not known:
                 column.write(t("none"))
-
-# --- load / delete ----------------------------------------------------------------
-
-st.divider()
-l1, l2, l3 = st.columns([3, 1, 1])
-target = l1.selectbox(t("scenario_pick"), names, key="scenario_pick")
-
-
-def _load(name: str) -> None:
-    apply_settings(loaded_settings[name])
-    s["_scenario"] = name
+                continue
+            part = projects.loc[known, ["name", "facility_id", "category", "capex"]].reset_index()
+            part["category"] = part["category"].map(category_name)
+            column.dataframe(no_none(part.rename(columns={
+                "project_id": t("col_id"), "name": t("col_name"), "facility_id": t("col_facility"),
+                "category": t("col_category"), "capex": t("col_capex")})), hide_index=True, width="stretch",
+                column_config=number_config(t("col_capex")))
 
 
-loaded_settings = {name: loaded[name][0] for name in names}
-if l2.button(t("load_scenario"), key="load_scenario", on_click=_load, args=(target,)):
-    st.success(t("loaded", name=target))
-if l3.button(t("delete_scenario"), key="delete_scenario"):
-    store.delete_scenario(ctx.name, target)
-    if s.get("_scenario") == target:
-        s["_scenario"] = None
-    st.rerun()
+def render_load_delete(settings: Settings, names: list[str], loaded: dict[str, tuple[dict, dict]]) -> None:
+    st.divider()
+    l1, l2, l3 = st.columns([3, 1, 1])
+    target = l1.selectbox(t("scenario_pick"), names, key="scenario_pick")
+    if l2.button(t("load_scenario"), key="load_scenario", on_click=session.load_scenario,
+                 args=(target, loaded[target][0])):
+        st.success(t("loaded", name=target))
+    if l3.button(t("delete_scenario"), key="delete_scenario"):
+        get_store().delete_scenario(settings.dataset, target)
+        session.forget_scenario(target)
+        st.rerun()
+
+
+settings = session.settings()
+st.title(t("page_scenarios"))
+st.caption(t("scenarios_intro"))
+render_save(settings)
+
+st.subheader(t("saved_scenarios"))
+store = get_store()
+names = store.scenario_names(settings.dataset)
+if not names:
+    st.info(t("no_scenarios"))
+else:
+    loaded = {name: store.load_scenario(settings.dataset, name) for name in names}
+    st.dataframe(pd.DataFrame([kpis(n, *loaded[n]) for n in names]), hide_index=True, width="stretch")
+    render_compare(settings, names, loaded)
+    render_load_delete(settings, names, loaded)

@@ -20,6 +20,7 @@ PAGES = ["overview", "projects", "optimize", "frontier", "scenarios", "method"]
 @pytest.fixture
 def app(tmp_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("RETROFIT_DB", str(tmp_path / "app.duckdb"))
+    monkeypatch.setenv("RETROFIT_RAISE_ERRORS", "1")  # errors reach AppTest instead of the error box
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     assert not at.exception
@@ -50,7 +51,7 @@ def test_sidebar_and_sample_warning(app):
 
 def test_language_switch_changes_labels(app):
     zh_title = app.title[0].value
-    app.sidebar.radio(key="language").set_value("English").run()
+    app.sidebar.radio(key="language").set_value("en").run()
     assert not app.exception
     assert app.title[0].value != zh_title
     assert app.title[0].value == "Overview"
@@ -68,7 +69,7 @@ def test_higher_budget_cuts_more_co2(app):
     assert not app.exception
     assert metric_number(app) > base
     assert app.slider(key="budget_slider").value == 400_000.0
-    assert app.session_state["_budget"] == 400_000.0
+    assert app.session_state["settings"].budget == 400_000.0
 
 
 def test_infeasible_budget_shows_diagnosis_and_least_budget_fixes_it(app):
@@ -78,8 +79,11 @@ def test_infeasible_budget_shows_diagnosis_and_least_budget_fixes_it(app):
     assert app.error, "an infeasible budget is reported"
     text = app.error[0].value
     assert "50,000" in text and "万元" in text  # the diagnosis, in Chinese by default
-    # the last feasible result stays on screen
+    # the last result stays on screen, marked as the previous one: no success banner, no downloads
     assert app.metric and metric_number(app) > 0
+    assert not app.success
+    assert any("上一次的结果" in w.value for w in app.warning)
+    assert not {d.key for d in app.get("download_button")} & {"download_csv", "download_xlsx"}
     app.button(key="use_least_budget").click().run()
     assert not app.exception
     assert not app.error
@@ -132,7 +136,7 @@ def test_upload_reports_every_problem(app):
     assert "行" in message  # row numbers, in Chinese
     assert message.count("\n- ") >= 2  # more than one problem listed
     assert "capex" in message or "投资" in message
-    app.sidebar.radio(key="language").set_value("English").run()
+    app.sidebar.radio(key="language").set_value("en").run()
     assert "row" in app.error[0].value  # the same problems, in English
 
 
@@ -157,6 +161,7 @@ def test_upload_accepts_the_sample(app):
 
 def test_shared_link_reopens_the_view(tmp_path, monkeypatch):
     monkeypatch.setenv("RETROFIT_DB", str(tmp_path / "link.duckdb"))
+    monkeypatch.setenv("RETROFIT_RAISE_ERRORS", "1")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["budget"] = "400000"
     at.query_params["dataset"] = "fuzhou_sample"
@@ -178,6 +183,7 @@ def test_corrupt_database_offers_a_fresh_one(tmp_path, monkeypatch):
     path = tmp_path / "broken.duckdb"
     path.write_bytes(b"this is not a duckdb file" * 100)
     monkeypatch.setenv("RETROFIT_DB", str(path))
+    monkeypatch.setenv("RETROFIT_RAISE_ERRORS", "1")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     assert not at.exception

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from .i18n import sector_name, t, target_name
+from optimizer.target_kinds import kind_of
+
+from .i18n import category_name, sector_name, t, target_name
 
 FONT = "Noto Sans CJK SC, sans-serif"
 CHOSEN_COLOR = "#1f6f54"
 OTHER_COLOR = "#c9d3cf"
 
 
-def finish(chart: alt.TopLevelMixin, height: int = 320) -> alt.TopLevelMixin:
+def finish(chart: Any, height: int = 320) -> Any:
     """Common look: the CJK font everywhere, container width."""
     return (chart.properties(height=height, width="container")
             .configure(font=FONT)
@@ -49,11 +54,17 @@ def mac_curve(projects: pd.DataFrame) -> alt.Chart:
     ).properties(title=t("mac_curve"))
 
 
-def share_chart(outcomes: list[dict], after: bool = True) -> alt.LayerChart | None:
+def share_height(outcomes: Sequence[Any], after: bool = True) -> int:
+    """Height for :func:`share_chart`: room for every share target's bars and its label."""
+    shares = sum(1 for o in outcomes if kind_of(o["kind"] if isinstance(o, dict) else o.kind).is_share)
+    return max(160, shares * (46 if after else 30) + 70)
+
+
+def share_chart(outcomes: list[dict[str, Any]], after: bool = True) -> alt.LayerChart | None:
     """Share targets: today (and after) as bars, the required share as a red tick."""
     rows = []
     for o in outcomes:
-        if o["kind"] == "min_line_capacity":
+        if not kind_of(o["kind"]).is_share:
             continue
         label = target_name(o["name_en"], o["name_zh"], o["target_id"])
         pairs = ((t("col_before"), o["before"]), (t("col_after"), o["after"])) if after else \
@@ -66,11 +77,11 @@ def share_chart(outcomes: list[dict], after: bool = True) -> alt.LayerChart | No
     frame = pd.DataFrame(rows)
     base = alt.Chart(frame)
     bars = base.mark_bar().encode(
-        y=alt.Y("target:N", title="", sort=None, axis=alt.Axis(labelLimit=320)),
+        y=alt.Y("target:N", title="", sort=None, axis=alt.Axis(labelLimit=420, labelFontSize=13)),
         yOffset=alt.YOffset("series:N", sort=[t("col_before"), t("col_after")]),
         x=alt.X("share:Q", title=t("share"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("series:N", title=t("series"), sort=[t("col_before"), t("col_after")],
-                        scale=alt.Scale(range=["#a7b8c9", CHOSEN_COLOR])),
+                        scale=alt.Scale(range=["#a7b8c9", CHOSEN_COLOR]), legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("target:N", title=t("col_target")), alt.Tooltip("series:N", title=t("series")),
                  alt.Tooltip("share:Q", format=".1%", title=t("share")),
                  alt.Tooltip("required:Q", format=".0%", title=t("col_required"))],
@@ -85,7 +96,8 @@ def share_chart(outcomes: list[dict], after: bool = True) -> alt.LayerChart | No
 def sector_chart(chosen: pd.DataFrame, value: str = "co2_t", title_key: str = "sector_chart",
                  axis_key: str = "col_co2") -> alt.Chart:
     """Stacked bars: ``value`` by sector, coloured by project category."""
-    frame = chosen.groupby(["sector", "category"], as_index=False)[value].sum()
+    frame = chosen.assign(category=chosen["category"].map(category_name)).groupby(
+        ["sector", "category"], as_index=False)[value].sum()
     frame["sector_label"] = frame["sector"].map(sector_name)
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X("sector_label:N", title=t("col_sector"), axis=alt.Axis(labelAngle=0)),
