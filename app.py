@@ -16,16 +16,16 @@ from ui.views import show_notices
 
 st.set_page_config(page_title="Retrofit portfolio optimizer · 改造项目组合优化", page_icon="🏭", layout="wide")
 
-# url paths differ from the file names on purpose: with a pages/ folder, Streamlit (AppTest on every run, the
-# server until st.navigation first runs) resolves a URL equal to a file name as a legacy page and runs that file
-# without app.py, i.e. without the sidebar. A URL it cannot resolve falls back to app.py, which navigates.
+# The page scripts live in app_pages/, not pages/: with a pages/ folder Streamlit also registers its files as
+# legacy pages, so a shared link such as /portfolio opened on a fresh server showed a "Page not found" dialog
+# (and made the page inert) until st.navigation had run once. The url paths are kept, so old links still work.
 PAGES = [
-    ("pages/overview.py", "page_overview", "🏭", "overview-page"),
-    ("pages/projects.py", "page_projects", "📋", "project-list"),
-    ("pages/optimize.py", "page_optimize", "🎯", "portfolio"),
-    ("pages/frontier.py", "page_frontier", "📈", "budget-frontier"),
-    ("pages/scenarios.py", "page_scenarios", "🗂️", "saved-scenarios"),
-    ("pages/method.py", "page_method", "📐", "method-and-sources"),
+    ("app_pages/overview.py", "page_overview", "🏭", "overview-page"),
+    ("app_pages/projects.py", "page_projects", "📋", "project-list"),
+    ("app_pages/optimize.py", "page_optimize", "🎯", "portfolio"),
+    ("app_pages/frontier.py", "page_frontier", "📈", "budget-frontier"),
+    ("app_pages/scenarios.py", "page_scenarios", "🗂️", "saved-scenarios"),
+    ("app_pages/method.py", "page_method", "📐", "method-and-sources"),
 ]
 
 

@@ -74,7 +74,7 @@ def render_targets_editor(settings: Settings) -> None:
         on_change=_keep_targets, args=(key, [target.target_id for target in chosen], rows),
         column_config={
             "enabled": st.column_config.CheckboxColumn(t("col_enabled"), width="small"),
-            "name": st.column_config.TextColumn(t("col_target"), width="medium"),
+            "name": st.column_config.TextColumn(t("col_target"), width="large"),
             "value": st.column_config.NumberColumn(t("col_value"), min_value=0.0, format="%.4g", width="small"),
             "meaning": st.column_config.TextColumn(t("col_value_meaning"), width="small"),
         },
