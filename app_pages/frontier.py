@@ -72,7 +72,8 @@ def render_table(settings: Settings, table: pd.DataFrame) -> None:
     })
     st.dataframe(shown, hide_index=True, width="stretch",
                  column_config=number_config(t("col_budget"), t("col_opt_co2"), t("col_mac_co2"), t("col_shortfall")))
-    st.download_button("CSV", table.to_csv(index=False).encode("utf-8-sig"), file_name=f"frontier_{settings.dataset}.csv",
+    st.download_button("CSV", table.to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"frontier_{settings.dataset}.csv",
                        mime="text/csv", key="download_frontier")
 
 

@@ -35,7 +35,8 @@ def render_capacity(settings: Settings) -> None:
                 .agg(facilities=("capacity", "size"), capacity=("capacity", "sum")))
 
     def product_name(product: str) -> str:
-        if product in products.index and name_column in products.columns and pd.notna(products.loc[product, name_column]):
+        known = product in products.index and name_column in products.columns
+        if known and pd.notna(products.loc[product, name_column]):
             return str(products.loc[product, name_column])
         return product
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -28,8 +30,8 @@ PROJECT_COLUMNS = ["project_id", "facility_id", "name", "category", "capex", "co
                    "annual_saving", "lifetime_years", "earliest_year", "source"]
 
 
-def column_config() -> dict[str, object]:
-    config: dict[str, object] = {column: t(label) for column, label in LABELS.items()}
+def column_config() -> dict[str, Any]:
+    config: dict[str, Any] = {column: t(label) for column, label in LABELS.items()}
     for column, (label, fmt) in NUMBERS.items():
         config[column] = st.column_config.NumberColumn(t(label), format=fmt)
     config["retire"] = st.column_config.CheckboxColumn(t("col_retire"))

@@ -223,8 +223,8 @@ class ChildPeak:
 
 def run_method(method: str, size: int, seed: int) -> dict:
     import numpy as np
-
     from generate import make_case
+
     from optimizer.targets import evaluate_targets
 
     if method == "sample":
@@ -454,6 +454,7 @@ def profile_product(sizes: list[int], seed: int, top: int = 25) -> str:
     import pstats
 
     from generate import make_case
+
     from optimizer.model import build_model
     from optimizer.solve import SolverSettings, solve_model
 

@@ -14,9 +14,11 @@ import math
 import os
 import re
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -146,7 +148,8 @@ class StoreError(Exception):
                     if language == "zh" else
                     f"The database file {self.path} is held by another program{who}; close it, "
                     f"or set {PATH_VARIABLE} to use another file.")
-        return (f"数据库文件 {self.path} 无法打开（可能已损坏）：{self.detail}。可从示例数据新建数据库，原文件将保留备份。"
+        return (f"数据库文件 {self.path} 无法打开（可能已损坏）：{self.detail}。"
+                "可从示例数据新建数据库，原文件将保留备份。"
                 if language == "zh" else
                 f"The database file {self.path} cannot be opened (it may be corrupt): {self.detail}. "
                 f"You can start a new database from the sample; the old file is kept as a backup.")
@@ -183,7 +186,7 @@ class Store:
     # --- plumbing -----------------------------------------------------------
 
     @contextmanager
-    def _cursor(self):
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self._lock:
             cursor = self._connection.cursor()
         try:
@@ -192,7 +195,7 @@ class Store:
             cursor.close()
 
     @contextmanager
-    def _transaction(self):
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All statements inside land together or not at all."""
         with self._cursor() as cursor:
             cursor.execute("BEGIN TRANSACTION")
@@ -238,14 +241,16 @@ class Store:
                 columns = ", ".join(frame.columns)
                 cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
                 cursor.unregister("incoming")
-            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) VALUES (?, ?, ?, TRUE, ?, '')",
+            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) "
+                           "VALUES (?, ?, ?, TRUE, ?, '')",
                            [_now(), name, source_file, rows_in_file if rows_in_file is not None
                             else len(dataset.facilities) + len(dataset.projects)])
 
     def log_failed_import(self, name: str, file: str, messages: list[str]) -> None:
         """Record a refused import; the data tables are not touched."""
         with self._transaction() as cursor:
-            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) VALUES (?, ?, ?, FALSE, 0, ?)",
+            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) "
+                           "VALUES (?, ?, ?, FALSE, 0, ?)",
                            [_now(), name, file, "\n".join(messages)])
 
     def import_log(self) -> pd.DataFrame:
@@ -272,7 +277,7 @@ class Store:
     def table_counts(self) -> dict[str, int]:
         """Rows per table, for checks that nothing was half-written."""
         with self._cursor() as cursor:
-            return {table: cursor.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            return {table: int(cursor.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
                     for table in (*_DATA_TABLES, "datasets", "scenarios")}
 
     def snapshot(self) -> dict[str, pd.DataFrame]:
@@ -317,8 +322,8 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _json(value) -> str:
-    def clean(item):
+def _json(value: Any) -> str:
+    def clean(item: Any) -> Any:
         if isinstance(item, float) and not math.isfinite(item):
             return None
         if isinstance(item, dict):

@@ -12,11 +12,11 @@ import pytest
 
 from optimizer import load_dataset, optimize
 from optimizer.checks import build_dataset
-from optimizer.export import dataset_workbook, dataset_zip, portfolio_csv, portfolio_table, portfolio_workbook
-from storage.importing import import_upload
-from optimizer.instance import prepare
 from optimizer.dataset import EmissionFactors
+from optimizer.export import dataset_workbook, dataset_zip, portfolio_csv, portfolio_table, portfolio_workbook
+from optimizer.instance import prepare
 from optimizer.reading import read_bytes
+from storage.importing import import_upload
 from storage.store import SAMPLE_NAME, Store, StoreError
 
 from .conftest import SAMPLE, TINY_FACILITIES, TINY_PROJECTS
@@ -156,7 +156,8 @@ def test_a_second_process_gets_a_clear_lock_message(tmp_path):
 
     path = tmp_path / "locked.duckdb"
     holder = subprocess.Popen([sys.executable, "-c",
-                               f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)"],
+                               f"import duckdb, time; c = duckdb.connect({str(path)!r}); "
+                               "print('ok', flush=True); time.sleep(30)"],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ok"

@@ -60,7 +60,7 @@ def share_height(outcomes: Sequence[Any], after: bool = True) -> int:
     return max(160, shares * (46 if after else 30) + 70)
 
 
-def share_chart(outcomes: list[dict[str, Any]], after: bool = True) -> alt.LayerChart | None:
+def share_chart(outcomes: list[dict[str, Any]], after: bool = True) -> alt.LayerChart | alt.FacetChart | None:
     """Share targets: today (and after) as bars, the required share as a red tick."""
     rows = []
     for o in outcomes:
@@ -109,7 +109,7 @@ def sector_chart(chosen: pd.DataFrame, value: str = "co2_t", title_key: str = "s
     ).properties(title=t(title_key))
 
 
-def frontier_chart(table: pd.DataFrame, current_budget: float | None) -> alt.LayerChart:
+def frontier_chart(table: pd.DataFrame, current_budget: float | None) -> alt.LayerChart | alt.FacetChart:
     """CO2 vs budget for the optimum and the MAC pick, with the current budget as a rule."""
     long = pd.concat([
         pd.DataFrame({"budget": table["budget"], "co2": table["co2_t"], "series": t("optimum")}),

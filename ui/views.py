@@ -50,8 +50,8 @@ def target_rows(outcomes: Iterable[Any], after: bool = True) -> pd.DataFrame:
     rows = []
     for o in outcomes:
         get = o.get if isinstance(o, Mapping) else lambda key, o=o: getattr(o, key)
-        kind = compute.kind(get("kind"))
-        row = {t("col_target"): target_name(get("name_en") or "", get("name_zh") or "", get("target_id")),
+        kind = compute.kind(str(get("kind")))
+        row = {t("col_target"): target_name(get("name_en") or "", get("name_zh") or "", str(get("target_id"))),
                t("col_kind"): kind.label(language()),
                t("col_before"): kind.format(get("before"))}
         if after:
@@ -105,7 +105,8 @@ def _body(p: Problem, own: Mapping[str, str], lang: str) -> str:
     suggestion = str(details.get("suggestion") or "")
     match = re.search(r"did you mean '(.+?)'", suggestion)
     if match:
-        details["suggestion"] = (f"；是否为“{match.group(1)}”？" if lang == "zh" else f"; did you mean '{match.group(1)}'?")
+        guess = match.group(1)
+        details["suggestion"] = f"；是否为“{guess}”？" if lang == "zh" else f"; did you mean '{guess}'?"
     if p.code == "missing_column" and lang == "zh":
         return f"缺少必填列“{details['alias']}”{details.get('suggestion', '')}"
     if p.code == "no_saving":

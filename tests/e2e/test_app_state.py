@@ -13,8 +13,8 @@ import pytest
 
 from storage.store import SAMPLE_NAME, Store
 
-from .conftest import SCREENSHOTS, Server, wait_idle
 from ..conftest import write_tables
+from .conftest import SCREENSHOTS, Server, wait_idle
 
 SIZES = {"laptop": (1280, 720), "projector": (1920, 1080)}
 
