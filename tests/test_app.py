@@ -202,3 +202,109 @@ def test_edited_projects_are_checked_and_saved(app):
     assert not app.exception
     assert not app.error
     assert "edited" in app.sidebar.selectbox(key="dataset").options
+
+
+# --- one question on screen (issue 9) -----------------------------------------------------------
+
+
+def _app_with_link(tmp_path, monkeypatch, **params) -> AppTest:
+    monkeypatch.setenv("RETROFIT_DB", str(tmp_path / "link.duckdb"))
+    monkeypatch.setenv("RETROFIT_RAISE_ERRORS", "1")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_link_above_the_budget_range_is_clamped_with_a_notice(tmp_path, monkeypatch):
+    at = open_page(_app_with_link(tmp_path, monkeypatch, budget="1000000"), "optimize")
+    top = at.number_input(key="budget_input").value
+    assert top < 1_000_000 and at.slider(key="budget_slider").value == top
+    assert at.session_state["settings"].budget == top
+    at = _app_with_link(tmp_path, monkeypatch, budget="1000000")
+    assert any("1,000,000" in w.value and "已调整为" in w.value for w in at.warning)
+
+
+def test_language_objective_and_targets_travel_in_the_link(tmp_path, monkeypatch):
+    at = _app_with_link(tmp_path, monkeypatch, lang="en", objective="cost", co2_goal="2500000",
+                        targets="steel_baseline_all:off:1")
+    assert at.title[0].value == "Overview"
+    question = at.session_state["settings"]
+    assert question.objective == "cost" and question.co2_goal == 2_500_000
+    assert question.target("steel_baseline_all").enabled is False
+    assert at.query_params["lang"] == ["en"] or at.query_params["lang"] == "en"
+    open_page(at, "optimize")
+    assert at.radio(key="objective").value == "cost"
+    assert at.number_input(key="co2_goal").value == 2_500_000
+
+
+def test_loading_a_scenario_then_typing_a_budget_keeps_it(app):
+    open_page(app, "scenarios")
+    app.text_input(key="scenario_name").input("s300").run()
+    app.button(key="save_scenario").click().run()
+    open_page(app, "optimize")
+    app.number_input(key="budget_input").set_value(420_000.0).run()
+    open_page(app, "scenarios")
+    app.button(key="load_scenario").click().run()
+    open_page(app, "optimize")
+    assert app.number_input(key="budget_input").value == 300_000
+    assert app.slider(key="budget_slider").value == 300_000
+    app.number_input(key="budget_input").set_value(350_000.0).run()
+    assert not app.exception
+    assert app.number_input(key="budget_input").value == 350_000
+    assert app.slider(key="budget_slider").value == 350_000
+    assert app.session_state["settings"].budget == 350_000
+    assert not app.error
+
+
+def test_overview_headline_is_the_most_any_budget_reaches(app):
+    labels = {m.label: m.value for m in app.metric}
+    assert labels["最大可达减排量（吨CO₂/年）"] == "4,568,889", "alternatives counted once, not the 6.41 Mt sum"
+
+
+def test_frontier_without_a_feasible_point_explains_why(app):
+    open_page(app, "frontier")
+    app.number_input(key="frontier_high").set_value(60_000.0)
+    app.button[0].click().run()  # the form's submit button
+    assert not app.exception
+    assert app.error and "60,000" in app.error[0].value and "最少预算" in app.error[0].value
+    statuses = set(app.dataframe[0].value.iloc[:, 1])
+    assert statuses == {"无可行组合"} and "None" not in str(app.dataframe[0].value.to_dict())
+
+
+def test_an_upload_names_the_users_own_headers_in_chinese(app):
+    open_page(app, "projects")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("设施.csv", "设施编号,名称,行业,产品,产能,单位产品能耗\nF1,a,钢铁,sinter,100,47\n")
+        z.writestr("项目.csv", "项目编号,设施编号,项目名称,投资,减排量\nP1,F1,x,abc,很多\n")
+    app.file_uploader(key="upload").upload("清单.zip", archive.getvalue(), "application/zip").run()
+    app.text_input(key="upload_name").input("zh").run()
+    app.button(key="upload_button").click().run()
+    assert not app.exception
+    message = app.error[0].value
+    assert "投资" in message and "减排量" in message, message
+    assert "capex" not in message and "co2_reduction" not in message, "no English column id in Chinese"
+    assert "均未填写" not in message, "text in a number cell is not also called 'nothing filled in'"
+    assert "None" not in message
+
+
+def test_an_error_on_a_page_shows_an_id_and_no_traceback(monkeypatch):
+    monkeypatch.delenv("RETROFIT_RAISE_ERRORS", raising=False)
+
+    def script():
+        from ui.errors import guarded
+
+        def boom():
+            raise RuntimeError("/srv/secret/path.py exploded")
+
+        guarded(boom)
+
+    at = AppTest.from_function(script, default_timeout=30)
+    at.run()
+    assert not at.exception
+    text = at.error[0].value
+    assert "错误编号" in text and "error id" in text
+    assert "secret" not in text and "Traceback" not in text

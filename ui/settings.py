@@ -156,12 +156,12 @@ class Settings:
         default = Settings()
         query = {"dataset": self.dataset, "objective": self.objective}
         if self.objective == "co2":
-            query["budget"] = f"{self.budget:.0f}"
+            query["budget"] = _number(self.budget)
         else:
-            query["co2_goal"] = f"{self.co2_goal:.0f}"
+            query["co2_goal"] = _number(self.co2_goal)
         if self.targets:
             query["targets"] = ",".join(
-                f"{t.target_id}:{'on' if t.enabled else 'off'}:{t.value:g}" for t in self.targets)
+                f"{t.target_id}:{'on' if t.enabled else 'off'}:{_number(t.value)}" for t in self.targets)
         for name in _QUERY_EXTRA:
             value = getattr(self, name)
             if value != getattr(default, name):
@@ -207,8 +207,8 @@ class Settings:
                 value = getattr(Settings(), name)
             new = min(max(value, low), high)
             if new != value:
-                notices.append(Notice("notice_clamped", (("field", name), ("value", f"{value:,.6g}"),
-                                                         ("new", f"{new:,.6g}"))))
+                notices.append(Notice("notice_clamped", (("field", name), ("value", _shown(value)),
+                                                         ("new", _shown(new)))))
             return new
 
         if s.objective not in OBJECTIVES:
@@ -235,8 +235,8 @@ class Settings:
             wanted = t.value if math.isfinite(t.value) else value
             new_value = kind_of(kind).clamp_value(wanted)
             if new_value != t.value:
-                notices.append(Notice("notice_target_clamped", (("target", t.target_id), ("value", f"{t.value:g}"),
-                                                                ("new", f"{new_value:g}"))))
+                notices.append(Notice("notice_target_clamped", (("target", t.target_id), ("value", _shown(t.value)),
+                                                                ("new", _shown(new_value)))))
             if (t.enabled, new_value) != (enabled, value):
                 kept.append(TargetSetting(t.target_id, t.enabled, new_value))
         s = replace(s, targets=tuple(sorted(kept, key=lambda t: t.target_id)))
@@ -313,6 +313,18 @@ def _parse(name: str, value: Any) -> Any:
     raise ValueError(name)
 
 
+def _shown(value: float) -> str:
+    """A number in a notice: thousands separated, whole numbers without decimals."""
+    if math.isfinite(value) and float(value).is_integer() and abs(value) < 1e15:
+        return f"{value:,.0f}"
+    return f"{value:,.6g}"
+
+
+def _number(value: float) -> str:
+    """A number as a link writes it: whole numbers plainly, others exactly (shortest round-trip form)."""
+    return f"{value:.0f}" if float(value).is_integer() else repr(float(value))
+
+
 def _query_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -321,7 +333,7 @@ def _query_text(value: Any) -> str:
     if isinstance(value, tuple):
         return json.dumps([list(v) for v in value], separators=(",", ":"))
     if isinstance(value, float):
-        return f"{value:g}"
+        return _number(value)
     return str(value)
 
 
