@@ -8,7 +8,7 @@ import streamlit as st
 from ui import charts, compute, session
 from ui.i18n import language, num, pct, status_name, t, target_name
 from ui.settings import Settings
-from ui.views import number_config
+from ui.views import TABLE, number_config
 
 
 def render_range_form(settings: Settings) -> tuple[float, float, int]:
@@ -70,7 +70,7 @@ def render_table(settings: Settings, table: pd.DataFrame) -> None:
         t("col_broken"): table["mac_broken_targets"].map(
             lambda text: "；".join(names.get(i, i) for i in text.split(";")) if text else "—"),
     })
-    st.dataframe(shown, hide_index=True, width="stretch",
+    st.dataframe(shown, **TABLE,
                  column_config=number_config(t("col_budget"), t("col_opt_co2"), t("col_mac_co2"), t("col_shortfall")))
     st.download_button("CSV", table.to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"frontier_{settings.dataset}.csv",

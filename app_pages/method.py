@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import compute, session
 from ui.i18n import t
-from ui.views import no_none
+from ui.views import TABLE, no_none
 
 settings = session.settings()
 st.title(t("page_method"))
@@ -38,5 +38,5 @@ for file, label in (("products.csv", "products_csv"), ("targets.csv", "targets_c
     st.markdown(f"**{t(label)}**")
     table = compute.reference_table(file)
     table = table[[table.columns[0], "source", *[c for c in table.columns[1:] if c != "source"]]]
-    st.dataframe(no_none(table), hide_index=True, width="stretch",
+    st.dataframe(no_none(table), **TABLE,
                  column_config={"source": st.column_config.TextColumn(t("col_source"), width="large")})

@@ -14,7 +14,7 @@ import streamlit as st
 from ui import charts, compute, session
 from ui.i18n import category_name, language, num, pct, t, target_name
 from ui.settings import GAP_RANGE, TIME_LIMIT_RANGE, Settings
-from ui.views import kpi_cards, number_config, target_rows
+from ui.views import TABLE, kpi_cards, number_config, target_rows
 
 
 def render_inputs(settings: Settings) -> None:
@@ -69,8 +69,7 @@ def render_targets_editor(settings: Settings) -> None:
     # The key follows the question, so an outside change (scenario, link, dataset) redraws the editor.
     digest = hashlib.sha1(repr((settings.dataset, settings.dataset_version, settings.targets)).encode()).hexdigest()
     key = f"targets_editor_{digest[:12]}"
-    st.data_editor(
-        rows, key=key, hide_index=True, width="stretch", num_rows="fixed", disabled=["name", "meaning"],
+    st.data_editor(rows, key=key, **TABLE, num_rows="fixed", disabled=["name", "meaning"],
         on_change=_keep_targets, args=(key, [target.target_id for target in chosen], rows),
         column_config={
             "enabled": st.column_config.CheckboxColumn(t("col_enabled"), width="small"),
@@ -102,18 +101,14 @@ def render_kpis(result: compute.PortfolioResult) -> None:
 
 def render_target_outcomes(result: compute.PortfolioResult) -> None:
     st.subheader(t("targets_result"))
-    st.dataframe(target_rows(result.targets), hide_index=True, width="stretch")
+    st.dataframe(target_rows(result.targets), **TABLE)
 
 
-def render_charts(settings: Settings, result: compute.PortfolioResult) -> None:
-    projects = compute.projects_with_co2(settings).assign(chosen=result.chosen)
+def render_charts(settings: Settings) -> None:
+    """MAC curve, targets and sectors, full width (specs built once per question and language)."""
     st.subheader(t("charts"))
-    st.altair_chart(charts.finish(charts.mac_curve(projects), 340), width="stretch")
-    share = charts.share_chart([o.to_dict() for o in result.targets])
-    if share is not None:  # full width: target names are long, a half-width chart squeezes the bars
-        st.altair_chart(charts.finish(share, charts.share_height(result.targets)), width="stretch")
-    if result.chosen.any():
-        st.altair_chart(charts.finish(charts.sector_chart(projects[projects["chosen"]]), 300), width="stretch")
+    for spec in charts.optimize_specs(settings):
+        st.vega_lite_chart(spec=spec, width="stretch")
 
 
 def render_prices(settings: Settings, result: compute.PortfolioResult) -> None:
@@ -129,7 +124,7 @@ def render_prices(settings: Settings, result: compute.PortfolioResult) -> None:
     prices["target_id"] = prices["target_id"].map(names)
     shown = prices[["target_id", "co2_without_t", "price_t"]].rename(columns={
         "target_id": t("col_target"), "co2_without_t": t("col_without"), "price_t": t("col_price")})
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=number_config(t("col_without"), t("col_price")))
+    st.dataframe(shown, **TABLE, column_config=number_config(t("col_without"), t("col_price")))
 
 
 def render_chosen(settings: Settings, result: compute.PortfolioResult) -> None:
@@ -145,7 +140,7 @@ def render_chosen(settings: Settings, result: compute.PortfolioResult) -> None:
               "abatement_cost_cny_per_t": t("col_abatement_cost"), "payback_years": t("col_payback")}
     config = number_config(t("col_capex"), t("col_co2"), t("col_abatement_cost"))
     config[t("col_ratio")] = st.column_config.NumberColumn(format="%.2f")
-    st.dataframe(shown.rename(columns=labels), hide_index=True, width="stretch", column_config=config)
+    st.dataframe(shown.rename(columns=labels), **TABLE, column_config=config)
 
 
 def render_downloads(settings: Settings) -> None:
@@ -164,7 +159,7 @@ def render_result(settings: Settings, result: compute.PortfolioResult) -> None:
     render_status(result)
     render_kpis(result)
     render_target_outcomes(result)
-    render_charts(settings, result)
+    render_charts(settings)
     render_prices(settings, result)
     render_chosen(settings, result)
     render_downloads(settings)

@@ -8,7 +8,7 @@ import streamlit as st
 from ui import charts, compute, session
 from ui.i18n import category_name, language, num, sector_name, t
 from ui.settings import Settings
-from ui.views import kpi_cards, number_config, target_rows
+from ui.views import TABLE, kpi_cards, number_config, target_rows
 
 
 def render_headline(settings: Settings) -> None:
@@ -44,20 +44,19 @@ def render_capacity(settings: Settings) -> None:
     capacity["unit"] = capacity["product"].map(
         lambda p: products.loc[p, "unit"] if p in products.index and pd.notna(products.loc[p, "unit"]) else "—")
     capacity["sector"] = capacity["sector"].map(sector_name)
-    st.dataframe(
-        capacity[["sector", "product_name", "facilities", "capacity", "unit"]].rename(columns={
+    st.dataframe(capacity[["sector", "product_name", "facilities", "capacity", "unit"]].rename(columns={
             "sector": t("col_sector"), "product_name": t("col_product"), "facilities": t("col_facilities"),
             "capacity": t("col_capacity"), "unit": t("col_unit")}),
-        hide_index=True, width="stretch", column_config=number_config(t("col_capacity")))
+        **TABLE, column_config=number_config(t("col_capacity")))
 
 
 def render_targets_today(settings: Settings) -> None:
     st.subheader(t("targets_today"))
     outcomes = compute.today(settings)
-    st.dataframe(target_rows(outcomes, after=False), hide_index=True, width="stretch")
-    chart = charts.share_chart([o.to_dict() for o in outcomes], after=False)
+    st.dataframe(target_rows(outcomes, after=False), **TABLE)
+    chart = charts.overview_specs(settings)["share"]
     if chart is not None:
-        st.altair_chart(charts.finish(chart, charts.share_height(outcomes, after=False)), width="stretch")
+        st.vega_lite_chart(spec=chart, width="stretch")
 
 
 def render_potential(settings: Settings) -> None:
@@ -66,16 +65,15 @@ def render_potential(settings: Settings) -> None:
     projects["category"] = projects["category"].map(category_name)
     summary = projects.groupby(["sector", "category"], as_index=False).agg(
         projects=("capex", "size"), co2_t=("co2_t", "sum"), capex=("capex", "sum")).round({"co2_t": 0, "capex": 0})
+    specs = charts.overview_specs(settings)
     left, right = st.columns(2)
-    left.altair_chart(charts.finish(charts.sector_chart(projects, "co2_t", "potential_co2", "col_co2")),
-                      width="stretch")
-    right.altair_chart(charts.finish(charts.sector_chart(projects, "capex", "potential_capex", "col_capex")),
-                       width="stretch")
+    left.vega_lite_chart(spec=specs["co2"], width="stretch")
+    right.vega_lite_chart(spec=specs["capex"], width="stretch")
     st.caption(t("potential_note"))
     summary["sector"] = summary["sector"].map(sector_name)
     st.dataframe(summary.rename(columns={
         "sector": t("col_sector"), "category": t("col_category"), "projects": t("col_projects"),
-        "co2_t": t("col_co2"), "capex": t("col_capex")}), hide_index=True, width="stretch",
+        "co2_t": t("col_co2"), "capex": t("col_capex")}), **TABLE,
         column_config=number_config(t("col_co2"), t("col_capex")))
 
 

@@ -12,7 +12,7 @@ from ui.datastore import get_store
 from ui.i18n import category_name, num, sector_name, t
 from ui.settings import Settings
 from ui.uploads import import_file
-from ui.views import no_none, show_problems
+from ui.views import TABLE, no_none, show_problems
 
 LABELS = {"facility_id": "col_facility", "project_id": "col_id", "name": "col_name", "sector": "col_sector",
           "product": "col_product", "district": "col_district", "source": "col_source", "category": "col_category",
@@ -72,19 +72,19 @@ def render_browse(settings: Settings) -> None:
     st.subheader(f"{t('facilities')} ({num(fac_mask.sum())} / {num(len(facilities))})")
     shown_fac = facilities[fac_mask].copy()
     shown_fac["sector"] = shown_fac["sector"].map(sector_name)
-    st.dataframe(no_none(shown_fac), hide_index=True, width="stretch", column_config=config)
+    st.dataframe(no_none(shown_fac), **TABLE, column_config=config)
 
     st.subheader(f"{t('projects')} ({num(proj_mask.sum())} / {num(len(projects))})")
     shown = projects.loc[proj_mask, [c for c in PROJECT_COLUMNS if c in projects.columns]].copy()
     shown["category"] = shown["category"].map(category_name)
-    st.dataframe(no_none(shown), hide_index=True, width="stretch", column_config=config)
+    st.dataframe(no_none(shown), **TABLE, column_config=config)
 
 
 def render_edit(settings: Settings) -> None:
     """Edit the projects table; saved as a new dataset after the same checks as an upload."""
     with st.expander(t("edit_projects")):
         tables = compute.dataset_tables(settings)
-        edited = st.data_editor(tables["projects"], key="projects_editor", hide_index=True, width="stretch",
+        edited = st.data_editor(tables["projects"], key="projects_editor", **TABLE,
                                 num_rows="dynamic", column_config=column_config())
         c1, c2 = st.columns([3, 1])
         save_name = c1.text_input(t("edit_save_name"), value=f"{settings.dataset}_edited", key="edit_save_name")
@@ -134,7 +134,7 @@ def render_downloads(settings: Settings) -> None:
                        file_name=f"{settings.dataset}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="download_dataset")
     with st.expander(t("import_log")):
-        st.dataframe(no_none(get_store().import_log()), hide_index=True, width="stretch")
+        st.dataframe(no_none(get_store().import_log()), **TABLE)
 
 
 settings = session.settings()

@@ -11,7 +11,7 @@ from ui import compute, session
 from ui.datastore import get_store
 from ui.i18n import category_name, num, pct, status_name, t, target_name
 from ui.settings import Settings
-from ui.views import no_none, number_config
+from ui.views import BLANK, TABLE, no_none, number_config
 
 
 def render_save(settings: Settings) -> None:
@@ -59,7 +59,7 @@ def render_compare(settings: Settings, names: list[str], loaded: dict[str, tuple
         return
     st.markdown(f"**{t('compare_kpis')}**")
     table = pd.DataFrame([kpis(n, *loaded[n]) for n in picked]).set_index(t("scenario_name")).T
-    st.dataframe(table, width="stretch")
+    st.dataframe(table, width="stretch", placeholder=BLANK)
 
     st.markdown(f"**{t('compare_targets')}**")
     rows: dict[str, dict[str, str]] = {}
@@ -69,7 +69,7 @@ def render_compare(settings: Settings, names: list[str], loaded: dict[str, tuple
             row = rows.setdefault(label, {t("col_target"): label})
             shown = compute.kind(o.get("kind", "")).format(o.get("after"))
             row[name] = f"{shown} {'✅' if o.get('met') else '❌'}"
-    st.dataframe(pd.DataFrame(list(rows.values())), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(list(rows.values())), **TABLE)
 
     reference = picked[0]
     ref_selected = set(loaded[reference][1].get("selected") or [])
@@ -89,7 +89,7 @@ def render_compare(settings: Settings, names: list[str], loaded: dict[str, tuple
             part["category"] = part["category"].map(category_name)
             column.dataframe(no_none(part.rename(columns={
                 "project_id": t("col_id"), "name": t("col_name"), "facility_id": t("col_facility"),
-                "category": t("col_category"), "capex": t("col_capex")})), hide_index=True, width="stretch",
+                "category": t("col_category"), "capex": t("col_capex")})), **TABLE,
                 column_config=number_config(t("col_capex")))
 
 
@@ -112,12 +112,11 @@ st.caption(t("scenarios_intro"))
 render_save(settings)
 
 st.subheader(t("saved_scenarios"))
-store = get_store()
-names = store.scenario_names(settings.dataset)
+loaded = get_store().scenarios(settings.dataset)
+names = list(loaded)
 if not names:
     st.info(t("no_scenarios"))
 else:
-    loaded = {name: store.load_scenario(settings.dataset, name) for name in names}
-    st.dataframe(pd.DataFrame([kpis(n, *loaded[n]) for n in names]), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([kpis(n, *loaded[n]) for n in names]), **TABLE)
     render_compare(settings, names, loaded)
     render_load_delete(settings, names, loaded)

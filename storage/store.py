@@ -301,6 +301,13 @@ class Store:
             return [r[0] for r in cursor.execute(
                 "SELECT name FROM scenarios WHERE dataset = ? ORDER BY saved_at, name", [dataset]).fetchall()]
 
+    def scenarios(self, dataset: str) -> dict[str, tuple[dict, dict]]:
+        """Every saved scenario of ``dataset``, name -> (settings, result), in the order saved (one query)."""
+        with self._cursor() as cursor:
+            rows = cursor.execute("SELECT name, settings, result FROM scenarios WHERE dataset = ? "
+                                  "ORDER BY saved_at, name", [dataset]).fetchall()
+        return {str(name): (json.loads(settings), json.loads(result)) for name, settings, result in rows}
+
     def load_scenario(self, dataset: str, name: str) -> tuple[dict, dict]:
         """(settings, result) of a saved scenario."""
         with self._cursor() as cursor:

@@ -153,3 +153,18 @@ def test_every_target_kind_of_the_contract_has_one_row_of_meaning():
     assert KINDS["min_line_capacity"].format(3.0) == "3"
     assert KINDS["benchmark_share_min"].clamp_value(1.4) == 1.0
     assert KINDS["min_line_capacity"].clamp_value(4000.0) == 4000.0
+
+
+def test_the_console_entry_points_resolve():
+    import importlib
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert set(scripts) == {"retrofit", "retrofit-app"}
+    for target in scripts.values():
+        module, _, function = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), function))
+    from ui.launch import command
+
+    run = command(["--server.port", "8502"])
+    assert run[:2] == ["streamlit", "run"] and Path(run[2]) == ROOT / "app.py" and run[3:] == ["--server.port", "8502"]

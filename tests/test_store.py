@@ -251,3 +251,12 @@ def test_a_file_written_before_the_new_columns_opens_and_gets_them(tmp_path):
         assert "co2_low" in reopened.load_dataset(SAMPLE_NAME).projects.columns
     finally:
         reopened.close()
+
+
+def test_all_scenarios_of_a_dataset_in_one_read(store):
+    store.save_scenario(SAMPLE_NAME, "a", {"budget": 1.0}, {"status": "optimal"})
+    store.save_scenario(SAMPLE_NAME, "b", {"budget": 2.0}, {"status": "infeasible"})
+    assert store.scenarios(SAMPLE_NAME) == {"a": ({"budget": 1.0}, {"status": "optimal"}),
+                                            "b": ({"budget": 2.0}, {"status": "infeasible"})}
+    assert list(store.scenarios(SAMPLE_NAME)) == store.scenario_names(SAMPLE_NAME)
+    assert store.scenarios("nothing") == {}

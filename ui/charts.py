@@ -8,10 +8,13 @@ from typing import Any
 import altair as alt
 import numpy as np
 import pandas as pd
+import streamlit as st
 
 from optimizer.target_kinds import kind_of
 
-from .i18n import category_name, sector_name, t, target_name
+from . import compute
+from .i18n import category_name, language, sector_name, t, target_name
+from .settings import Settings
 
 FONT = "Noto Sans CJK SC, sans-serif"
 CHOSEN_COLOR = "#1f6f54"
@@ -132,3 +135,46 @@ def frontier_chart(table: pd.DataFrame, current_budget: float | None) -> alt.Lay
         layers.append(rule.mark_text(align="left", dx=4, dy=-140, color="#d62728").encode(
             x="budget:Q", text="label:N"))
     return alt.layer(*layers).properties(title=t("frontier_chart"))
+
+
+# --- cached chart specs: built once per question and language, not on every rerun -------------------
+
+
+def _spec(chart: Any, height: int) -> dict[str, Any]:
+    spec: dict[str, Any] = finish(chart, height).to_dict()
+    return spec
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _optimize_specs(path: str, settings: Settings, lang: str) -> list[dict[str, Any]]:
+    result = compute.solve(settings).result
+    projects = compute.projects_with_co2(settings).assign(chosen=result.chosen)
+    specs = [_spec(mac_curve(projects), 340)]
+    share = share_chart([o.to_dict() for o in result.targets])
+    if share is not None:  # full width: target names are long, a half-width chart squeezes the bars
+        specs.append(_spec(share, share_height(result.targets)))
+    if result.chosen.any():
+        specs.append(_spec(sector_chart(projects[projects["chosen"]]), 300))
+    return specs
+
+
+def optimize_specs(settings: Settings) -> list[dict[str, Any]]:
+    """The Optimize page's charts for the question on screen (MAC curve, targets, sectors) as Vega-Lite specs."""
+    return _optimize_specs(compute.store_path(), settings, language())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _overview_specs(path: str, settings: Settings, lang: str) -> dict[str, dict[str, Any] | None]:
+    outcomes = compute.today(settings)
+    projects = compute.projects_with_co2(settings)
+    share = share_chart([o.to_dict() for o in outcomes], after=False)
+    return {
+        "share": _spec(share, share_height(outcomes, after=False)) if share is not None else None,
+        "co2": _spec(sector_chart(projects, "co2_t", "potential_co2", "col_co2"), 320),
+        "capex": _spec(sector_chart(projects, "capex", "potential_capex", "col_capex"), 320),
+    }
+
+
+def overview_specs(settings: Settings) -> dict[str, dict[str, Any] | None]:
+    """The Overview page's charts (targets today, potential by sector) as Vega-Lite specs."""
+    return _overview_specs(compute.store_path(), settings, language())

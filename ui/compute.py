@@ -80,6 +80,11 @@ def _path() -> str:
     return str(get_store().path)
 
 
+def store_path() -> str:
+    """The database file of this process: part of every cache key, so two files never share a result."""
+    return _path()
+
+
 def dataset(settings: Settings) -> Dataset:
     return _dataset(_path(), settings.dataset, settings.dataset_version)
 

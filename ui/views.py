@@ -17,11 +17,15 @@ from optimizer.problems import MESSAGES, Problem, where_text
 from optimizer.schema import TABLES
 
 from . import compute
-from .i18n import field_name, language, num, t, target_name
+from .i18n import field_name, language, t, target_name
 from .settings import Notice
 
 #: Columns whose text in a number cell already explains a row that seems to give no saving.
 SAVING_COLUMNS = ("co2_reduction", "energy_saving_tce", "electricity_saving_mwh")
+#: What a table shows for a missing value (Streamlit's own default is the word None).
+BLANK = "—"
+#: Keyword arguments of every table the pages show: no index, the blank placeholder, full width.
+TABLE: dict[str, Any] = {"hide_index": True, "placeholder": BLANK, "width": "stretch"}
 
 
 def show_notices(notices: Sequence[Notice]) -> None:
@@ -139,5 +143,3 @@ def no_none(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = out[column].astype(object).where(out[column].notna(), "—")
     return out
 
-
-__all__ = ["kpi_cards", "no_none", "num", "problem_texts", "show_notices", "show_problems", "target_rows"]
