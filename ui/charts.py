@@ -132,8 +132,8 @@ def frontier_chart(table: pd.DataFrame, current_budget: float | None) -> alt.Lay
         rule = alt.Chart(pd.DataFrame({"budget": [current_budget], "label": [t("current_budget")]}))
         layers.append(rule.mark_rule(color="#d62728", strokeDash=[6, 4]).encode(
             x="budget:Q", tooltip=[alt.Tooltip("budget:Q", title=t("current_budget"), format=",.0f")]))
-        layers.append(rule.mark_text(align="left", dx=4, dy=-140, color="#d62728").encode(
-            x="budget:Q", text="label:N"))
+        layers.append(rule.mark_text(align="left", baseline="top", dx=4, color="#d62728").encode(
+            x="budget:Q", y=alt.value(4), text="label:N"))
     return alt.layer(*layers).properties(title=t("frontier_chart"))
 
 

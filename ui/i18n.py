@@ -44,8 +44,8 @@ TEXT: dict[str, dict[str, str]] = {
                        "en": "Facilities, capacity, where each target stands today and the potential of the candidate projects."},
     "n_facilities": {"zh": "设施数", "en": "Facilities"},
     "n_projects": {"zh": "候选项目数", "en": "Candidate projects"},
-    "co2_most": {"zh": "最大可达减排量（吨CO₂/年）", "en": "Most CO₂ any budget reaches (t/yr)"},
-    "capex_most": {"zh": "达到该减排量所需投资（万元）", "en": "Capex it takes (万元)"},
+    "co2_most": {"zh": "最大可达减排量（吨CO₂/年）", "en": "Most CO₂ reachable (t/yr)"},
+    "capex_most": {"zh": "所需投资（万元）", "en": "Capex it takes (万元)"},
     "co2_most_help": {"zh": "不限预算、满足全部启用目标时可达到的最大年减排量；互斥方案只计一个，不把全部项目简单相加。",
                       "en": "The most CO₂ a portfolio cuts per year with no budget limit while meeting every "
                             "target switched on; alternatives count once, projects are not simply added up."},

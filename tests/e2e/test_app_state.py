@@ -73,6 +73,7 @@ def _no_error_page(page) -> None:
     text = page.inner_text("body")
     assert "Traceback" not in text
     assert page.locator("[data-testid='stException']").count() == 0
+    assert "Page not found" not in text, "a shared link opens its page, without a dialog"
 
 
 def test_a_link_with_a_budget_above_the_slider_is_clamped_with_a_notice(app_url, page):
@@ -193,13 +194,14 @@ def test_kpi_values_and_target_editor_fit_the_screen(app_url, browser, size, lan
         context.close()
 
 
-@pytest.mark.parametrize("url_path", ["overview-page", "project-list", "portfolio", "budget-frontier",
+@pytest.mark.parametrize("url_path", ["", "project-list", "portfolio", "budget-frontier",
                                       "saved-scenarios", "method-and-sources"])
 def test_no_traceback_on_any_page_even_for_a_broken_link(app_url, page, url_path):
     for query in ("", "?budget=abc&dataset=nope&objective=max&targets=x:y&gap=9&time_limit=-1&lang=xx"):
         _open(page, f"{app_url}/{url_path}{query}")
         _no_error_page(page)
         assert page.locator("h1").count() >= 1, "the page drew its title"
+        assert "Page not found" not in page.inner_text("body"), "a shared link opens its page, no dialog"
 
 
 def test_the_frontier_explains_a_range_without_a_feasible_point(app_url, page):
