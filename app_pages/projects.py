@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -9,7 +10,7 @@ import streamlit as st
 
 from ui import compute, session
 from ui.datastore import get_store
-from ui.i18n import category_name, num, sector_name, t
+from ui.i18n import category_name, language, num, sector_name, t
 from ui.settings import Settings
 from ui.uploads import import_file
 from ui.views import TABLE, no_none, show_problems
@@ -36,6 +37,18 @@ def column_config() -> dict[str, Any]:
         config[column] = st.column_config.NumberColumn(t(label), format=fmt)
     config["retire"] = st.column_config.CheckboxColumn(t("col_retire"))
     return config
+
+
+def product_name(products: pd.DataFrame) -> Callable[[str], str]:
+    """A product key as the products table names it in the chosen language (the key if it has no name)."""
+    column = "name_zh" if language() == "zh" else "name_en"
+
+    def name(product: str) -> str:
+        if product in products.index and column in products.columns and pd.notna(products.loc[product, column]):
+            return str(products.loc[product, column])
+        return str(product)
+
+    return name
 
 
 def render_browse(settings: Settings) -> None:
@@ -72,6 +85,7 @@ def render_browse(settings: Settings) -> None:
     st.subheader(f"{t('facilities')} ({num(fac_mask.sum())} / {num(len(facilities))})")
     shown_fac = facilities[fac_mask].copy()
     shown_fac["sector"] = shown_fac["sector"].map(sector_name)
+    shown_fac["product"] = shown_fac["product"].map(product_name(data.products))
     st.dataframe(no_none(shown_fac), **TABLE, column_config=config)
 
     st.subheader(f"{t('projects')} ({num(proj_mask.sum())} / {num(len(projects))})")

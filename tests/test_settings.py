@@ -93,3 +93,28 @@ def test_equal_questions_are_equal_values_and_hash_alike():
     a = Settings().with_target("b", False, 0.3).with_target("a", True, 0.5)
     b = Settings().with_target("a", True, 0.5).with_target("b", False, 0.3)
     assert a == b and hash(a) == hash(b)
+
+
+def test_the_workbook_assumptions_sheet_reads_back_the_question(tmp_path):
+    """The portfolio workbook's assumptions sheet records the whole question; reading it gives it back."""
+    import io
+
+    import pandas as pd
+
+    from optimizer import load_dataset, optimize, prepare
+    from optimizer.dataset import EmissionFactors
+    from optimizer.export import portfolio_workbook
+
+    from .conftest import SAMPLE
+
+    question = Settings(budget=310_000.0, margin=1.5, order_capex_in_budget=False, grid_factor=0.55,
+                        fuel_factors=(("coal", 2.6),), horizon_start=2026, horizon_end=2030,
+                        budgets_per_year=((2026, 100_000.0), (2027, 120_000.0)), carry_over=True,
+                        overdue_deadline=2028).with_target("steel_baseline_all", False, 1.0)
+    dataset = load_dataset(SAMPLE)
+    instance = prepare(dataset)
+    result = optimize(instance, budget=question.budget, targets=dataset.targets)
+    book = portfolio_workbook(dataset, instance, result, EmissionFactors.default(), settings=question.to_assumptions())
+    sheet = pd.read_excel(io.BytesIO(book), sheet_name="assumptions")
+    rows = dict(zip(sheet.loc[sheet["source"] == "setting", "item"], sheet.loc[sheet["source"] == "setting", "value"]))
+    assert Settings.from_assumptions(rows) == question

@@ -241,7 +241,7 @@ def _portfolio_files(path: str, settings: Settings) -> tuple[bytes, bytes]:
     data, inst = dataset(settings), instance(settings)
     csv = portfolio_csv(table(data, inst, result, discount_rate=settings.discount_rate))
     workbook = portfolio_workbook(data.with_targets(targets(settings)), inst, result, factors(settings),
-                                  discount_rate=settings.discount_rate, settings=assumptions(settings))
+                                  discount_rate=settings.discount_rate, settings=settings.to_assumptions())
     return csv, workbook
 
 
@@ -251,16 +251,6 @@ def portfolio_csv(settings: Settings) -> bytes:
 
 def portfolio_xlsx(settings: Settings) -> bytes:
     return _portfolio_files(_path(), settings)[1]
-
-
-def assumptions(settings: Settings) -> dict[str, Any]:
-    """The question as rows of the workbook's assumptions sheet (one row per field, lists as JSON text)."""
-    import json
-
-    out: dict[str, Any] = {}
-    for key, value in settings.to_dict().items():
-        out[key] = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
-    return out
 
 
 @st.cache_data(show_spinner=False)

@@ -149,6 +149,28 @@ class Settings:
                 continue
         return replace(out, **changes)
 
+    # --- the workbook's assumptions sheet ---------------------------------------------------
+
+    def to_assumptions(self) -> dict[str, Any]:
+        """One row per field for the assumptions sheet: plain values, lists and maps as JSON text."""
+        return {key: json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+                for key, value in self.to_dict().items()}
+
+    @classmethod
+    def from_assumptions(cls, rows: Mapping[str, Any], base: Settings | None = None) -> Settings:
+        """The question an assumptions sheet records (``item -> value`` of its setting rows)."""
+        data: dict[str, Any] = {}
+        for key, value in rows.items():
+            if isinstance(value, float) and math.isnan(value):
+                value = None
+            if key in ("targets", "fuel_factors", "budgets_per_year") and isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    continue
+            data[str(key)] = value
+        return cls.from_dict(data, base)
+
     # --- the URL --------------------------------------------------------------------------
 
     def to_query(self) -> dict[str, str]:
