@@ -101,7 +101,8 @@ def render_kpis(result: compute.PortfolioResult) -> None:
 
 def render_target_outcomes(result: compute.PortfolioResult) -> None:
     st.subheader(t("targets_result"))
-    st.dataframe(target_rows(result.targets), **TABLE)
+    # No kind column here (the Overview has it): today, after, required and met stay on a laptop screen.
+    st.dataframe(target_rows(result.targets, with_kind=False), **TABLE)
 
 
 def render_charts(settings: Settings) -> None:

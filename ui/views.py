@@ -49,15 +49,16 @@ def kind_label(kind: str) -> str:
     return compute.kind(kind).label(language())
 
 
-def target_rows(outcomes: Iterable[Any], after: bool = True) -> pd.DataFrame:
-    """Targets (TargetOutcome or its dict) as rows: name, kind, today, after, required, met."""
+def target_rows(outcomes: Iterable[Any], after: bool = True, with_kind: bool = True) -> pd.DataFrame:
+    """Targets (TargetOutcome or its dict) as rows: name, (kind,) today, (after,) required, met."""
     rows = []
     for o in outcomes:
         get = o.get if isinstance(o, Mapping) else lambda key, o=o: getattr(o, key)
         kind = compute.kind(str(get("kind")))
-        row = {t("col_target"): target_name(get("name_en") or "", get("name_zh") or "", str(get("target_id"))),
-               t("col_kind"): kind.label(language()),
-               t("col_before"): kind.format(get("before"))}
+        row = {t("col_target"): target_name(get("name_en") or "", get("name_zh") or "", str(get("target_id")))}
+        if with_kind:
+            row[t("col_kind")] = kind.label(language())
+        row[t("col_before")] = kind.format(get("before"))
         if after:
             row[t("col_after")] = kind.format(get("after"))
         row[t("col_required")] = kind.format(get("required"), 0)
