@@ -43,6 +43,18 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
 METHODS = ("product", "plain_cbc", "plain_highs", "mac")
+
+
+def cbc_path() -> str | None:
+    """The ``cbc`` program of the cbcbox package sits beside the venv's Python, which need not be on PATH.
+
+    PuLP's COIN_CMD looks only on PATH (and its own bundled binary, absent here), so a plain
+    ``.venv/bin/python benchmarks/run.py`` failed with "cannot execute cbc".
+    """
+    import shutil
+
+    beside = str(Path(sys.executable).parent)
+    return shutil.which("cbc", path=os.pathsep.join([beside, os.environ.get("PATH", "")]))
 GAP = 1e-3
 FRONTIER_SIZE = 1000
 FRONTIER_POINTS = 20
@@ -210,8 +222,8 @@ class ChildPeak:
 
 def run_method(method: str, size: int, seed: int) -> dict:
     import numpy as np
-
     from generate import make_case
+
     from optimizer.targets import evaluate_targets
 
     if method == "sample":
@@ -240,7 +252,7 @@ def run_method(method: str, size: int, seed: int) -> dict:
         built = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="bench-cbc-") as folder:
             log = os.path.join(folder, "cbc.log")
-            solver = (pulp.COIN_CMD(msg=False, gapRel=GAP, logPath=log) if method == "plain_cbc"
+            solver = (pulp.COIN_CMD(msg=False, gapRel=GAP, logPath=log, path=cbc_path()) if method == "plain_cbc"
                       else pulp.HiGHS(msg=False, gapRel=GAP))
             prob.solve(solver)
             solved = time.perf_counter()
@@ -415,7 +427,7 @@ def machine(code_at_start: str = "") -> str:
         pass
     import pulp
 
-    cbc = pulp.COIN_CMD(msg=False)
+    cbc = pulp.COIN_CMD(msg=False, path=cbc_path())
     try:
         first = subprocess.run([cbc.path, "-quit"], capture_output=True, text=True, timeout=10).stdout.splitlines()
         cbc_version = first[0].strip() if first else "?"
@@ -441,6 +453,7 @@ def profile_product(sizes: list[int], seed: int, top: int = 25) -> str:
     import pstats
 
     from generate import make_case
+
     from optimizer.model import build_model
     from optimizer.solve import SolverSettings, solve_model
 

@@ -9,23 +9,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
-from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from . import cli_doubt, cli_pack
+from .cli_common import (
+    add_common_arguments,
+    factors_from,
+    jsonable,
+    options_from,
+    settings_problems,
+    silence_highs_banner,
+)
 from .cli_roadmap import add_roadmap_command, run_roadmap
-from .defaults import DEFAULT_DISCOUNT_RATE
 from .problems import DataError
 
 if TYPE_CHECKING:  # the library is imported when a command runs, so --help answers at once
     from .dataset import Dataset, EmissionFactors
     from .instance import Instance
-    from .model import PolicyOptions
     from .solve import PortfolioResult, SolverSettings
 
 EXIT_BAD_INPUT = 2
@@ -37,105 +40,29 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
 
     solve = commands.add_parser("solve", help="choose the portfolio")
-    _common(solve)
+    add_common_arguments(solve)
     solve.add_argument("--budget", type=float, help="capex budget in 万元 (required for --objective co2)")
     solve.add_argument("--objective", choices=["co2", "cost"], default="co2",
                        help="co2: most CO2 cut within the budget; cost: least capex reaching --co2-goal")
     solve.add_argument("--co2-goal", type=float, help="least CO2 cut in tCO2/yr (with --objective cost)")
     solve.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
 
-    trace = commands.add_parser("frontier", help="CO2 cut against budget, beside the MAC pick and a greedy that meets the targets")
-    _common(trace)
+    trace = commands.add_parser(
+        "frontier", help="CO2 cut against budget, beside the MAC pick and a greedy that meets the targets")
+    add_common_arguments(trace)
     trace.add_argument("--budgets", required=True, help="LO:HI:N, e.g. 0:500000:20 (万元)")
     cli_pack.add_commands(commands)  # rerun, report
-    cli_doubt.add_commands(commands, _common)
+    cli_doubt.add_commands(commands, add_common_arguments)
     add_roadmap_command(commands)
     return root
 
 
-def _common(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--data", required=True, help="folder of CSVs, .xlsx workbook, .zip or flat .csv")
-    command.add_argument("--solver", choices=["highs", "cbc"], default="highs")
-    command.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
-    command.add_argument("--gap", type=float, default=1e-3, help="relative optimality gap (default 0.001)")
-    command.add_argument("--no-targets", action="store_true", help="ignore the plan targets")
-    command.add_argument("--margin", type=float, default=0.0,
-                         help="compliance margin: share points added to every benchmark-share target "
-                              "(0.02 = 2 points; default 0)")
-    command.add_argument("--closure-capex-outside-budget", action="store_true",
-                         help="pay retirements of lines closed by order outside the budget")
-    command.add_argument("--grid-factor", type=float, help="grid emission factor, tCO2/MWh (default: Fujian 2023)")
-    command.add_argument("--fuel-factor", action="append", default=[], metavar="FUEL=T_PER_TCE",
-                         help="emission factor of a fuel in tCO2/tce, e.g. coal=2.66 (repeatable)")
-    command.add_argument("--discount-rate", type=float, default=DEFAULT_DISCOUNT_RATE,
-                         help="real discount rate for abatement cost and payback (default 0.08)")
-    command.add_argument("--out", type=Path, help="write the result to FILE.csv or FILE.xlsx")
 
 
-def settings_problems(args: argparse.Namespace) -> list[str]:
-    """Every bad setting, found before any file is read or any model solved."""
-    problems = []
-
-    def number(name: str, value: float | None, low: float | None = None, high: float | None = None,
-               low_open: bool = False) -> None:
-        if value is None:
-            return
-        if not math.isfinite(value):
-            problems.append(f"--{name} must be a finite number, not {value}")
-        elif low is not None and (value < low or (low_open and value == low)):
-            problems.append(f"--{name} must be {'>' if low_open else '≥'} {low:g}, not {value:g}")
-        elif high is not None and value > high:
-            problems.append(f"--{name} must be ≤ {high:g}, not {value:g}")
-
-    number("budget", getattr(args, "budget", None), 0.0)
-    number("co2-goal", getattr(args, "co2_goal", None), 0.0)
-    number("time-limit", getattr(args, "time_limit", None), 0.0, low_open=True)
-    number("gap", getattr(args, "gap", None), 0.0, 0.99)
-    number("margin", getattr(args, "margin", None), 0.0, 1.0)
-    number("grid-factor", getattr(args, "grid_factor", None), 0.0)
-    number("discount-rate", getattr(args, "discount_rate", None), 0.0, 1.0)
-    for text in getattr(args, "fuel_factor", []):
-        fuel, _, value = text.partition("=")
-        try:
-            number(f"fuel-factor {fuel}", float(value), 0.0)
-        except ValueError:
-            problems.append(f"--fuel-factor takes FUEL=NUMBER (tCO2/tce), not {text!r}")
-    if args.command == "frontier" and getattr(args, "budgets", None) is not None:
-        try:
-            from .frontier import parse_budgets
-
-            budgets = parse_budgets(args.budgets)
-            if not budgets or any(not math.isfinite(b) or b < 0 for b in budgets):
-                raise ValueError
-        except ValueError:
-            problems.append(f"--budgets takes LO:HI:N with 0 ≤ LO ≤ HI and N ≥ 1 (万元), not {args.budgets!r}")
-    out = getattr(args, "out", None)
-    if out is not None:
-        folder = out.resolve().parent
-        if not folder.is_dir():
-            problems.append(f"--out: the folder {folder} does not exist")
-        elif args.command in ("solve", "frontier") and out.suffix.lower() not in (".csv", ".xlsx"):
-            problems.append(f"--out must end in .csv or .xlsx, not {out.name!r}")
-    if getattr(args, "command", "") == "solve":
-        if args.objective == "co2" and args.budget is None:
-            problems.append("--budget is required with --objective co2")
-        if args.objective == "cost" and args.co2_goal is None:
-            problems.append("--co2-goal is required with --objective cost")
-    return problems
 
 
-def factors_from(args: argparse.Namespace) -> EmissionFactors:
-    """The shipped emission factors with the analyst's overrides."""
-    from .dataset import EmissionFactors
-
-    overrides = {fuel.strip(): float(value) for fuel, _, value in (t.partition("=") for t in args.fuel_factor)}
-    return EmissionFactors.default().with_changes(grid_t_per_mwh=args.grid_factor, fuels=overrides)
 
 
-def options_from(args: argparse.Namespace) -> PolicyOptions:
-    from .model import PolicyOptions
-
-    return PolicyOptions(margin=args.margin, order_capex_in_budget=not args.closure_capex_outside_budget)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         for text in problems:
             print(text, file=sys.stderr)
         return EXIT_BAD_INPUT
-    _silence_highs_banner()
+    silence_highs_banner()
     if args.command in cli_pack.COMMANDS:
         return cli_pack.run(args)
     began = time.perf_counter()
@@ -209,7 +136,7 @@ def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, facto
     if args.json:
         payload = {**result.to_dict(), "factors": factors.to_dict(), "discount_rate": args.discount_rate,
                    "run_record": record.to_dict()}
-        print(json.dumps(_jsonable(payload), ensure_ascii=False))
+        print(json.dumps(jsonable(payload), ensure_ascii=False))
     return 0 if result.has_portfolio else EXIT_NO_PORTFOLIO
 
 
@@ -229,7 +156,8 @@ def _report(result: PortfolioResult) -> str:
         lines += [f"CO2 cut: {result.co2_reduction_t:,.0f} tCO2/yr (technical {result.co2_technical_t:,.0f}, "
                   f"structural {result.co2_structural_t:,.0f})",
                   f"energy saved: {result.energy_saving_tce:,.0f} tce/yr",
-                  f"spend: {result.spend:,.0f} 万元" + (f" of {result.budget:,.0f}" if result.budget is not None else ""),
+                  f"spend: {result.spend:,.0f} 万元"
+                  + (f" of {result.budget:,.0f}" if result.budget is not None else ""),
                   f"projects: {len(result.selected)}", f"proven gap: {gap}",
                   f"solve time: {result.solve_seconds:.2f} s"]
     for closure in result.closures:
@@ -270,30 +198,4 @@ def _frontier(args: argparse.Namespace, dataset: Dataset, instance: Instance, se
     return 0
 
 
-def _silence_highs_banner() -> None:
-    """HiGHS prints a banner on stdout when it first starts in a process, even with output off.
 
-    Start it once with stdout pointed at /dev/null, so the command's output is only its own.
-    """
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-def _jsonable(value: object) -> object:
-    """JSON has no NaN or infinity: write null for them."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .cli_common import jsonable
+
 COMMANDS = ("alternatives", "uncertainty", "cut-first", "sweep")
 EXIT_BAD_INPUT = 2
 EXIT_NO_PORTFOLIO = 3
@@ -59,7 +61,7 @@ def add_commands(commands: argparse._SubParsersAction, common: Callable[[argpars
     grid.add_argument("--seed", type=int, default=1)
     grid.add_argument("--workers", type=int, help="local processes (default: one per core)")
     grid.add_argument("--scheduler", help="tcp://host:port of a Dask distributed scheduler")
-    grid.add_argument("--results", type=Path, help="write the results to FILE.parquet or FILE.duckdb")
+    grid.add_argument("--results", type=Path, help="write the results to FILE.parquet (the app loads it)")
     grid.add_argument("--json", action="store_true", help="print one JSON object on the last line")
 
 
@@ -107,10 +109,10 @@ def _roadmap(path: Path) -> dict[str, int]:
 
 
 def _uncertainty(args, dataset, instance, settings) -> int:
+    import numpy as np
+
     from .solve import optimize
     from .uncertainty import project_spreads, robust_portfolio, simulate
-
-    import numpy as np
 
     spreads = project_spreads(dataset, instance)
     in_service = _roadmap(args.roadmap) if args.roadmap else None
@@ -208,19 +210,5 @@ def _sweep(args, dataset, instance, settings) -> int:
 
 def _emit(args, data: dict) -> None:
     if getattr(args, "json", False):
-        print(json.dumps(_jsonable(data), ensure_ascii=False))
+        print(json.dumps(jsonable(data), ensure_ascii=False))
 
-
-def _jsonable(value):
-    """JSON has no NaN, infinity or numpy scalars: write null and plain numbers."""
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

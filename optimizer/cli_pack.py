@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import threading
 import time
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
+from .cli_common import jsonable
 from .defaults import DEFAULT_DISCOUNT_RATE
 from .problems import DataError
 
@@ -107,7 +106,7 @@ def run_rerun(args: argparse.Namespace) -> int:
                              "differences": [{"field": d.field, "recorded": d.recorded, "now": d.now,
                                               "decisive": d.decisive} for d in run_.differences],
                              "unsupported_settings": run_.unhonoured}}
-        print(json.dumps(_jsonable(payload), ensure_ascii=False))
+        print(json.dumps(jsonable(payload), ensure_ascii=False))
     return 0 if run_.identical else EXIT_DIFFERENT
 
 
@@ -232,12 +231,3 @@ def _print_problems(source, error: DataError) -> None:
     for text in error.texts("en"):
         print(f"  - {text}", file=sys.stderr)
 
-
-def _jsonable(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value

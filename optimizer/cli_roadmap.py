@@ -12,8 +12,6 @@ import io
 import json
 import math
 import sys
-from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .defaults import DEFAULT_LAST_YEAR
@@ -26,11 +24,11 @@ EXIT_NO_ROADMAP = 3
 
 
 def add_roadmap_command(subparsers) -> argparse.ArgumentParser:
-    """Register the ``roadmap`` sub-command (the common flags come from :mod:`optimizer.cli`)."""
-    from .cli import _common
+    """Register the ``roadmap`` sub-command (the common flags come from :mod:`optimizer.cli_common`)."""
+    from .cli_common import add_common_arguments
 
     command = subparsers.add_parser("roadmap", help="the multi-year roadmap under yearly budgets")
-    _common(command)
+    add_common_arguments(command)
     command.add_argument("--years", default=None, help=f"Y0:Y1, e.g. 2026:{DEFAULT_LAST_YEAR}")
     command.add_argument("--budget-per-year", type=float, help="one budget for every year (万元)")
     command.add_argument("--budgets", help="a budget per year: 2026=60000,2027=80000,… (万元)")
@@ -113,7 +111,7 @@ def _flag_of(message: str) -> str:
 def run_roadmap(args: argparse.Namespace) -> int:
     """Check the settings, read the list, plan, report; the exit code says whether a roadmap was found."""
     from .checks import load_dataset
-    from .cli import _jsonable, _silence_highs_banner, factors_from, options_from, settings_problems
+    from .cli_common import factors_from, jsonable, options_from, settings_problems, silence_highs_banner
     from .instance import prepare
     from .problems import DataError
     from .roadmap import make_horizon, plan_roadmap
@@ -132,7 +130,7 @@ def run_roadmap(args: argparse.Namespace) -> int:
                            budgets=parse_budget_table(args.budgets) if args.budgets else None,
                            carry_over=args.carry_over, overdue_deadline=args.overdue_deadline,
                            need_budget=args.objective == "co2")
-    _silence_highs_banner()
+    silence_highs_banner()
     try:
         dataset = load_dataset(args.data)
     except DataError as error:
@@ -157,7 +155,7 @@ def run_roadmap(args: argparse.Namespace) -> int:
     if args.json:
         record = result.to_dict()
         record["factors"] = factors.to_dict()
-        print(json.dumps(_jsonable(record), ensure_ascii=False))
+        print(json.dumps(jsonable(record), ensure_ascii=False))
     return 0 if result.has_roadmap else EXIT_NO_ROADMAP
 
 
@@ -216,12 +214,3 @@ def roadmap_workbook(instance, result: RoadmapResult) -> bytes:
         targets.to_excel(writer, sheet_name="targets_by_year", index=False)
     return buffer.getvalue()
 
-
-def main(argv: list[str] | None = None) -> int:  # pragma: no cover - convenience
-    from .cli import main as cli_main
-
-    return cli_main(["roadmap", *(argv or sys.argv[1:])])
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -41,7 +41,6 @@ from .instance import Instance, reductions
 from .solve import SolverSettings, optimize
 from .uncertainty import Spreads, draw_projects, intensity_reductions
 
-RESULT_TABLE = "sweep_results"
 
 
 @dataclass(frozen=True)
@@ -216,31 +215,14 @@ def sweep(instance: Instance, *, scenarios: Sequence[Scenario], target_variants:
 
 
 def write_results(table: pd.DataFrame, path: Path | str) -> Path:
-    """Write the sweep to ``.parquet`` or to table ``sweep_results`` of a ``.duckdb`` file (replacing it)."""
-    import duckdb
-
+    """Write the sweep to a ``.parquet`` file (the app's store can take it in: ``storage.sweeps``)."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".duckdb"):
-        raise ValueError(f"{path}: write sweep results to a .parquet or .duckdb file")
-    frame = table.astype({"draw": "Int64"})
-    with duckdb.connect(str(path) if suffix == ".duckdb" else ":memory:") as con:
-        con.register("results_frame", frame)
-        if suffix == ".duckdb":
-            con.execute(f"CREATE OR REPLACE TABLE {RESULT_TABLE} AS SELECT * FROM results_frame")
-        else:
-            quoted = str(path).replace("'", "''")
-            con.execute(f"COPY (SELECT * FROM results_frame) TO '{quoted}' (FORMAT PARQUET)")
+    if path.suffix.lower() != ".parquet":
+        raise ValueError(f"{path}: write sweep results to a .parquet file")
+    table.astype({"draw": "Int64"}).to_parquet(path, index=False)
     return path
 
 
 def load_results(path: Path | str) -> pd.DataFrame:
-    """Read a sweep written by :func:`write_results` (what the app loads)."""
-    import duckdb
-
-    path = Path(path)
-    if path.suffix.lower() == ".duckdb":
-        with duckdb.connect(str(path), read_only=True) as con:
-            return con.execute(f"SELECT * FROM {RESULT_TABLE}").df()
-    with duckdb.connect(":memory:") as con:
-        return con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
+    """Read a sweep written by :func:`write_results`."""
+    return pd.read_parquet(Path(path))

@@ -17,6 +17,9 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-test.txt
+# Lint and types first: cheap, and they name the line (settings in pyproject.toml).
+.venv/bin/ruff check .
+.venv/bin/mypy
 # Benchmark smoke run (1,000 projects): must finish and print its table; timings are not asserted.
 .venv/bin/python benchmarks/run.py --sizes 1000
 # The whole suite last, so its summary closes the output.

@@ -13,6 +13,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from optimizer import load_dataset, optimize
+
+from .conftest import SAMPLE
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["overview", "projects", "optimize", "frontier", "scenarios", "method"]
 
@@ -20,6 +24,7 @@ PAGES = ["overview", "projects", "optimize", "frontier", "scenarios", "method"]
 @pytest.fixture
 def app(tmp_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("RETROFIT_DB", str(tmp_path / "app.duckdb"))
+    monkeypatch.setenv("RETROFIT_RAISE_ERRORS", "1")  # errors reach AppTest instead of the error box
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     assert not at.exception
@@ -27,7 +32,7 @@ def app(tmp_path, monkeypatch) -> AppTest:
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"pages/{page}.py")
+    at.switch_page(f"app_pages/{page}.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -50,7 +55,7 @@ def test_sidebar_and_sample_warning(app):
 
 def test_language_switch_changes_labels(app):
     zh_title = app.title[0].value
-    app.sidebar.radio(key="language").set_value("English").run()
+    app.sidebar.radio(key="language").set_value("en").run()
     assert not app.exception
     assert app.title[0].value != zh_title
     assert app.title[0].value == "Overview"
@@ -68,7 +73,7 @@ def test_higher_budget_cuts_more_co2(app):
     assert not app.exception
     assert metric_number(app) > base
     assert app.slider(key="budget_slider").value == 400_000.0
-    assert app.session_state["_budget"] == 400_000.0
+    assert app.session_state["settings"].budget == 400_000.0
 
 
 def test_infeasible_budget_shows_diagnosis_and_least_budget_fixes_it(app):
@@ -78,8 +83,11 @@ def test_infeasible_budget_shows_diagnosis_and_least_budget_fixes_it(app):
     assert app.error, "an infeasible budget is reported"
     text = app.error[0].value
     assert "50,000" in text and "万元" in text  # the diagnosis, in Chinese by default
-    # the last feasible result stays on screen
+    # the last result stays on screen, marked as the previous one: no success banner, no downloads
     assert app.metric and metric_number(app) > 0
+    assert not app.success
+    assert any("上一次的结果" in w.value for w in app.warning)
+    assert not {d.key for d in app.get("download_button")} & {"download_csv", "download_xlsx"}
     app.button(key="use_least_budget").click().run()
     assert not app.exception
     assert not app.error
@@ -132,7 +140,7 @@ def test_upload_reports_every_problem(app):
     assert "行" in message  # row numbers, in Chinese
     assert message.count("\n- ") >= 2  # more than one problem listed
     assert "capex" in message or "投资" in message
-    app.sidebar.radio(key="language").set_value("English").run()
+    app.sidebar.radio(key="language").set_value("en").run()
     assert "row" in app.error[0].value  # the same problems, in English
 
 
@@ -157,6 +165,7 @@ def test_upload_accepts_the_sample(app):
 
 def test_shared_link_reopens_the_view(tmp_path, monkeypatch):
     monkeypatch.setenv("RETROFIT_DB", str(tmp_path / "link.duckdb"))
+    monkeypatch.setenv("RETROFIT_RAISE_ERRORS", "1")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["budget"] = "400000"
     at.query_params["dataset"] = "fuzhou_sample"
@@ -164,7 +173,8 @@ def test_shared_link_reopens_the_view(tmp_path, monkeypatch):
     assert not at.exception
     open_page(at, "optimize")
     assert at.number_input(key="budget_input").value == 400_000.0
-    assert metric_number(at) > 4_000_000
+    expected = optimize(load_dataset(SAMPLE), budget=400_000).co2_reduction_t  # the library, solved apart
+    assert metric_number(at) == pytest.approx(expected, rel=1e-3)
 
 
 def test_frontier_table_has_every_budget(app):
@@ -178,6 +188,7 @@ def test_corrupt_database_offers_a_fresh_one(tmp_path, monkeypatch):
     path = tmp_path / "broken.duckdb"
     path.write_bytes(b"this is not a duckdb file" * 100)
     monkeypatch.setenv("RETROFIT_DB", str(path))
+    monkeypatch.setenv("RETROFIT_RAISE_ERRORS", "1")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     assert not at.exception
@@ -196,3 +207,110 @@ def test_edited_projects_are_checked_and_saved(app):
     assert not app.exception
     assert not app.error
     assert "edited" in app.sidebar.selectbox(key="dataset").options
+
+
+# --- one question on screen (issue 9) -----------------------------------------------------------
+
+
+def _app_with_link(tmp_path, monkeypatch, **params) -> AppTest:
+    monkeypatch.setenv("RETROFIT_DB", str(tmp_path / "link.duckdb"))
+    monkeypatch.setenv("RETROFIT_RAISE_ERRORS", "1")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_link_above_the_budget_range_is_clamped_with_a_notice(tmp_path, monkeypatch):
+    at = open_page(_app_with_link(tmp_path, monkeypatch, budget="1000000"), "optimize")
+    top = at.number_input(key="budget_input").value
+    assert top < 1_000_000 and at.slider(key="budget_slider").value == top
+    assert at.session_state["settings"].budget == top
+    at = _app_with_link(tmp_path, monkeypatch, budget="1000000")
+    assert any("1,000,000" in w.value and "已调整为" in w.value for w in at.warning)
+
+
+def test_language_objective_and_targets_travel_in_the_link(tmp_path, monkeypatch):
+    at = _app_with_link(tmp_path, monkeypatch, lang="en", objective="cost", co2_goal="2500000",
+                        targets="steel_baseline_all:off:1")
+    assert at.title[0].value == "Overview"
+    question = at.session_state["settings"]
+    assert question.objective == "cost" and question.co2_goal == 2_500_000
+    assert question.target("steel_baseline_all").enabled is False
+    assert at.query_params["lang"] == ["en"] or at.query_params["lang"] == "en"
+    open_page(at, "optimize")
+    assert at.radio(key="objective").value == "cost"
+    assert at.number_input(key="co2_goal").value == 2_500_000
+
+
+def test_loading_a_scenario_then_typing_a_budget_keeps_it(app):
+    open_page(app, "scenarios")
+    app.text_input(key="scenario_name").input("s300").run()
+    app.button(key="save_scenario").click().run()
+    open_page(app, "optimize")
+    app.number_input(key="budget_input").set_value(420_000.0).run()
+    open_page(app, "scenarios")
+    app.button(key="load_scenario").click().run()
+    open_page(app, "optimize")
+    assert app.number_input(key="budget_input").value == 300_000
+    assert app.slider(key="budget_slider").value == 300_000
+    app.number_input(key="budget_input").set_value(350_000.0).run()
+    assert not app.exception
+    assert app.number_input(key="budget_input").value == 350_000
+    assert app.slider(key="budget_slider").value == 350_000
+    assert app.session_state["settings"].budget == 350_000
+    assert not app.error
+
+
+def test_overview_headline_is_the_most_any_budget_reaches(app):
+    labels = {m.label: m.value for m in app.metric}
+    most = optimize(load_dataset(SAMPLE)).co2_reduction_t  # no budget: each group's alternatives counted once
+    assert labels["最大可达减排量（吨CO₂/年）"] == f"{most:,.0f}", "alternatives counted once, not summed"
+
+
+def test_frontier_without_a_feasible_point_explains_why(app):
+    open_page(app, "frontier")
+    app.number_input(key="frontier_high").set_value(60_000.0)
+    app.button[0].click().run()  # the form's submit button
+    assert not app.exception
+    assert app.error and "60,000" in app.error[0].value and "最少预算" in app.error[0].value
+    statuses = set(app.dataframe[0].value.iloc[:, 1])
+    assert statuses == {"无可行组合"} and "None" not in str(app.dataframe[0].value.to_dict())
+
+
+def test_an_upload_names_the_users_own_headers_in_chinese(app):
+    open_page(app, "projects")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("设施.csv", "设施编号,名称,行业,产品,产能,单位产品能耗\nF1,a,钢铁,sinter,100,47\n")
+        z.writestr("项目.csv", "项目编号,设施编号,项目名称,投资,减排量\nP1,F1,x,abc,很多\n")
+    app.file_uploader(key="upload").upload("清单.zip", archive.getvalue(), "application/zip").run()
+    app.text_input(key="upload_name").input("zh").run()
+    app.button(key="upload_button").click().run()
+    assert not app.exception
+    message = app.error[0].value
+    assert "投资" in message and "减排量" in message, message
+    assert "capex" not in message and "co2_reduction" not in message, "no English column id in Chinese"
+    assert "均未填写" not in message, "text in a number cell is not also called 'nothing filled in'"
+    assert "None" not in message
+
+
+def test_an_error_on_a_page_shows_an_id_and_no_traceback(monkeypatch):
+    monkeypatch.delenv("RETROFIT_RAISE_ERRORS", raising=False)
+
+    def script():
+        from ui.errors import guarded
+
+        def boom():
+            raise RuntimeError("/srv/secret/path.py exploded")
+
+        guarded(boom)
+
+    at = AppTest.from_function(script, default_timeout=30)
+    at.run()
+    assert not at.exception
+    text = at.error[0].value
+    assert "错误编号" in text and "error id" in text
+    assert "secret" not in text and "Traceback" not in text

@@ -29,10 +29,10 @@ from hypothesis import strategies as st
 from optimizer import optimize
 from optimizer.checks import build_dataset
 from optimizer.dataset import Dataset
-from optimizer.importing import import_upload
 from optimizer.problems import DataError
 from optimizer.reading import read_bytes
-from optimizer.store import SAMPLE_NAME, Store
+from storage.importing import import_upload
+from storage.store import SAMPLE_NAME, Store
 
 from .conftest import TINY_FACILITIES, TINY_PROJECTS
 
@@ -131,7 +131,8 @@ NASTY = ["", " ", "nan", "NaN", "NULL", "None", "#N/A", "inf", "-inf", "Infinity
          "٣٠٠", "１e３", "=cmd|' /C calc'!A0", "=1+1", "+1", "-2+3", "@SUM(A1:A9)", "'=1+1", "\t=1", "\x00",
          "\x1b[31m", "\x7f", "\r", "\n", "\r\n", '"', '""', ",", ";", "；", "\u202e", "\ufeff", "\u2028",
          "a" * 600, "F1", "F2", "F3", "P1", "P5", "g1", "P1;P2", "P1；P4", "true", "false", "是", "否", "1", "yes",
-         "steel", "钢铁", "caustic_soda_liquid_30", "{value}", "{0}", "%s", "' OR 1=1 --", "x'); DROP TABLE projects; --"]
+         "steel", "钢铁", "caustic_soda_liquid_30", "{value}", "{0}", "%s", "' OR 1=1 --",
+         "x'); DROP TABLE projects; --"]
 
 HEADERS = ["", " ", "nan", "Unnamed: 0", "facility_id", "project_id", "capex", "CAPEX ", "Capex", "投资",
            "设施编号", "项目编号", "产能", "co2_reduction", "retire", "requires", "name", "名称", "facility_name",

@@ -9,14 +9,14 @@ import time
 
 import pytest
 
-from optimizer.store import SAMPLE_NAME, Store
+from storage.store import SAMPLE_NAME, Store
 
 from .conftest import ROOT
 
 WRITER = """
 import sys
 from optimizer import load_dataset
-from optimizer.store import Store
+from storage.store import Store
 store = Store(sys.argv[1])
 dataset = load_dataset("data/sample/fuzhou", name="copy")
 print("ready", flush=True)

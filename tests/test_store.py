@@ -12,12 +12,13 @@ import pytest
 
 from optimizer import load_dataset, optimize
 from optimizer.checks import build_dataset
-from optimizer.export import dataset_workbook, dataset_zip, portfolio_csv, portfolio_table, portfolio_workbook
-from optimizer.importing import import_upload
-from optimizer.instance import prepare
 from optimizer.dataset import EmissionFactors
+from optimizer.diagnosis import diagnose
+from optimizer.export import dataset_workbook, dataset_zip, portfolio_csv, portfolio_table, portfolio_workbook
+from optimizer.instance import prepare
 from optimizer.reading import read_bytes
-from optimizer.store import SAMPLE_NAME, Store, StoreError
+from storage.importing import import_upload
+from storage.store import SAMPLE_NAME, Store, StoreError
 
 from .conftest import SAMPLE, TINY_FACILITIES, TINY_PROJECTS
 
@@ -29,11 +30,17 @@ def store(tmp_path):
     store.close()
 
 
+def _blanks_as_none(frame: pd.DataFrame) -> pd.DataFrame:
+    """A blank cell is None whichever way it was made (checks leaves an absent optional column as None
+    objects, DuckDB hands a NULL number back as NaN); every other value stays as it is."""
+    return frame.astype(object).where(frame.notna(), None)
+
+
 def assert_same_dataset(a, b):
     for table in ("facilities", "projects", "products"):
         left, right = getattr(a, table), getattr(b, table)
         assert list(left.columns) == list(right.columns), table
-        pd.testing.assert_frame_equal(left, right, check_dtype=False, obj=table)
+        pd.testing.assert_frame_equal(_blanks_as_none(left), _blanks_as_none(right), check_dtype=False, obj=table)
     assert a.targets == b.targets
 
 
@@ -150,7 +157,8 @@ def test_a_second_process_gets_a_clear_lock_message(tmp_path):
 
     path = tmp_path / "locked.duckdb"
     holder = subprocess.Popen([sys.executable, "-c",
-                               f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)"],
+                               f"import duckdb, time; c = duckdb.connect({str(path)!r}); "
+                               "print('ok', flush=True); time.sleep(30)"],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ok"
@@ -179,7 +187,7 @@ def test_sample_targets_bind():
     dataset = load_dataset(SAMPLE)
     small = optimize(dataset, budget=50_000)
     assert small.status == "infeasible"
-    least = small.diagnosis["least_budget"]
+    least = diagnose(prepare(dataset), dataset.targets, budget=50_000).least_budget
     assert 50_000 < least < 300_000
     enough = optimize(dataset, budget=least * 1.001)
     assert enough.status in ("optimal", "feasible")
@@ -215,3 +223,43 @@ def _zip(files) -> bytes:
         for name, text in files:
             archive.writestr(name, text.encode("utf-8"))
     return buffer.getvalue()
+
+
+def test_new_project_columns_round_trip(store):
+    """fuel, lead_time_years, co2_low and co2_high are stored and read back as written."""
+    projects = TINY_PROJECTS.replace("retire\n", "retire,fuel,lead_time_years,co2_low,co2_high\n", 1)
+    lines = projects.splitlines()
+    lines[1] += ",natural_gas,2,2000,3000"
+    dataset = build_dataset(read_bytes("tiny.zip", _zip([("facilities.csv", TINY_FACILITIES),
+                                                           ("projects.csv", "\n".join(lines) + "\n")])), name="new")
+    store.save_dataset("new", dataset)
+    back = store.load_dataset("new").projects.loc["P1"]
+    assert (back["fuel"], int(back["lead_time_years"]), back["co2_low"], back["co2_high"]) == \
+        ("natural_gas", 2, 2000.0, 3000.0)
+
+
+def test_a_file_written_before_the_new_columns_opens_and_gets_them(tmp_path):
+    """A database from before fuel/lead_time_years/co2_low/co2_high is read, and gains the columns."""
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    old = Store(path)
+    old.close()
+    with duckdb.connect(str(path)) as connection:
+        for column in ("fuel", "lead_time_years", "co2_low", "co2_high"):
+            connection.execute(f"ALTER TABLE projects DROP COLUMN {column}")
+    reopened = Store(path)
+    try:
+        assert SAMPLE_NAME in reopened.dataset_names()
+        assert "co2_low" in reopened.load_dataset(SAMPLE_NAME).projects.columns
+    finally:
+        reopened.close()
+
+
+def test_all_scenarios_of_a_dataset_in_one_read(store):
+    store.save_scenario(SAMPLE_NAME, "a", {"budget": 1.0}, {"status": "optimal"})
+    store.save_scenario(SAMPLE_NAME, "b", {"budget": 2.0}, {"status": "infeasible"})
+    assert store.scenarios(SAMPLE_NAME) == {"a": ({"budget": 1.0}, {"status": "optimal"}),
+                                            "b": ({"budget": 2.0}, {"status": "infeasible"})}
+    assert list(store.scenarios(SAMPLE_NAME)) == store.scenario_names(SAMPLE_NAME)
+    assert store.scenarios("nothing") == {}

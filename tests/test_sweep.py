@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -42,11 +43,18 @@ def test_local_cluster_results_equal_the_local_pool(tiny_sweep, tmp_path):
     pd.testing.assert_frame_equal(local[COMPARED], remote[COMPARED])
     assert set(local["status"]) >= {"optimal", "infeasible"}
     assert local.loc[local["draw"].notna(), "co2_reduction_t"].notna().any()
-    for suffix in (".parquet", ".duckdb"):
-        path = write_results(local, tmp_path / f"results{suffix}")
-        back = load_results(path)
+    path = write_results(local, tmp_path / "results.parquet")
+    for back in (load_results(path), store_sweep_round_trip(path, tmp_path / "store.duckdb")):
         assert len(back) == len(local)
         assert back["co2_reduction_t"].fillna(-1).tolist() == pytest.approx(local["co2_reduction_t"].fillna(-1).tolist())
+
+
+def store_sweep_round_trip(parquet: Path, database: Path) -> pd.DataFrame:
+    """The app's store takes a sweep file in and gives it back (a real DuckDB file)."""
+    from storage.sweeps import load_sweep, save_sweep
+
+    save_sweep(database, "sweep-1", parquet)
+    return load_sweep(database, "sweep-1")
 
 
 def test_unknown_target_variant_is_refused(tiny_sweep):

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import altair as alt
 import numpy as np
 import pandas as pd
+import streamlit as st
 
-from .i18n import sector_name, t, target_name
+from optimizer.target_kinds import kind_of
+
+from . import compute
+from .i18n import category_name, language, sector_name, t, target_name
+from .settings import Settings
 
 FONT = "Noto Sans CJK SC, sans-serif"
 CHOSEN_COLOR = "#1f6f54"
 OTHER_COLOR = "#c9d3cf"
 
 
-def finish(chart: alt.TopLevelMixin, height: int = 320) -> alt.TopLevelMixin:
+def finish(chart: Any, height: int = 320) -> Any:
     """Common look: the CJK font everywhere, container width."""
     return (chart.properties(height=height, width="container")
             .configure(font=FONT)
@@ -49,11 +57,17 @@ def mac_curve(projects: pd.DataFrame) -> alt.Chart:
     ).properties(title=t("mac_curve"))
 
 
-def share_chart(outcomes: list[dict], after: bool = True) -> alt.LayerChart | None:
+def share_height(outcomes: Sequence[Any], after: bool = True) -> int:
+    """Height for :func:`share_chart`: room for every share target's bars and its label."""
+    shares = sum(1 for o in outcomes if kind_of(o["kind"] if isinstance(o, dict) else o.kind).is_share)
+    return max(160, shares * (46 if after else 30) + 70)
+
+
+def share_chart(outcomes: list[dict[str, Any]], after: bool = True) -> alt.LayerChart | alt.FacetChart | None:
     """Share targets: today (and after) as bars, the required share as a red tick."""
     rows = []
     for o in outcomes:
-        if o["kind"] == "min_line_capacity":
+        if not kind_of(o["kind"]).is_share:
             continue
         label = target_name(o["name_en"], o["name_zh"], o["target_id"])
         pairs = ((t("col_before"), o["before"]), (t("col_after"), o["after"])) if after else \
@@ -66,11 +80,11 @@ def share_chart(outcomes: list[dict], after: bool = True) -> alt.LayerChart | No
     frame = pd.DataFrame(rows)
     base = alt.Chart(frame)
     bars = base.mark_bar().encode(
-        y=alt.Y("target:N", title="", sort=None, axis=alt.Axis(labelLimit=320)),
+        y=alt.Y("target:N", title="", sort=None, axis=alt.Axis(labelLimit=420, labelFontSize=13)),
         yOffset=alt.YOffset("series:N", sort=[t("col_before"), t("col_after")]),
         x=alt.X("share:Q", title=t("share"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("series:N", title=t("series"), sort=[t("col_before"), t("col_after")],
-                        scale=alt.Scale(range=["#a7b8c9", CHOSEN_COLOR])),
+                        scale=alt.Scale(range=["#a7b8c9", CHOSEN_COLOR]), legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("target:N", title=t("col_target")), alt.Tooltip("series:N", title=t("series")),
                  alt.Tooltip("share:Q", format=".1%", title=t("share")),
                  alt.Tooltip("required:Q", format=".0%", title=t("col_required"))],
@@ -85,7 +99,8 @@ def share_chart(outcomes: list[dict], after: bool = True) -> alt.LayerChart | No
 def sector_chart(chosen: pd.DataFrame, value: str = "co2_t", title_key: str = "sector_chart",
                  axis_key: str = "col_co2") -> alt.Chart:
     """Stacked bars: ``value`` by sector, coloured by project category."""
-    frame = chosen.groupby(["sector", "category"], as_index=False)[value].sum()
+    frame = chosen.assign(category=chosen["category"].map(category_name)).groupby(
+        ["sector", "category"], as_index=False)[value].sum()
     frame["sector_label"] = frame["sector"].map(sector_name)
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X("sector_label:N", title=t("col_sector"), axis=alt.Axis(labelAngle=0)),
@@ -97,7 +112,7 @@ def sector_chart(chosen: pd.DataFrame, value: str = "co2_t", title_key: str = "s
     ).properties(title=t(title_key))
 
 
-def frontier_chart(table: pd.DataFrame, current_budget: float | None) -> alt.LayerChart:
+def frontier_chart(table: pd.DataFrame, current_budget: float | None) -> alt.LayerChart | alt.FacetChart:
     """CO2 vs budget for the optimum and its comparators, with the current budget as a rule."""
     series = [("co2_t", "optimum", CHOSEN_COLOR), ("mac_co2_t", "mac_pick", "#e08a2c"),
               ("greedy_co2_t", "greedy_pick", "#7a5195")]
@@ -118,6 +133,49 @@ def frontier_chart(table: pd.DataFrame, current_budget: float | None) -> alt.Lay
         rule = alt.Chart(pd.DataFrame({"budget": [current_budget], "label": [t("current_budget")]}))
         layers.append(rule.mark_rule(color="#d62728", strokeDash=[6, 4]).encode(
             x="budget:Q", tooltip=[alt.Tooltip("budget:Q", title=t("current_budget"), format=",.0f")]))
-        layers.append(rule.mark_text(align="left", dx=4, dy=-140, color="#d62728").encode(
-            x="budget:Q", text="label:N"))
+        layers.append(rule.mark_text(align="left", baseline="top", dx=4, color="#d62728").encode(
+            x="budget:Q", y=alt.value(4), text="label:N"))
     return alt.layer(*layers).properties(title=t("frontier_chart"))
+
+
+# --- cached chart specs: built once per question and language, not on every rerun -------------------
+
+
+def _spec(chart: Any, height: int) -> dict[str, Any]:
+    spec: dict[str, Any] = finish(chart, height).to_dict()
+    return spec
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _optimize_specs(path: str, settings: Settings, lang: str) -> list[dict[str, Any]]:
+    result = compute.solve(settings).result
+    projects = compute.projects_with_co2(settings).assign(chosen=result.chosen)
+    specs = [_spec(mac_curve(projects), 340)]
+    share = share_chart([o.to_dict() for o in result.targets])
+    if share is not None:  # full width: target names are long, a half-width chart squeezes the bars
+        specs.append(_spec(share, share_height(result.targets)))
+    if result.chosen.any():
+        specs.append(_spec(sector_chart(projects[projects["chosen"]]), 300))
+    return specs
+
+
+def optimize_specs(settings: Settings) -> list[dict[str, Any]]:
+    """The Optimize page's charts for the question on screen (MAC curve, targets, sectors) as Vega-Lite specs."""
+    return _optimize_specs(compute.store_path(), settings, language())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _overview_specs(path: str, settings: Settings, lang: str) -> dict[str, dict[str, Any] | None]:
+    outcomes = compute.today(settings)
+    projects = compute.projects_with_co2(settings)
+    share = share_chart([o.to_dict() for o in outcomes], after=False)
+    return {
+        "share": _spec(share, share_height(outcomes, after=False)) if share is not None else None,
+        "co2": _spec(sector_chart(projects, "co2_t", "potential_co2", "col_co2"), 320),
+        "capex": _spec(sector_chart(projects, "capex", "potential_capex", "col_capex"), 320),
+    }
+
+
+def overview_specs(settings: Settings) -> dict[str, dict[str, Any] | None]:
+    """The Overview page's charts (targets today, potential by sector) as Vega-Lite specs."""
+    return _overview_specs(compute.store_path(), settings, language())

@@ -11,7 +11,10 @@ import math
 
 import streamlit as st
 
-LANGUAGES = {"中文": "zh", "English": "en"}
+#: Language code -> its name in the radio.
+LANGUAGES = {"zh": "中文", "en": "English"}
+#: Session key of the chosen language (kept by ui.session; read here so labels need no import of it).
+LANGUAGE_KEY = "lang"
 
 TEXT: dict[str, dict[str, str]] = {
     # app and navigation
@@ -41,8 +44,20 @@ TEXT: dict[str, dict[str, str]] = {
                        "en": "Facilities, capacity, where each target stands today and the potential of the candidate projects."},
     "n_facilities": {"zh": "设施数", "en": "Facilities"},
     "n_projects": {"zh": "候选项目数", "en": "Candidate projects"},
-    "co2_potential": {"zh": "全部项目减排潜力（吨CO₂/年）", "en": "CO₂ potential of all projects (t/yr)"},
-    "capex_all": {"zh": "全部项目投资（万元）", "en": "Capex of all projects (万元)"},
+    "co2_most": {"zh": "最大可达减排量（吨CO₂/年）", "en": "Most CO₂ reachable (t/yr)"},
+    "capex_most": {"zh": "所需投资（万元）", "en": "Capex it takes (万元)"},
+    "co2_most_help": {"zh": "不限预算、满足全部启用目标时可达到的最大年减排量；互斥方案只计一个，不把全部项目简单相加。",
+                      "en": "The most CO₂ a portfolio cuts per year with no budget limit while meeting every "
+                            "target switched on; alternatives count once, projects are not simply added up."},
+    "co2_most_none": {"zh": "在当前目标下，任何预算都无法满足全部目标；详见“优化”页的诊断。",
+                      "en": "No budget meets every target switched on; the Optimize page says why."},
+    "potential_co2": {"zh": "按行业和类别的减排潜力（各项目之和，含互斥方案）",
+                      "en": "CO₂ potential by sector and category (sum of projects, alternatives included)"},
+    "potential_capex": {"zh": "按行业和类别的投资（各项目之和，含互斥方案）",
+                        "en": "Capex by sector and category (sum of projects, alternatives included)"},
+    "potential_note": {"zh": "图中各项目简单相加，同一设施的互斥方案会重复计入；可实际达到的最大值见上方。",
+                       "en": "These charts add projects up, so a facility's alternatives count more than once; "
+                             "what can actually be reached is the figure above."},
     "capacity_by": {"zh": "按行业和产品的产能", "en": "Capacity by sector and product"},
     "targets_today": {"zh": "各目标现状与要求（未实施任何项目）", "en": "Each target today vs required (no project chosen)"},
     "potential_by": {"zh": "按行业和类别的减排潜力与投资", "en": "CO₂ potential and capex by sector and category"},
@@ -88,11 +103,49 @@ TEXT: dict[str, dict[str, str]] = {
     "col_annual_saving": {"zh": "年节约费用（万元）", "en": "Annual saving (万元)"},
     "col_lifetime": {"zh": "寿命（年）", "en": "Lifetime (years)"},
     "col_earliest_year": {"zh": "最早年份", "en": "Earliest year"},
+    "col_value_meaning": {"zh": "数值含义", "en": "Value is"},
+    "col_abatement_cost": {"zh": "减排成本（元/吨CO₂）", "en": "Abatement cost (CNY/tCO₂)"},
+    "col_payback": {"zh": "回收期（年）", "en": "Payback (years)"},
+    "col_fuel": {"zh": "节约燃料", "en": "Fuel"},
+    "col_lead_time": {"zh": "建设周期（年）", "en": "Lead time (years)"},
+    "col_co2_low": {"zh": "减排量下限", "en": "CO₂ cut low"},
+    "col_co2_high": {"zh": "减排量上限", "en": "CO₂ cut high"},
     "yes": {"zh": "✅ 达标", "en": "✅ met"},
     "no": {"zh": "❌ 未达标", "en": "❌ not met"},
-    "kind_benchmark_share_min": {"zh": "标杆水平产能比例下限", "en": "minimum share at benchmark"},
-    "kind_baseline_all": {"zh": "全部达到基准水平", "en": "all at baseline"},
-    "kind_min_line_capacity": {"zh": "淘汰小产能生产线（剩余条数）", "en": "small lines eliminated (lines left)"},
+    "category_kiln": {"zh": "窑炉改造", "en": "Kiln"},
+    "category_waste_heat": {"zh": "余热利用", "en": "Waste heat"},
+    "category_electric_furnace": {"zh": "电炉", "en": "Electric furnace"},
+    "category_solar_rooftop": {"zh": "屋顶光伏", "en": "Rooftop solar"},
+    "category_process": {"zh": "工艺改造", "en": "Process"},
+    "category_fuel_switch": {"zh": "燃料替代", "en": "Fuel switch"},
+    "category_retire": {"zh": "淘汰", "en": "Retirement"},
+    "status_name_optimal": {"zh": "最优", "en": "optimal"},
+    "status_name_feasible": {"zh": "可行（未证明最优）", "en": "feasible (not proven optimal)"},
+    "status_name_infeasible": {"zh": "无可行组合", "en": "infeasible"},
+    "status_name_no_solution": {"zh": "未找到组合", "en": "no solution"},
+    "status_name_unbounded": {"zh": "无界", "en": "unbounded"},
+    "status_name_error": {"zh": "求解出错", "en": "error"},
+    "field_budget": {"zh": "预算", "en": "budget"},
+    "field_co2_goal": {"zh": "减排目标", "en": "CO₂ goal"},
+    "field_time_limit": {"zh": "时间上限", "en": "time limit"},
+    "field_gap": {"zh": "最优性差距", "en": "optimality gap"},
+    "field_margin": {"zh": "裕量", "en": "margin"},
+    "field_discount_rate": {"zh": "折现率", "en": "discount rate"},
+    "field_objective": {"zh": "优化目标", "en": "objective"},
+    "field_solver": {"zh": "求解器", "en": "solver"},
+    "notice_clamped": {"zh": "链接或情景中的{field} {value} 超出允许范围，已调整为 {new}。",
+                       "en": "The {field} {value} from the link or scenario is out of range; set to {new}."},
+    "notice_unknown": {"zh": "无法识别的{field}“{value}”，已使用默认值。",
+                       "en": "Unknown {field} '{value}'; the default is used."},
+    "notice_unknown_target": {"zh": "当前数据集没有目标“{target}”，已忽略该设置。",
+                              "en": "This dataset has no target '{target}'; its setting is ignored."},
+    "notice_target_clamped": {"zh": "目标“{target}”的数值 {value} 超出范围，已调整为 {new}。",
+                              "en": "Target '{target}': {value} is out of range; set to {new}."},
+    "notice_unknown_dataset": {"zh": "没有名为“{value}”的数据集，已打开默认数据集。",
+                               "en": "There is no dataset '{value}'; the default dataset is open."},
+    "error_box": {"zh": "页面出错了。请刷新页面重试；如仍出错，请把错误编号 {error_id} 告诉管理员。",
+                  "en": "This page hit an error. Reload to try again; if it persists, give the administrator "
+                        "error id {error_id}."},
     "sector_petrochemical": {"zh": "石化化工", "en": "Petrochemical"},
     "sector_steel": {"zh": "钢铁", "en": "Steel"},
     "sector_building_materials": {"zh": "建材", "en": "Building materials"},
@@ -153,8 +206,11 @@ TEXT: dict[str, dict[str, str]] = {
     "infeasible": {"zh": "没有满足全部目标的项目组合。", "en": "No portfolio meets every target."},
     "use_least_budget": {"zh": "采用满足全部目标的最少预算（{budget} 万元）",
                          "en": "Use the least budget that meets every target ({budget} 万元)"},
-    "last_good": {"zh": "下方显示上一次可行的结果（预算 {budget} 万元）。",
-                  "en": "Below: the last feasible result (budget {budget} 万元)."},
+    "previous_result": {"zh": "以下是上一次的结果（预算 {budget} 万元），不是当前输入的结果；当前输入没有可行组合。",
+                        "en": "Below: the previous result (budget {budget} 万元), not a result for the inputs "
+                              "on screen, which have no feasible portfolio."},
+    "budget_max_help": {"zh": "最高 {budget} 万元（全部项目的投资之和，更高预算不会再增加减排）。",
+                        "en": "At most {budget} 万元 (every project's capex; a higher budget buys nothing more)."},
     "targets_result": {"zh": "目标：现状 → 实施后 对比 要求", "en": "Targets: today → after vs required"},
     "chosen_projects": {"zh": "入选项目", "en": "Chosen projects"},
     "charts": {"zh": "图表", "en": "Charts"},
@@ -185,6 +241,10 @@ TEXT: dict[str, dict[str, str]] = {
     "mac_pick": {"zh": "MAC曲线（按单位减排成本，忽略目标）", "en": "MAC pick (abatement-cost order, ignores targets)"},
     "greedy_pick": {"zh": "贪心法（先满足目标，再按MAC）", "en": "Greedy (targets first, then MAC order)"},
     "current_budget": {"zh": "当前预算", "en": "current budget"},
+    "frontier_none": {"zh": "在 {high} 万元以内，没有任何预算能满足全部启用的目标。",
+                      "en": "No budget up to {high} 万元 meets every target switched on."},
+    "frontier_least": {"zh": "满足全部目标的最少预算为 {budget} 万元，请提高“最高预算”。",
+                       "en": "The least budget that meets them all is {budget} 万元: raise the highest budget."},
     "frontier_table": {"zh": "各预算结果与MAC排序法未达标的目标", "en": "Each budget, and the targets the MAC pick breaks"},
     # scenarios
     "scenarios_intro": {"zh": "保存当前设置与结果，并对比多个情景。", "en": "Save the current settings and result, and compare scenarios."},
@@ -245,11 +305,12 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 def language() -> str:
-    """'zh' or 'en', from the sidebar radio (default 中文)."""
-    return LANGUAGES.get(st.session_state.get("language", "中文"), "zh")
+    """'zh' or 'en', as chosen in the sidebar or the link (default 中文)."""
+    value = st.session_state.get(LANGUAGE_KEY)
+    return value if value in LANGUAGES else "zh"
 
 
-def t(key: str, **values) -> str:
+def t(key: str, **values: object) -> str:
     """The label ``key`` in the chosen language, with ``{placeholders}`` filled."""
     entry = TEXT.get(key)
     if entry is None:
@@ -258,20 +319,20 @@ def t(key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
-def num(value, digits: int = 0) -> str:
+def num(value: object, digits: int = 0) -> str:
     """A number with thousands separators; '—' for missing."""
     if value is None:
         return "—"
     try:
-        value = float(value)
+        number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return str(value)
-    if not math.isfinite(value):
+    if not math.isfinite(number):
         return "—"
-    return f"{value:,.{digits}f}"
+    return f"{number:,.{digits}f}"
 
 
-def pct(value, digits: int = 1) -> str:
+def pct(value: float | None, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     return f"{value * 100:.{digits}f}%"
@@ -283,4 +344,21 @@ def sector_name(sector: str) -> str:
 
 def target_name(name_en: str, name_zh: str, target_id: str = "") -> str:
     name = name_zh if language() == "zh" else name_en
-    return name or name_en or target_id
+    return name or name_en or name_zh or target_id
+
+
+def category_name(category: object) -> str:
+    """A project category in the chosen language; a category of the user's own stays as written."""
+    if category is None or (isinstance(category, float) and not math.isfinite(category)):
+        return "—"
+    return t(f"category_{category}") if f"category_{category}" in TEXT else str(category)
+
+
+def status_name(status: object) -> str:
+    """A solver status (optimal, feasible, infeasible, ...) in the chosen language."""
+    return t(f"status_name_{status}") if f"status_name_{status}" in TEXT else ("—" if status is None else str(status))
+
+
+def field_name(field: str) -> str:
+    """A settings field (budget, gap, ...) as the user knows it."""
+    return t(f"field_{field}") if f"field_{field}" in TEXT else field

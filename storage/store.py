@@ -1,4 +1,4 @@
-"""The DuckDB store: every SQL statement of the product lives in this module.
+"""The DuckDB store: every SQL statement of the product lives in this package.
 
 One file holds named datasets side by side, saved scenarios and an import
 log. Every import and every save is one transaction: all of it lands or
@@ -14,16 +14,18 @@ import math
 import os
 import re
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from .dataset import DATA_DIR, Dataset, Target, text_as_objects
-from .schema import FACILITIES, PRODUCTS, PROJECTS, SECTORS, TARGET_KINDS
+from optimizer.dataset import DATA_DIR, Dataset, Target, text_as_objects
+from optimizer.schema import FACILITIES, PRODUCTS, PROJECTS, SECTORS, TARGET_KINDS
 
 DEFAULT_PATH = DATA_DIR / "retrofit.duckdb"
 PATH_VARIABLE = "RETROFIT_DB"
@@ -72,6 +74,10 @@ CREATE TABLE IF NOT EXISTS projects (
     lifetime_years DOUBLE CHECK (lifetime_years > 0),
     earliest_year INTEGER,
     extra TEXT,
+    fuel TEXT,
+    lead_time_years INTEGER CHECK (lead_time_years >= 0),
+    co2_low DOUBLE CHECK (co2_low >= 0),
+    co2_high DOUBLE CHECK (co2_high >= 0),
     PRIMARY KEY (dataset, project_id)
 );
 CREATE TABLE IF NOT EXISTS products (
@@ -116,6 +122,14 @@ CREATE TABLE IF NOT EXISTS import_log (
 );
 """
 
+#: Columns added after the first release: a file written before them gets them on opening (blank).
+ADDED_COLUMNS = (
+    ("projects", "fuel", "TEXT"),
+    ("projects", "lead_time_years", "INTEGER"),
+    ("projects", "co2_low", "DOUBLE"),
+    ("projects", "co2_high", "DOUBLE"),
+)
+
 _DATA_TABLES = ("facilities", "projects", "products", "targets")
 
 
@@ -134,7 +148,8 @@ class StoreError(Exception):
                     if language == "zh" else
                     f"The database file {self.path} is held by another program{who}; close it, "
                     f"or set {PATH_VARIABLE} to use another file.")
-        return (f"数据库文件 {self.path} 无法打开（可能已损坏）：{self.detail}。可从示例数据新建数据库，原文件将保留备份。"
+        return (f"数据库文件 {self.path} 无法打开（可能已损坏）：{self.detail}。"
+                "可从示例数据新建数据库，原文件将保留备份。"
                 if language == "zh" else
                 f"The database file {self.path} cannot be opened (it may be corrupt): {self.detail}. "
                 f"You can start a new database from the sample; the old file is kept as a backup.")
@@ -153,6 +168,8 @@ class Store:
         try:
             self._connection = duckdb.connect(str(self.path))
             self._connection.execute(SCHEMA)
+            for table, column, kind in ADDED_COLUMNS:  # constants above, not user input
+                self._connection.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
         except duckdb.IOException as error:
             if "lock" in str(error).lower():
                 raise StoreError("locked", self.path, str(error)) from None
@@ -169,7 +186,7 @@ class Store:
     # --- plumbing -----------------------------------------------------------
 
     @contextmanager
-    def _cursor(self):
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self._lock:
             cursor = self._connection.cursor()
         try:
@@ -178,7 +195,7 @@ class Store:
             cursor.close()
 
     @contextmanager
-    def _transaction(self):
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All statements inside land together or not at all."""
         with self._cursor() as cursor:
             cursor.execute("BEGIN TRANSACTION")
@@ -193,7 +210,7 @@ class Store:
 
     def seed_sample(self) -> None:
         """Store the illustrative Fuzhou sample under ``fuzhou_sample``."""
-        from .checks import load_dataset
+        from optimizer.checks import load_dataset
 
         self.save_dataset(SAMPLE_NAME, load_dataset(SAMPLE_FOLDER, name=SAMPLE_NAME),
                           source_file="data/sample/fuzhou (ILLUSTRATIVE)", illustrative=True)
@@ -224,14 +241,16 @@ class Store:
                 columns = ", ".join(frame.columns)
                 cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
                 cursor.unregister("incoming")
-            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) VALUES (?, ?, ?, TRUE, ?, '')",
+            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) "
+                           "VALUES (?, ?, ?, TRUE, ?, '')",
                            [_now(), name, source_file, rows_in_file if rows_in_file is not None
                             else len(dataset.facilities) + len(dataset.projects)])
 
     def log_failed_import(self, name: str, file: str, messages: list[str]) -> None:
         """Record a refused import; the data tables are not touched."""
         with self._transaction() as cursor:
-            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) VALUES (?, ?, ?, FALSE, 0, ?)",
+            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) "
+                           "VALUES (?, ?, ?, FALSE, 0, ?)",
                            [_now(), name, file, "\n".join(messages)])
 
     def import_log(self) -> pd.DataFrame:
@@ -258,7 +277,7 @@ class Store:
     def table_counts(self) -> dict[str, int]:
         """Rows per table, for checks that nothing was half-written."""
         with self._cursor() as cursor:
-            return {table: cursor.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            return {table: int(cursor.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
                     for table in (*_DATA_TABLES, "datasets", "scenarios")}
 
     def snapshot(self) -> dict[str, pd.DataFrame]:
@@ -282,6 +301,13 @@ class Store:
             return [r[0] for r in cursor.execute(
                 "SELECT name FROM scenarios WHERE dataset = ? ORDER BY saved_at, name", [dataset]).fetchall()]
 
+    def scenarios(self, dataset: str) -> dict[str, tuple[dict, dict]]:
+        """Every saved scenario of ``dataset``, name -> (settings, result), in the order saved (one query)."""
+        with self._cursor() as cursor:
+            rows = cursor.execute("SELECT name, settings, result FROM scenarios WHERE dataset = ? "
+                                  "ORDER BY saved_at, name", [dataset]).fetchall()
+        return {str(name): (json.loads(settings), json.loads(result)) for name, settings, result in rows}
+
     def load_scenario(self, dataset: str, name: str) -> tuple[dict, dict]:
         """(settings, result) of a saved scenario."""
         with self._cursor() as cursor:
@@ -303,8 +329,8 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _json(value) -> str:
-    def clean(item):
+def _json(value: Any) -> str:
+    def clean(item: Any) -> Any:
         if isinstance(item, float) and not math.isfinite(item):
             return None
         if isinstance(item, dict):

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from optimizer.dataset import DATA_DIR, EmissionFactors
+from ui import compute, session
 from ui.i18n import t
+from ui.views import TABLE, no_none
 
-
-@st.cache_data(show_spinner=False)
-def _reference(name: str) -> pd.DataFrame:
-    return pd.read_csv(DATA_DIR / name)
-
-
+settings = session.settings()
 st.title(t("page_method"))
 st.caption(t("method_intro"))
 
@@ -35,13 +30,13 @@ st.latex(r"\text{least-capex mode:}\quad \min_x \sum_p c_p\,x_p \quad\text{s.t.}
          r"\ \text{and the same targets}")
 
 st.subheader(t("method_sources"))
-factors = EmissionFactors.default()
+factors = compute.factors(settings)
 st.caption(t("factors_used", grid=factors.grid_id, grid_value=factors.grid_t_per_mwh, fuel=factors.fuel_id,
              fuel_value=factors.fuel_t_per_tce))
 for file, label in (("products.csv", "products_csv"), ("targets.csv", "targets_csv"),
                     ("emission_factors.csv", "factors_csv")):
     st.markdown(f"**{t(label)}**")
-    table = _reference(file)
+    table = compute.reference_table(file)
     table = table[[table.columns[0], "source", *[c for c in table.columns[1:] if c != "source"]]]
-    st.dataframe(table, hide_index=True, width="stretch",
+    st.dataframe(no_none(table), **TABLE,
                  column_config={"source": st.column_config.TextColumn(t("col_source"), width="large")})

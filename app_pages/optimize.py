@@ -1,0 +1,214 @@
+"""Optimize: budget, objective, targets and solver settings; the portfolio and why.
+
+Every widget here is bound to the question (ui.session); the result shown is always the one for
+the inputs on screen, or is marked as the previous one (no success banner, no downloads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from ui import charts, compute, session
+from ui.i18n import category_name, language, num, pct, t, target_name
+from ui.settings import GAP_RANGE, TIME_LIMIT_RANGE, Settings
+from ui.views import TABLE, kpi_cards, number_config, target_rows
+
+
+def render_inputs(settings: Settings) -> None:
+    """Objective, budget (slider and exact box, one value) or CO2 goal, solver settings."""
+    top = compute.budget_max(settings)
+    left, right = st.columns([3, 2])
+    with left:
+        st.radio(t("objective"), ["co2", "cost"], key="objective", horizontal=True,
+                 format_func=lambda o: t(f"objective_{o}"), on_change=session.keep, args=("objective",))
+        if settings.objective == "co2":
+            st.slider(t("budget_slider"), min_value=0.0, max_value=top, step=1_000.0, key="budget_slider",
+                      on_change=session.keep, args=("budget_slider",), format="%.0f")
+            st.number_input(t("budget_input"), min_value=0.0, max_value=top, step=1_000.0, key="budget_input",
+                            on_change=session.keep, args=("budget_input",), format="%.0f",
+                            help=t("budget_max_help", budget=num(top)))
+        else:
+            st.number_input(t("co2_goal"), min_value=0.0, step=10_000.0, key="co2_goal", format="%.0f",
+                            on_change=session.keep, args=("co2_goal",))
+    with right, st.expander(t("solver_settings")):
+        st.radio(t("solver"), ["highs", "cbc"], key="solver", horizontal=True,
+                 on_change=session.keep, args=("solver",))
+        st.number_input(t("time_limit"), min_value=TIME_LIMIT_RANGE[0], max_value=TIME_LIMIT_RANGE[1],
+                        step=10.0, key="time_limit", on_change=session.keep, args=("time_limit",))
+        st.number_input(t("gap"), min_value=GAP_RANGE[0], max_value=GAP_RANGE[1], step=0.001, key="gap",
+                        format="%.4f", on_change=session.keep, args=("gap",))
+
+
+def _keep_targets(key: str, ids: list[str], rows: pd.DataFrame) -> None:
+    """The targets editor's ``on_change``: its edited cells become part of the question."""
+    edits = st.session_state[key].get("edited_rows", {})
+    changes = []
+    for index, cells in edits.items():
+        row = rows.iloc[int(index)]
+        value = cells.get("value", row["value"])
+        value = float(row["value"]) if value is None or pd.isna(value) else float(value)
+        changes.append((ids[int(index)], bool(cells.get("enabled", row["enabled"])), value))
+    session.set_targets(changes)
+
+
+def render_targets_editor(settings: Settings) -> None:
+    """The plan's targets, each switchable and editable; drawn from the question every run."""
+    st.subheader(t("targets_header"))
+    st.caption(t("targets_help"))
+    lang = language()
+    chosen = compute.targets(settings)
+    rows = pd.DataFrame([{
+        "enabled": target.enabled,
+        "name": target_name(target.name_en, target.name_zh, target.target_id),
+        "value": float(target.value),
+        "meaning": compute.kind(target.kind).value_label(lang),
+    } for target in chosen])
+    # The key follows the question, so an outside change (scenario, link, dataset) redraws the editor.
+    digest = hashlib.sha1(repr((settings.dataset, settings.dataset_version, settings.targets)).encode()).hexdigest()
+    key = f"targets_editor_{digest[:12]}"
+    st.data_editor(rows, key=key, **TABLE, num_rows="fixed", disabled=["name", "meaning"],
+        on_change=_keep_targets, args=(key, [target.target_id for target in chosen], rows),
+        column_config={
+            "enabled": st.column_config.CheckboxColumn(t("col_enabled"), width="small"),
+            "name": st.column_config.TextColumn(t("col_target"), width="large"),
+            "value": st.column_config.NumberColumn(t("col_value"), min_value=0.0, format="%.4g", width="small"),
+            "meaning": st.column_config.TextColumn(t("col_value_meaning"), width="small"),
+        },
+    )
+
+
+def render_status(result: compute.PortfolioResult) -> None:
+    if result.status == "optimal":
+        st.success(t("status_optimal"))
+    else:
+        st.warning(t("status_feasible", gap=pct(result.gap, 2)))
+
+
+def render_kpis(result: compute.PortfolioResult) -> None:
+    budget = result.budget
+    kpi_cards([
+        (t("kpi_co2"), num(result.co2_reduction_t)),
+        (t("kpi_spend"), num(result.spend)),
+        (t("kpi_left"), num(budget - result.spend) if budget is not None else "—"),
+        (t("kpi_ratio"), num(result.co2_reduction_t / result.spend, 2) if result.spend else "—"),
+        (t("kpi_gap"), pct(result.gap, 2)),
+        (t("kpi_projects"), num(len(result.selected))),
+    ])
+
+
+def render_target_outcomes(result: compute.PortfolioResult) -> None:
+    st.subheader(t("targets_result"))
+    # No kind column here (the Overview has it): today, after, required and met stay on a laptop screen.
+    st.dataframe(target_rows(result.targets, with_kind=False), **TABLE)
+
+
+def render_charts(settings: Settings) -> None:
+    """MAC curve, targets and sectors, full width (specs built once per question and language)."""
+    st.subheader(t("charts"))
+    for spec in charts.optimize_specs(settings):
+        st.vega_lite_chart(spec=spec, width="stretch")
+
+
+def render_prices(settings: Settings, result: compute.PortfolioResult) -> None:
+    if result.objective != "co2" or result.budget is None:
+        return
+    if st.button(t("prices_button"), key="target_prices", help=t("prices_help")):
+        session.set_view("prices_for", settings)
+    if session.view("prices_for", None) != settings:
+        return
+    with st.spinner("…"):
+        prices = compute.target_prices(settings).copy()
+    names = {tg.target_id: target_name(tg.name_en, tg.name_zh, tg.target_id) for tg in compute.targets(settings)}
+    prices["target_id"] = prices["target_id"].map(names)
+    shown = prices[["target_id", "co2_without_t", "price_t"]].rename(columns={
+        "target_id": t("col_target"), "co2_without_t": t("col_without"), "price_t": t("col_price")})
+    st.dataframe(shown, **TABLE, column_config=number_config(t("col_without"), t("col_price")))
+
+
+def render_chosen(settings: Settings, result: compute.PortfolioResult) -> None:
+    st.subheader(t("chosen_projects"))
+    table = compute.portfolio_table(settings, result)
+    shown = table[["project_id", "name", "facility_name", "category", "capex", "co2_t",
+                   "abatement_cost_cny_per_t", "payback_years"]].copy()
+    shown.insert(6, "ratio", shown["co2_t"] / shown["capex"].where(shown["capex"] > 0))
+    shown["category"] = shown["category"].map(category_name)
+    shown = shown.round({"co2_t": 0, "abatement_cost_cny_per_t": 0, "payback_years": 1})
+    labels = {"project_id": t("col_id"), "name": t("col_name"), "facility_name": t("col_facility"),
+              "category": t("col_category"), "capex": t("col_capex"), "co2_t": t("col_co2"), "ratio": t("col_ratio"),
+              "abatement_cost_cny_per_t": t("col_abatement_cost"), "payback_years": t("col_payback")}
+    config = number_config(t("col_capex"), t("col_co2"), t("col_abatement_cost"))
+    config[t("col_ratio")] = st.column_config.NumberColumn(format="%.2f")
+    st.dataframe(shown.rename(columns=labels), **TABLE, column_config=config)
+
+
+def render_downloads(settings: Settings) -> None:
+    """The portfolio files, built only when a button is pressed (a callable is deferred by Streamlit)."""
+    left, right = st.columns(2)
+    left.download_button(t("download_csv"), lambda: compute.portfolio_csv(settings),
+                         file_name=f"portfolio_{settings.dataset}.csv", mime="text/csv", key="download_csv")
+    right.download_button(t("download_xlsx"), lambda: compute.portfolio_xlsx(settings),
+                          file_name=f"portfolio_{settings.dataset}.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key="download_xlsx")
+
+
+def render_result(settings: Settings, result: compute.PortfolioResult) -> None:
+    """A result for the inputs on screen: status, figures, targets, charts, projects, downloads."""
+    render_status(result)
+    render_kpis(result)
+    render_target_outcomes(result)
+    render_charts(settings)
+    render_prices(settings, result)
+    render_chosen(settings, result)
+    render_downloads(settings)
+
+
+def render_no_portfolio(settings: Settings, solved: compute.Solved) -> None:
+    """Why the inputs on screen have no portfolio, and the one-click fix when there is one."""
+    result = solved.result
+    if result.status == "infeasible":
+        diagnosis = solved.diagnosis or {}
+        summary = diagnosis.get("summary_zh" if language() == "zh" else "summary_en") or ""
+        st.error(f"**{t('infeasible')}**\n\n{summary}")
+        least = compute.least_budget(diagnosis)
+        if least is not None and result.objective == "co2" and least <= compute.budget_max(settings):
+            st.button(t("use_least_budget", budget=num(least)), key="use_least_budget", type="primary",
+                      on_click=session.set_budget, args=(least,))
+    elif result.status == "no_solution":
+        st.error(t("status_no_solution", message=result.message))
+    else:
+        st.error(t("status_other", status=result.status, message=result.message))
+
+
+def render_previous(settings: Settings) -> None:
+    """The last portfolio, clearly marked as not the answer to the inputs on screen."""
+    previous = session.previous(settings)
+    if previous is None:
+        return
+    before, result = previous
+    st.divider()
+    st.warning(t("previous_result", budget=num(before.budget)), icon="🕘")
+    with st.container(border=True):
+        render_kpis(result)
+        render_target_outcomes(result)
+        render_chosen(before, result)
+
+
+settings = session.settings()
+st.title(t("page_optimize"))
+st.caption(t("optimize_intro"))
+render_inputs(settings)
+render_targets_editor(settings)
+
+st.header(t("results"))
+with st.spinner("…"):
+    solved = compute.solve(settings)
+if solved.result.has_portfolio:
+    session.remember(settings, solved.result)
+    render_result(settings, solved.result)
+else:
+    render_no_portfolio(settings, solved)
+    render_previous(settings)

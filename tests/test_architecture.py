@@ -1,0 +1,166 @@
+"""The shape of the code: imports run downward only (app and pages -> ui -> storage -> optimizer), no module
+imports itself round a cycle, SQL stays in storage/, and no page decides what a target kind means.
+
+Imports are read from the source (every ``import``, also inside functions), not by importing it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = {"optimizer": 0, "storage": 1, "ui": 2, "app_pages": 3, "app": 3}
+
+#: Cycles that exist today in code other branches own, each with who cuts it. The last test fails
+#: once an entry is no longer needed, so the list cannot outlive the cycle.
+KNOWN_CYCLES: set[frozenset[str]] = set()
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _sources() -> dict[str, Path]:
+    files = [ROOT / "app.py", *[p for top in ("optimizer", "storage", "ui", "app_pages")
+                                for p in sorted((ROOT / top).rglob("*.py"))]]
+    return {_module_name(p): p for p in files}
+
+
+def _imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The project modules ``name`` imports (relative imports resolved; ``from pkg import mod`` counts mod)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            targets = [module, *[f"{module}.{alias.name}" for alias in node.names]]
+        for target in targets:
+            if target in known and target != name:
+                out.add(target)
+    return out
+
+
+def _graph() -> dict[str, set[str]]:
+    sources = _sources()
+    known = set(sources)
+    return {name: _imports(name, path, known) for name, path in sources.items()}
+
+
+def _layer(module: str) -> int:
+    return LAYERS[module.split(".")[0]]
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                item = stack.pop()
+                on_stack.discard(item)
+                component.add(item)
+                if item == node:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_imports_only_run_downward():
+    upward = [f"{a} imports {b}" for a, targets in _graph().items() for b in targets if _layer(b) > _layer(a)]
+    assert not upward, "\n".join(upward)
+
+
+def test_pages_use_the_ui_helpers_not_the_library_or_the_store():
+    direct = [f"{a} imports {b}" for a, targets in _graph().items() if _layer(a) == 3
+              for b in targets if _layer(b) < 2]
+    assert not direct, "\n".join(direct)
+
+
+def test_no_import_cycles():
+    cycles = [c for c in _cycles(_graph()) if frozenset(c) not in KNOWN_CYCLES]
+    assert not cycles, cycles
+
+
+def test_the_known_cycles_still_exist():
+    """When another branch cuts a known cycle, this fails: remove its entry from KNOWN_CYCLES."""
+    present = {frozenset(c) for c in _cycles(_graph())}
+    gone = [sorted(c) for c in KNOWN_CYCLES if c not in present]
+    assert not gone, f"cycle(s) {gone} are gone: remove them from KNOWN_CYCLES"
+
+
+def test_only_storage_talks_to_duckdb():
+    users = [name for name, path in _sources().items() if not name.startswith("storage")
+             and any(isinstance(n, (ast.Import, ast.ImportFrom)) and "duckdb" in ast.unparse(n)
+                     for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))]
+    assert not users, users
+
+
+@pytest.mark.parametrize("top", ["app_pages", "ui"])
+def test_no_page_tests_a_target_kind_by_name(top):
+    """What a kind means comes from optimizer/target_kinds.py, never from a test on its name."""
+    offenders = [f"{p.relative_to(ROOT)}:{i}" for p in sorted((ROOT / top).rglob("*.py"))
+                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if "min_line_capacity" in line or "benchmark_share_min" in line or "baseline_all" in line]
+    assert not offenders, offenders
+
+
+def test_no_sys_path_hacks_in_the_product():
+    offenders = [name for name, path in _sources().items() if "sys.path" in path.read_text(encoding="utf-8")]
+    assert not offenders, offenders
+
+
+def test_every_target_kind_of_the_contract_has_one_row_of_meaning():
+    from optimizer.schema import TARGET_KINDS
+    from optimizer.target_kinds import KINDS
+
+    assert set(KINDS) == set(TARGET_KINDS)
+    assert KINDS["benchmark_share_min"].format(0.6) == "60.0%"
+    assert KINDS["min_line_capacity"].format(3.0) == "3"
+    assert KINDS["benchmark_share_min"].clamp_value(1.4) == 1.0
+    assert KINDS["min_line_capacity"].clamp_value(4000.0) == 4000.0
+
+
+def test_the_console_entry_points_resolve():
+    import importlib
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert set(scripts) == {"retrofit", "retrofit-app"}
+    for target in scripts.values():
+        module, _, function = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), function))
+    from ui.launch import command
+
+    run = command(["--server.port", "8502"])
+    assert run[:2] == ["streamlit", "run"] and Path(run[2]) == ROOT / "app.py" and run[3:] == ["--server.port", "8502"]

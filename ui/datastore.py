@@ -1,0 +1,81 @@
+"""The store of this process, and the datasets it holds, for the app.
+
+* One :class:`~storage.store.Store` per database file and process (``st.cache_resource``);
+  a locked or corrupt file is reported with ``StoreError.text`` and a button that starts a new
+  file from the sample, keeping the old one as a backup.
+* A dataset's version is its ``created_at`` in the store, so a re-import under the same name is
+  never served stale from a cache.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from storage.store import PATH_VARIABLE, SAMPLE_NAME, Store, StoreError, default_path
+
+from .i18n import language, t
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One stored dataset as the sidebar lists it."""
+
+    name: str
+    version: str
+    illustrative: bool
+    source_file: str
+    facilities: int
+    projects: int
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(path: str) -> Store:
+    return Store(path)
+
+
+def get_store() -> Store:
+    """The store of this process; on a locked or corrupt file, explain and offer a fresh one, then stop."""
+    path = str(default_path())
+    try:
+        return _open_store(path)
+    except StoreError as error:
+        st.error(f"**{t('store_error_title')}**\n\n{error.text(language())}")
+        if st.button(t("new_database"), key="new_database"):
+            new_path = start_new_database(error)
+            st.session_state["new_database_done"] = str(new_path)
+            st.rerun()
+        st.stop()
+        raise  # st.stop() does not return; this keeps type checkers honest
+
+
+def start_new_database(error: StoreError) -> Path:
+    """Move a corrupt file aside (kept as a backup) or, for a locked file, use a new file next to it."""
+    path = Path(error.path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    if error.code == "locked":
+        new_path = path.with_name(f"{path.stem}-{stamp}{path.suffix}")
+        os.environ[PATH_VARIABLE] = str(new_path)
+        return new_path
+    for old in (path, Path(str(path) + ".wal")):
+        if old.exists():
+            old.rename(old.with_name(f"{old.name}.broken-{stamp}"))
+    _open_store.clear()
+    return path
+
+
+def datasets(store: Store) -> dict[str, DatasetInfo]:
+    """Every stored dataset by name, in the order they were stored."""
+    info = store.dataset_info()
+    return {str(row["name"]): DatasetInfo(str(row["name"]), str(row["created_at"]), bool(row["illustrative"]),
+                                          str(row["source_file"] or ""), int(row["facilities"]),
+                                          int(row["projects"]))
+            for _, row in info.iterrows()}
+
+
+def default_dataset(names: list[str]) -> str:
+    return SAMPLE_NAME if SAMPLE_NAME in names else names[0]

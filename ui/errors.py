@@ -1,0 +1,40 @@
+"""Errors on a page: a short message in both languages with an error id; the trace goes to the server log.
+
+``client.showErrorDetails = "none"`` in ``.streamlit/config.toml`` keeps Streamlit's own
+traceback off the page for anything that still escapes. Set ``RETROFIT_RAISE_ERRORS=1`` (the
+AppTest suite does) to let errors through, so tests see them as exceptions.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable
+
+import streamlit as st
+
+from .i18n import TEXT
+
+LOG = logging.getLogger("retrofit.app")
+RAISE_VARIABLE = "RETROFIT_RAISE_ERRORS"
+
+
+def error_message(error_id: str) -> str:
+    """The message a user sees, in Chinese and English, naming the error id."""
+    return "\n\n".join(TEXT["error_box"][lang].format(error_id=error_id) for lang in ("zh", "en"))
+
+
+def guarded(run: Callable[[], object]) -> None:
+    """Run ``run()``; an exception is logged with a new error id and shown as :func:`error_message`.
+
+    ``st.stop()`` and ``st.rerun()`` pass through (they are not ``Exception``).
+    """
+    try:
+        run()
+    except Exception:
+        if os.environ.get(RAISE_VARIABLE):
+            raise
+        error_id = uuid.uuid4().hex[:8]
+        LOG.error("error id %s on page run", error_id, exc_info=True)
+        st.error(error_message(error_id), icon="⚠️")
