@@ -110,6 +110,17 @@ CREATE TABLE IF NOT EXISTS scenarios (
     result TEXT NOT NULL,
     PRIMARY KEY (dataset, name)
 );
+CREATE TABLE IF NOT EXISTS dataset_versions (
+    dataset TEXT NOT NULL,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    saved_at TIMESTAMP NOT NULL,
+    source_file TEXT,
+    data_hash TEXT NOT NULL,
+    facilities INTEGER NOT NULL,
+    projects INTEGER NOT NULL,
+    content BLOB NOT NULL,
+    PRIMARY KEY (dataset, version)
+);
 CREATE SEQUENCE IF NOT EXISTS import_log_id;
 CREATE TABLE IF NOT EXISTS import_log (
     id BIGINT PRIMARY KEY DEFAULT nextval('import_log_id'),
@@ -128,6 +139,8 @@ ADDED_COLUMNS = (
     ("projects", "lead_time_years", "INTEGER"),
     ("projects", "co2_low", "DOUBLE"),
     ("projects", "co2_high", "DOUBLE"),
+    ("scenarios", "dataset_version", "INTEGER"),
+    ("scenarios", "data_hash", "TEXT"),
 )
 
 _DATA_TABLES = ("facilities", "projects", "products", "targets")
@@ -179,6 +192,7 @@ class Store:
         self._lock = threading.Lock()
         if seed and not self.dataset_names():
             self.seed_sample()
+        self._version_unversioned()
 
     def close(self) -> None:
         self._connection.close()
@@ -228,10 +242,22 @@ class Store:
                 FROM datasets d ORDER BY d.created_at, d.name""").df()
 
     def save_dataset(self, name: str, dataset: Dataset, source_file: str = "", illustrative: bool = False,
-                     rows_in_file: int | None = None) -> None:
-        """Store ``dataset`` under ``name``, replacing a dataset of that name, in one transaction."""
+                     rows_in_file: int | None = None) -> int:
+        """Store ``dataset`` under ``name`` as its newest version, in one transaction; returns the version.
+
+        The tables hold the newest version, the one every page reads; every
+        version, this one included, is also kept whole in ``dataset_versions``
+        (a zip of the contract's CSV files with its SHA-256), so any of them can
+        be shown, compared or restored.
+        """
         tables = _dataset_rows(name, dataset)
+        content, digest = _archive(dataset)
         with self._transaction() as cursor:
+            version = int(cursor.execute("SELECT coalesce(max(version), 0) + 1 FROM dataset_versions WHERE dataset = ?",
+                                         [name]).fetchone()[0])
+            cursor.execute("INSERT INTO dataset_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           [name, version, _now(), source_file, digest, len(dataset.facilities),
+                            len(dataset.projects), content])
             for table in _DATA_TABLES:
                 cursor.execute(f"DELETE FROM {table} WHERE dataset = ?", [name])
             cursor.execute("DELETE FROM datasets WHERE name = ?", [name])
@@ -245,6 +271,55 @@ class Store:
                            "VALUES (?, ?, ?, TRUE, ?, '')",
                            [_now(), name, source_file, rows_in_file if rows_in_file is not None
                             else len(dataset.facilities) + len(dataset.projects)])
+        return version
+
+    # --- versions -----------------------------------------------------------
+
+    def versions(self, name: str) -> pd.DataFrame:
+        """Every kept version of a dataset, newest first: version, saved_at, source_file, data_hash, counts."""
+        with self._cursor() as cursor:
+            return cursor.execute("SELECT version, saved_at, source_file, data_hash, facilities, projects "
+                                  "FROM dataset_versions WHERE dataset = ? ORDER BY version DESC", [name]).df()
+
+    def current_version(self, name: str) -> tuple[int, str] | None:
+        """(version, data hash) of the newest version of a dataset, or None."""
+        with self._cursor() as cursor:
+            row = cursor.execute("SELECT version, data_hash FROM dataset_versions WHERE dataset = ? "
+                                 "ORDER BY version DESC LIMIT 1", [name]).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def load_version(self, name: str, version: int) -> Dataset:
+        """A kept version of a dataset, read back through the same checks as an upload."""
+        with self._cursor() as cursor:
+            row = cursor.execute("SELECT content FROM dataset_versions WHERE dataset = ? AND version = ?",
+                                 [name, int(version)]).fetchone()
+        if row is None:
+            raise KeyError(f"{name} version {version}")
+        from optimizer.checks import build_dataset
+        from optimizer.reading import read_bytes
+
+        return build_dataset(read_bytes(f"{name}-v{version}.zip", bytes(row[0])), name=name)
+
+    def restore_version(self, name: str, version: int) -> int:
+        """Make a kept version the newest again (as a new version: history is never rewritten)."""
+        old = self.load_version(name, version)
+        with self._cursor() as cursor:
+            row = cursor.execute("SELECT illustrative FROM datasets WHERE name = ?", [name]).fetchone()
+        return self.save_dataset(name, old, source_file=f"restored from version {int(version)}",
+                                 illustrative=bool(row[0]) if row else False)
+
+    def _version_unversioned(self) -> None:
+        """A file written before versions were kept gets its datasets' present content as version 1."""
+        with self._cursor() as cursor:
+            names = [r[0] for r in cursor.execute(
+                "SELECT name FROM datasets WHERE name NOT IN (SELECT dataset FROM dataset_versions)").fetchall()]
+        for name in names:
+            dataset = self.load_dataset(name)
+            content, digest = _archive(dataset)
+            with self._transaction() as cursor:
+                cursor.execute("INSERT INTO dataset_versions VALUES (?, 1, ?, ?, ?, ?, ?, ?)",
+                               [name, _now(), "present content when versions began", digest,
+                                len(dataset.facilities), len(dataset.projects), content])
 
     def log_failed_import(self, name: str, file: str, messages: list[str]) -> None:
         """Record a refused import; the data tables are not touched."""
@@ -290,11 +365,21 @@ class Store:
     # --- scenarios ----------------------------------------------------------
 
     def save_scenario(self, dataset: str, name: str, settings: dict, result: dict) -> None:
-        """Save (or overwrite) a named scenario: its settings and its result."""
+        """Save (or overwrite) a named scenario: its settings, its result, and the data version it was solved on."""
+        current = self.current_version(dataset)
+        version, digest = current if current else (None, None)
         with self._transaction() as cursor:
             cursor.execute("DELETE FROM scenarios WHERE dataset = ? AND name = ?", [dataset, name])
-            cursor.execute("INSERT INTO scenarios VALUES (?, ?, ?, ?, ?)",
-                           [dataset, name, _now(), _json(settings), _json(result)])
+            cursor.execute("INSERT INTO scenarios (dataset, name, saved_at, settings, result, dataset_version, "
+                           "data_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [dataset, name, _now(), _json(settings), _json(result), version, digest])
+
+    def scenario_versions(self, dataset: str) -> dict[str, tuple[int | None, str | None]]:
+        """name -> (dataset version, data hash) each scenario was saved on."""
+        with self._cursor() as cursor:
+            rows = cursor.execute("SELECT name, dataset_version, data_hash FROM scenarios WHERE dataset = ?",
+                                  [dataset]).fetchall()
+        return {str(n): (None if v is None else int(v), h) for n, v, h in rows}
 
     def scenario_names(self, dataset: str) -> list[str]:
         with self._cursor() as cursor:
@@ -323,6 +408,14 @@ class Store:
 
 
 # --- conversions ------------------------------------------------------------
+
+
+def _archive(dataset: Dataset) -> tuple[bytes, str]:
+    """A version's content (the contract's CSV files, zipped) and its SHA-256 (as in the run record)."""
+    from optimizer.export import dataset_zip
+    from optimizer.record import data_hash
+
+    return dataset_zip(dataset), data_hash(dataset)
 
 
 def _now() -> datetime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 import zipfile
+from dataclasses import replace
 
 import openpyxl
 import pandas as pd
@@ -263,3 +264,50 @@ def test_all_scenarios_of_a_dataset_in_one_read(store):
                                             "b": ({"budget": 2.0}, {"status": "infeasible"})}
     assert list(store.scenarios(SAMPLE_NAME)) == store.scenario_names(SAMPLE_NAME)
     assert store.scenarios("nothing") == {}
+
+
+# --- dataset versions ---------------------------------------------------------
+
+
+def test_every_import_is_a_kept_version_that_can_be_diffed_and_restored(tmp_path):
+    """Issue 14: versions are kept, scenarios name theirs, two versions diff row by row, any version restores."""
+    from optimizer.record import data_hash
+    from optimizer.versions import diff_datasets
+
+    store = Store(tmp_path / "versions.duckdb", seed=False)
+    first = load_dataset(SAMPLE, name="list")
+    assert store.save_dataset("list", first) == 1
+    store.save_scenario("list", "s1", {"budget": 1}, {"status": "optimal"})
+    edited = first.projects.copy()
+    edited.loc[edited.index[0], "capex"] = edited["capex"].iloc[0] + 100
+    dropped = edited.index[1]
+    second = replace(first, projects=edited.drop(index=dropped))
+    assert store.save_dataset("list", second) == 2
+
+    versions = store.versions("list")
+    assert list(versions["version"]) == [2, 1]
+    assert versions.set_index("version").at[1, "data_hash"] == data_hash(first)
+    assert store.scenario_versions("list")["s1"] == (1, data_hash(first))
+    assert data_hash(store.load_version("list", 1)) == data_hash(first)
+
+    changes = diff_datasets(store.load_version("list", 1), store.load_version("list", 2))
+    assert {(c.table, c.key, c.change) for c in changes} == {
+        ("projects", str(first.projects.index[0]), "changed"), ("projects", str(dropped), "removed")}
+    changed = next(c for c in changes if c.change == "changed")
+    assert changed.columns == ("capex",)
+
+    assert store.restore_version("list", 1) == 3
+    assert data_hash(store.load_dataset("list")) == data_hash(first)
+    assert list(store.versions("list")["version"]) == [3, 2, 1]
+
+
+def test_a_file_from_before_versions_gets_version_1(tmp_path):
+    """Opening an older file keeps its data and versions what is there."""
+    path = tmp_path / "old.duckdb"
+    store = Store(path, seed=False)
+    store.save_dataset("list", load_dataset(SAMPLE, name="list"))
+    store._connection.execute("DELETE FROM dataset_versions")  # as written before versions were kept
+    store.close()
+    reopened = Store(path, seed=False)
+    assert list(reopened.versions("list")["version"]) == [1]
+    assert reopened.table_counts()["projects"] > 0
