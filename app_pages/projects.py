@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ui import compute, session
+from ui import compute, session, versions
 from ui.datastore import get_store
 from ui.i18n import category_name, language, num, sector_name, t
 from ui.settings import Settings
@@ -139,6 +139,30 @@ def render_upload() -> None:
             show_problems(failed.problems, failed.headers)
 
 
+def render_versions(settings: Settings) -> None:
+    """Every kept version of the dataset: compare two row by row, or restore one."""
+    with st.expander(t("versions_header")):
+        st.caption(t("versions_help"))
+        restored = session.view("version_restored", None)
+        if restored:
+            st.success(t("version_restored", old=restored[0], new=restored[1]))
+        st.dataframe(no_none(versions.versions(settings.dataset)), **TABLE)
+        numbers = versions.version_numbers(settings.dataset)
+        if len(numbers) < 2:
+            return
+        v1, v2, v3 = st.columns(3)
+        old = v1.selectbox(t("version_old"), numbers[1:], key="version_old")
+        new = v2.selectbox(t("version_new"), [n for n in numbers if n > old], key="version_new")
+        changes = versions.diff(settings.dataset, int(old), int(new))
+        if changes.empty:
+            st.info(t("version_no_change"))
+        else:
+            st.dataframe(changes, **TABLE)
+        if v3.button(t("version_restore"), key="version_restore", help=f"{t('col_version')} {old}"):
+            session.set_view("version_restored", (int(old), versions.restore(settings.dataset, int(old))))
+            st.rerun()
+
+
 def render_downloads(settings: Settings) -> None:
     d1, d2 = st.columns(2)
     d1.download_button(t("download_template"), compute.template_workbook, file_name="retrofit_template.xlsx",
@@ -157,4 +181,5 @@ st.caption(t("projects_intro"))
 render_browse(settings)
 render_edit(settings)
 render_upload()
+render_versions(settings)
 render_downloads(settings)

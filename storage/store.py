@@ -253,8 +253,9 @@ class Store:
         tables = _dataset_rows(name, dataset)
         content, digest = _archive(dataset)
         with self._transaction() as cursor:
-            version = int(cursor.execute("SELECT coalesce(max(version), 0) + 1 FROM dataset_versions WHERE dataset = ?",
-                                         [name]).fetchone()[0])
+            row = cursor.execute("SELECT coalesce(max(version), 0) + 1 FROM dataset_versions WHERE dataset = ?",
+                                 [name]).fetchone()
+            version = int(row[0]) if row else 1
             cursor.execute("INSERT INTO dataset_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                            [name, version, _now(), source_file, digest, len(dataset.facilities),
                             len(dataset.projects), content])

@@ -314,3 +314,30 @@ def test_an_error_on_a_page_shows_an_id_and_no_traceback(monkeypatch):
     text = at.error[0].value
     assert "错误编号" in text and "error id" in text
     assert "secret" not in text and "Traceback" not in text
+
+
+
+def test_versions_on_the_projects_page_diff_and_restore(tmp_path, monkeypatch):
+    """An edit saved under the same name is a new version; the page diffs it and restores the old one."""
+    from dataclasses import replace
+
+    from storage.store import SAMPLE_NAME, Store
+
+    path = tmp_path / "versions.duckdb"
+    store = Store(path)  # seeds the sample as version 1
+    dataset = store.load_dataset(SAMPLE_NAME)
+    projects = dataset.projects.copy()
+    projects.loc[projects.index[0], "capex"] += 1
+    store.save_dataset(SAMPLE_NAME, replace(dataset, projects=projects), illustrative=True)
+    store.close()
+    monkeypatch.setenv("RETROFIT_DB", str(path))
+    monkeypatch.setenv("RETROFIT_RAISE_ERRORS", "1")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.run()
+    open_page(app, "projects")
+    assert not app.exception
+    changes = [df.value for df in app.dataframe if "变化" in list(df.value.columns)]
+    assert changes and len(changes[0]) == 1 and changes[0].iloc[0]["变化"] == "修改"
+    app.button(key="version_restore").click().run()
+    assert not app.exception
+    assert any("已恢复版本 1" in s.value for s in app.success)
