@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui import compute, session
 from ui.datastore import get_store
-from ui.i18n import category_name, num, pct, status_name, t, target_name
+from ui.i18n import category_name, escape_markdown, num, pct, status_name, t, target_name
 from ui.settings import Settings
 from ui.views import BLANK, TABLE, no_none, number_config
 
@@ -77,7 +77,7 @@ def render_compare(settings: Settings, names: list[str], loaded: dict[str, tuple
     for name in picked[1:]:
         selected = set(loaded[name][1].get("selected") or [])
         added, dropped = sorted(selected - ref_selected), sorted(ref_selected - selected)
-        st.markdown(f"**{name}**")
+        st.markdown(f"**{escape_markdown(name)}**")
         columns = st.columns(2)
         for column, ids, label in ((columns[0], added, "added"), (columns[1], dropped, "dropped")):
             column.caption(t(label, ref=reference) + f" ({len(ids)})")

@@ -7,6 +7,7 @@ file (and none touches data/retrofit.duckdb).
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -341,3 +342,26 @@ def test_versions_on_the_projects_page_diff_and_restore(tmp_path, monkeypatch):
     app.button(key="version_restore").click().run()
     assert not app.exception
     assert any("已恢复版本 1" in s.value for s in app.success)
+
+
+INJECTION = "[click](http://127.0.0.1:9/x) ![img](http://127.0.0.1:9/i.png) <img src=x>"
+
+
+def _markdown_texts(at: AppTest) -> list[str]:
+    """Every text the app hands to markdown: notices, markdown, captions."""
+    out = []
+    for kind in ("markdown", "caption", "success", "info", "warning", "error"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    return out
+
+
+def test_user_text_cannot_inject_links_or_images(app):
+    """Issue 15: a scenario named like a markdown link or image is shown as text, never as a link or image."""
+    open_page(app, "scenarios")
+    app.text_input(key="scenario_name").input(INJECTION).run()
+    app.button(key="save_scenario").click().run()
+    assert not app.exception
+    texts = _markdown_texts(app)
+    assert any("click" in text for text in texts), texts  # the name is shown...
+    for text in texts:  # ...but never as live markdown: every bracket and tag is escaped
+        assert not re.search(r"(?<!\\)\]\(|(?<!\\)<img", text), text

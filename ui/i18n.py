@@ -8,6 +8,7 @@ keyword arguments.
 from __future__ import annotations
 
 import math
+import re
 
 import streamlit as st
 
@@ -332,12 +333,24 @@ def language() -> str:
 
 
 def t(key: str, **values: object) -> str:
-    """The label ``key`` in the chosen language, with ``{placeholders}`` filled."""
+    """The label ``key`` in the chosen language, with ``{placeholders}`` filled.
+
+    Every text value filled in is escaped for markdown: labels, notices and
+    messages all render it, and a value may be user text (a dataset, scenario
+    or facility name) that must not become a link or a remote image.
+    """
     entry = TEXT.get(key)
     if entry is None:
         return key
     text = entry.get(language()) or entry["en"]
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    return text.format(**{k: escape_markdown(v) if isinstance(v, str) else v for k, v in values.items()})
+
+
+def escape_markdown(text: str) -> str:
+    """User text inside markdown: no links, images, HTML or emphasis of its own."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|~])", r"\\\1", text)
 
 
 def num(value: object, digits: int = 0) -> str:

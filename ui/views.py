@@ -17,7 +17,7 @@ from optimizer.problems import MESSAGES, Problem, where_text
 from optimizer.schema import TABLES
 
 from . import compute
-from .i18n import field_name, language, t, target_name
+from .i18n import escape_markdown, field_name, language, t, target_name
 from .settings import Notice
 
 #: Columns whose text in a number cell already explains a row that seems to give no saving.
@@ -123,12 +123,7 @@ def _body(p: Problem, own: Mapping[str, str], lang: str) -> str:
 
 def show_problems(problems: Sequence[Problem], headers: Mapping[str, Mapping[str, str]] | None = None) -> None:
     texts = problem_texts(problems, headers)
-    st.error(t("upload_failed", n=len(texts)) + "\n\n" + "\n".join(f"- {_escape(x)}" for x in texts))
-
-
-def _escape(text: str) -> str:
-    """User text inside markdown: no links, images or emphasis of its own."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|~])", r"\\\1", text)
+    st.error(t("upload_failed", n=len(texts)) + "\n\n" + "\n".join(f"- {escape_markdown(x)}" for x in texts))
 
 
 def number_config(*labels: str) -> dict[str, Any]:
