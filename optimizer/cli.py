@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from .checks import load_dataset
+from .isolation import load_dataset_isolated
 from .dataset import EmissionFactors
 from .export import portfolio_csv, portfolio_table, portfolio_workbook
 from .frontier import frontier, parse_budgets
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _silence_highs_banner()
     try:
-        dataset = load_dataset(args.data)
+        dataset = load_dataset_isolated(args.data)  # a child process with time and memory limits
     except DataError as error:
         print(f"{args.data}: {len(error.problems)} problem(s) in the input:", file=sys.stderr)
         for text in error.texts("en"):
