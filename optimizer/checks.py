@@ -53,8 +53,11 @@ def build_dataset(tables: list[RawTable], name: str = "",
     for table_name, group in by_name.items():
         if table_name != "flat" and len(group) > 1:
             # Two sheets or files for one table: which one is meant is the user's call, never ours.
+            first, second = _label(group[0]), _label(group[1])
+            if first == second:  # one name twice in a zip
+                second += " (2)"
             problems.append(Problem("ambiguous_table", group[1].file, details={
-                "table": table_name, "first": _label(group[0]), "second": _label(group[1])}))
+                "table": table_name, "first": first, "second": second}))
     if problems:
         raise DataError(_one_per_cell(problems))
 

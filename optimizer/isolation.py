@@ -176,6 +176,9 @@ def _run_forked(work: Callable, args: tuple, limits: Limits, label: str):
         code = 0
         try:
             os.close(read_end)
+            import faulthandler
+
+            faulthandler.disable()  # a crash is reported by the parent, not as a C traceback on stderr
             _apply_limits(limits)
             outcome = _outcome(work, args)
             try:

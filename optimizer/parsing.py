@@ -297,6 +297,8 @@ def _numbers_from_text(cells: np.ndarray, originals: np.ndarray, where: Cells, p
             if suggestion is not None:
                 suggestions[i] = suggestion
         refused[list(suggestions)] = True
+        malformed = np.zeros(len(cells), bool)  # "1,,5", "1,5,0": no number, whichever way the comma reads
+        malformed[[i for i in stray if i not in suggestions]] = True
         where.report("decimal_comma", positions[list(suggestions)],
                      lambda p: {"value": shown(originals[np.searchsorted(positions, p)]),
                                 "suggestion": suggestions[int(np.searchsorted(positions, p))]})
@@ -310,6 +312,8 @@ def _numbers_from_text(cells: np.ndarray, originals: np.ndarray, where: Cells, p
         floats = [_float_or_none(t) for t in text]
         bad = np.fromiter((f is None for f in floats), bool, len(floats))
         out[:] = [np.nan if f is None else f for f in floats]
+    if comma.any():
+        bad |= malformed
     bad &= ~refused
     where.report("not_a_number", positions[bad], lambda p: {"value": shown(originals[np.searchsorted(positions, p)])})
     out[refused | bad] = np.nan

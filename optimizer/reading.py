@@ -623,7 +623,10 @@ def _read_zip(filename: str, data: bytes) -> list[RawTable]:
                     "reason": "damaged or encrypted in the zip / 压缩包内文件损坏或已加密"}))
                 continue
             try:
-                tables += read_bytes(f"{filename}/{path.name}", content)
+                label = f"{filename}/{path.name}"
+                for table in read_bytes(label, content):
+                    table.origin = f"{filename}/{path}" + table.file[len(label):]  # the folder too: a/ and b/
+                    tables.append(table)
             except DataError as error:
                 problems += error.problems
     if problems:
