@@ -7,7 +7,9 @@
 Seeded lists of several shapes are written once to a cache folder (``--cache``, default
 ``/tmp/import_speed``), then each is loaded by ``optimizer.checks.load_dataset`` in a fresh Python
 process (so imports and earlier runs do not count): the figure is the wall time of that call, the
-median of ``--repeat`` runs, and the growth of the process's peak RSS during it. ``--compare REV``
+median of ``--repeat`` runs (wall and CPU time, the CPU figure counting the reader's child process
+too), and the growth of the peak RSS during it (for the isolated call, the forked child's peak
+less the parent's RSS before it, which the child starts with). ``--compare REV``
 unpacks the ``optimizer`` package of commit REV (``git archive``) into a temporary folder and times
 the same files through it in the same run, for before/after figures. ``isolated`` rows time
 ``optimizer.isolation.load_dataset_isolated`` (the subprocess with limits the CLI uses) where the
@@ -44,13 +46,13 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from optimizer.schema import FACILITIES, PROJECTS  # noqa: E402
+from optimizer.schema import FACILITIES, PROJECTS
 
 SHAPES = {  # projects per facility, dense optional columns, Chinese GBK, flat layout
-    "plain": dict(per_facility=2.5, dense=False, zh=False, flat=False),
-    "dense": dict(per_facility=12, dense=True, zh=False, flat=False),
-    "zh_gbk": dict(per_facility=1, dense=False, zh=True, flat=False),
-    "flat": dict(per_facility=4, dense=False, zh=False, flat=True),
+    "plain": {"per_facility": 2.5, "dense": False, "zh": False, "flat": False},
+    "dense": {"per_facility": 12, "dense": True, "zh": False, "flat": False},
+    "zh_gbk": {"per_facility": 1, "dense": False, "zh": True, "flat": False},
+    "flat": {"per_facility": 4, "dense": False, "zh": False, "flat": True},
 }
 PRODUCTS = {  # product key: (sector, median capacity, intensity)
     "caustic_soda_liquid_30": ("petrochemical", 135_000, 330.0),
@@ -180,6 +182,7 @@ except ImportError:
     load_dataset_isolated = None
 import optimizer.reading, optimizer.checks
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+usage = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 start = time.perf_counter()
 if {mode!r} == "isolated":
     if load_dataset_isolated is None:
@@ -188,8 +191,11 @@ if {mode!r} == "isolated":
 else:
     dataset = load_dataset({path!r})
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"seconds": seconds, "mib": (peak - before) / 1024, "projects": len(dataset.projects),
+after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, usage))
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) - before  # a forked child starts at ours
+print(json.dumps({{"seconds": seconds, "cpu": cpu, "mib": peak / 1024, "projects": len(dataset.projects),
                   "facilities": len(dataset.facilities)}}))
 """
 
@@ -199,7 +205,7 @@ def time_load(code_root: Path, path: Path, mode: str, repeat: int) -> dict | Non
     for _ in range(repeat):
         child = CHILD.format(root=str(code_root), path=str(path), mode=mode)
         done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, cwd=code_root,
-                              timeout=900)
+                              timeout=900, check=False)
         if done.returncode != 0:
             return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
         result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -208,6 +214,7 @@ def time_load(code_root: Path, path: Path, mode: str, repeat: int) -> dict | Non
         runs.append(result)
     best = dict(runs[0])
     best["seconds"] = statistics.median(r["seconds"] for r in runs)
+    best["cpu"] = statistics.median(r["cpu"] for r in runs)
     best["mib"] = max(r["mib"] for r in runs)
     return best
 
@@ -240,8 +247,8 @@ def main() -> None:
         codes.insert(0, (args.compare, unpack_commit(args.compare, Path(scratch.name))))
     print(f"import speed: load_dataset in a fresh process; machine nproc {os.cpu_count()}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}, repeat {args.repeat} (median)\n")
-    print("| shape | projects | facilities | format | file MB | code | call | seconds | peak RSS growth MiB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| shape | projects | facilities | format | file MB | code | call | wall s | CPU s | peak RSS growth MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for size in args.sizes:
         for shape in args.shapes:
             paths = write_case(args.cache, shape, size, args.formats)
@@ -255,10 +262,11 @@ def main() -> None:
                             continue
                         if "error" in result:
                             print(f"| {shape} | {size:,} | | {fmt} | {mb:.1f} | {label} | {mode} | error: "
-                                  f"{result['error'][:80]} | |", flush=True)
+                                  f"{result['error'][:80]} | | |", flush=True)
                             continue
                         print(f"| {shape} | {result['projects']:,} | {result['facilities']:,} | {fmt} | {mb:.1f} | "
-                              f"{label} | {mode} | {result['seconds']:.2f} | {result['mib']:.0f} |", flush=True)
+                              f"{label} | {mode} | {result['seconds']:.2f} | {result['cpu']:.2f} | {result['mib']:.0f} |",
+                              flush=True)
     if scratch:
         scratch.cleanup()
 

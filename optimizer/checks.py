@@ -15,21 +15,47 @@ import difflib
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 import pandas as pd
 
 from .dataset import DATA_DIR, Dataset, Target, load_emission_factors, text_as_objects
-from .parsing import MAX_CELL_PROBLEMS, MAX_NUMBER, MAX_TEXT, Cells, clean_text, parse_column, shown
+from .parsing import (
+    MAX_CELL_PROBLEMS,
+    MAX_NUMBER,
+    MAX_TEXT,
+    Cells,
+    clean_text,
+    parse_column,
+)
 from .problems import DataError, Problem
 from .reading import RawTable, read_path
 from .schema import (
-    ELECTRICITY_WORDS, FACILITIES, FUEL_ALIASES, PRODUCTS, PROJECTS, SECTOR_ALIASES, TARGET_KINDS, TARGET_WEIGHTS,
-    TARGETS, Column, TableSpec, canonical_header, reserved,
+    ELECTRICITY_WORDS,
+    FACILITIES,
+    FUEL_ALIASES,
+    PRODUCTS,
+    PROJECTS,
+    SECTOR_ALIASES,
+    TARGET_KINDS,
+    TARGET_WEIGHTS,
+    TARGETS,
+    Column,
+    TableSpec,
+    canonical_header,
+    reserved,
 )
 
-__all__ = ["MAX_NUMBER", "MAX_TEXT", "build_dataset", "load_dataset", "shipped_products", "shipped_targets",
-           "known_fuels"]
+__all__ = [
+    "MAX_NUMBER",
+    "MAX_TEXT",
+    "build_dataset",
+    "known_fuels",
+    "load_dataset",
+    "shipped_products",
+    "shipped_targets",
+]
 
 #: Whole-number columns that must also be 0 or more.
 NONNEGATIVE_INTEGERS = {"lead_time_years"}
@@ -162,7 +188,7 @@ def _target(row: dict) -> Target:
 # --- tables -----------------------------------------------------------------
 
 
-def _parse_table(table: RawTable, spec: TableSpec, problems: list[Problem], unique: bool = True) -> "Parsed | None":
+def _parse_table(table: RawTable, spec: TableSpec, problems: list[Problem], unique: bool = True) -> Parsed | None:
     """Typed columns of one table, or None when a required column is missing or ambiguous.
 
     The frame has the spec's columns, the user's extra columns (cleaned text,
@@ -236,7 +262,7 @@ def _parse_table(table: RawTable, spec: TableSpec, problems: list[Problem], uniq
 
 def _header_label(header: str, position: int) -> str:
     """A header as pandas would name it: a blank header cell is ``Unnamed: <position>``."""
-    return header if header.strip() and header.lower() != "nan" else f"Unnamed: {position}"
+    return header if header.strip() else f"Unnamed: {position}"
 
 
 @dataclass
@@ -255,7 +281,7 @@ class Parsed:
     def header(self, column: str) -> str:
         return self.headers.get(column, "")
 
-    def subset(self, keep: np.ndarray) -> "Parsed":
+    def subset(self, keep: np.ndarray) -> Parsed:
         return Parsed(self.frame[keep].reset_index(drop=True), {k: v[keep] for k, v in self.bad.items()},
                       self.headers)
 
@@ -296,7 +322,7 @@ def _check_levels(parsed: Parsed, problems: list[Problem]) -> None:
 
 def _present(value) -> bool:
     """A parsed value that is there (blank numbers are NaN in a frame)."""
-    return value is not None and not (isinstance(value, float) and value != value)
+    return value is not None and not (isinstance(value, float) and np.isnan(value))
 
 
 # --- cross-table checks -----------------------------------------------------
@@ -387,15 +413,14 @@ def _check_projects(parsed: Parsed, facilities: pd.DataFrame, products: pd.DataF
     listed = np.flatnonzero(pd.notna(requires))
     counts = np.fromiter(map(len, requires[listed]), np.int64, len(listed))
     req_pos = np.repeat(listed, counts)
-    req_ids = pd.Series(np.fromiter((r for t in requires[listed] for r in t), object, int(counts.sum())),
-                        dtype=object)
+    req_ids = pd.Series(np.fromiter(chain.from_iterable(requires[listed]), object, int(counts.sum())), dtype=object)
     itself = (req_ids.to_numpy() == project_id.to_numpy()[req_pos]) if len(req_pos) else np.zeros(0, bool)
     unknown = ~itself & ~req_ids.isin(project_id.dropna()).to_numpy()
-    for position, is_itself, is_unknown, value in zip(req_pos, itself, unknown, req_ids):
-        if is_itself:
-            found.add("requires_itself", [position], "requires")
-        elif is_unknown:
-            found.add("unknown_requirement", [position], "requires", lambda i, v=value: {"value": v})
+    for entry in np.flatnonzero(itself | unknown):  # only the entries in error
+        if itself[entry]:
+            found.add("requires_itself", [req_pos[entry]], "requires")
+        else:
+            found.add("unknown_requirement", [req_pos[entry]], "requires", lambda i, v=req_ids.iat[entry]: {"value": v})
 
     savings = ("co2_reduction", "energy_saving_tce", "electricity_saving_mwh")
     given = np.zeros(len(projects), bool)
@@ -485,7 +510,7 @@ def _check_cycles(parsed: Parsed, problems: list[Problem]) -> None:
         return
     counts = np.fromiter(map(len, requires[listed]), np.int64, len(listed))
     source = np.repeat(listed, counts)
-    target_ids = np.fromiter((r for t in requires[listed] for r in t), object, int(counts.sum()))
+    target_ids = np.fromiter(chain.from_iterable(requires[listed]), object, int(counts.sum()))
     index = pd.Index(ids)
     first = ~index.duplicated(keep="first")
     lookup = pd.Series(np.arange(len(ids)), index=index)[first]

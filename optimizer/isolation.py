@@ -22,14 +22,14 @@ import select
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 from .dataset import Dataset
 from .problems import DataError, Problem
 
-__all__ = ["Limits", "DEFAULT_LIMITS", "load_dataset_isolated", "run_isolated"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "load_dataset_isolated", "run_isolated"]
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def _apply_limits(limits: Limits) -> None:
             inherited = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     except OSError:
         inherited = 0
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
     wanted = inherited + int(limits.memory_bytes)
     if hard != resource.RLIM_INFINITY:
         wanted = min(wanted, hard)

@@ -190,7 +190,7 @@ def _list_column(values: np.ndarray):
 
 
 def _bool_column(values: np.ndarray, where: Cells):
-    text, missing = as_text(values)
+    text, _ = as_text(values)
     arrow = pa.array(text.to_numpy(dtype=object), type=pa.string())
     words = pd.Series(pc.utf8_lower(pc.utf8_trim_whitespace(arrow)).to_numpy(zero_copy_only=False), dtype=object)
     blank = (words == "").to_numpy(dtype=bool)

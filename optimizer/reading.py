@@ -23,9 +23,9 @@ import re
 import warnings
 import zipfile
 import zlib
-from xml.etree import ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd

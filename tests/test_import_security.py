@@ -27,7 +27,16 @@ from optimizer.reading import MAX_CELLS, MAX_COLUMNS, MAX_ROWS
 
 from .conftest import TINY_FACILITIES, TINY_PROJECTS, write_tables
 from .test_checks import (
-    ZH_FACILITIES, ZH_PROJECTS, assert_tiny, csv_text, edited, expect, problems_of, rows_of, table_rows, tiny,
+    ZH_FACILITIES,
+    ZH_PROJECTS,
+    assert_tiny,
+    csv_text,
+    edited,
+    expect,
+    problems_of,
+    rows_of,
+    table_rows,
+    tiny,
     workbook_bytes,
 )
 
