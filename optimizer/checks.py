@@ -221,7 +221,7 @@ def _parse_table(table: RawTable, spec: TableSpec, problems: list[Problem], uniq
     for name, where in positions.items():
         if name in spec.names:
             continue
-        if reserved(name, spec.name):
+        if spec.name in ("facilities", "projects") and reserved(name, spec.name):
             ambiguous = True
             problems.append(Problem("reserved_column", table.file, 1, name, {
                 "header": shown_headers[where[0]].strip(), "suggestion": f"my_{name}"},
