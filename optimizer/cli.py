@@ -57,17 +57,9 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-
-
-
-
-
-
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from .checks import load_dataset
+    from .isolation import load_dataset_isolated
     from .instance import prepare
     from .solve import SolverSettings
 
@@ -83,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         return cli_pack.run(args)
     began = time.perf_counter()
     try:
-        dataset = load_dataset(args.data)
+        dataset = load_dataset_isolated(args.data)  # a child process with time and memory limits
     except DataError as error:
         print(f"{args.data}: {len(error.problems)} problem(s) in the input:", file=sys.stderr)
         for text in error.texts("en"):

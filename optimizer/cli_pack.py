@@ -136,7 +136,7 @@ def add_report_command(commands: argparse._SubParsersAction) -> argparse.Argumen
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from .checks import load_dataset
+    from .isolation import load_dataset_isolated
     from .dataset import EmissionFactors
     from .diagnosis import diagnose
     from .frontier import budget_range, frontier
@@ -157,7 +157,7 @@ def run_report(args: argparse.Namespace) -> int:
         print("--out must end in .pptx or .pdf", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        loaded = load_dataset(args.data)
+        loaded = load_dataset_isolated(args.data)
     except DataError as error:
         _print_problems(args.data, error)
         return EXIT_BAD_INPUT

@@ -110,7 +110,7 @@ def _flag_of(message: str) -> str:
 
 def run_roadmap(args: argparse.Namespace) -> int:
     """Check the settings, read the list, plan, report; the exit code says whether a roadmap was found."""
-    from .checks import load_dataset
+    from .isolation import load_dataset_isolated
     from .cli_common import factors_from, jsonable, options_from, settings_problems, silence_highs_banner
     from .instance import prepare
     from .problems import DataError
@@ -132,7 +132,7 @@ def run_roadmap(args: argparse.Namespace) -> int:
                            need_budget=args.objective == "co2")
     silence_highs_banner()
     try:
-        dataset = load_dataset(args.data)
+        dataset = load_dataset_isolated(args.data)
     except DataError as error:
         print(f"{args.data}: {len(error.problems)} problem(s) in the input:", file=sys.stderr)
         for text in error.texts("en"):

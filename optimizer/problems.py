@@ -146,6 +146,62 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "a retirement cannot also change energy intensity; leave energy_intensity_after blank",
         "zh": "淘汰项目不应填写改造后单位产品能耗，请留空",
     },
+    "too_many_columns": {
+        "en": "has {columns} columns, over the limit of {limit}; remove unused columns",
+        "zh": "共 {columns} 列，超过上限 {limit} 列；请删除无关的列",
+    },
+    "too_many_cells": {
+        "en": "has {cells} cells, over the limit of {limit}; split the list or remove unused sheets and columns",
+        "zh": "共 {cells} 个单元格，超过上限 {limit}；请拆分清单或删除无关的工作表和列",
+    },
+    "too_slow": {
+        "en": "the file took too long to read (over {seconds:g} s) and was stopped; split the list or remove unused sheets",
+        "zh": "读取文件耗时过长（超过 {seconds:g} 秒），已停止；请拆分清单或删除无关工作表",
+    },
+    "too_much_memory": {
+        "en": "the file took too much memory to read (over {limit_mb:.0f} MB) and was stopped; split the list or remove unused sheets",
+        "zh": "读取文件占用内存过多（超过 {limit_mb:.0f} MB），已停止；请拆分清单或删除无关工作表",
+    },
+    "reader_failed": {
+        "en": "could not be read: the reading process stopped unexpectedly ({reason})",
+        "zh": "无法读取：读取进程意外终止（{reason}）",
+    },
+    "ambiguous_table": {
+        "en": "both {first} and {second} hold the '{table}' table; keep only one (hidden sheets count too)",
+        "zh": "“{first}”和“{second}”都是“{table}”表；请只保留一个（隐藏的工作表也算）",
+    },
+    "duplicate_column": {
+        "en": "columns '{first}' and '{second}' both mean '{column}'; keep only one",
+        "zh": "列“{first}”和“{second}”都表示“{column}”；请只保留一列",
+    },
+    "reserved_column": {
+        "en": "column '{header}' has the name of a column the product computes for its output; rename it (e.g. '{suggestion}')",
+        "zh": "列名“{header}”与系统计算输出的列同名；请改名（例如“{suggestion}”）",
+    },
+    "formula_without_value": {
+        "en": "holds a formula without a saved result; open and save the workbook in Excel or WPS, or paste the values",
+        "zh": "单元格为公式但没有保存计算结果；请在 Excel 或 WPS 中打开并保存工作簿，或粘贴为数值",
+    },
+    "decimal_comma": {
+        "en": "'{value}' has a comma that is not a thousands separator (as in 1,500 or 12,345.6); write a decimal point ({suggestion}) or remove the comma",
+        "zh": "“{value}”中的逗号不是千位分隔符（如 1,500 或 12,345.6）；小数请用小数点（{suggestion}），否则删除逗号",
+    },
+    "unknown_fuel": {
+        "en": "unknown fuel '{value}'; use one of: {known}",
+        "zh": "未知燃料“{value}”；可填：{known}",
+    },
+    "electricity_as_fuel": {
+        "en": "'{value}' is electricity, not a fuel: put electricity saved in electricity_saving_mwh (节电量), otherwise the same saving counts twice",
+        "zh": "“{value}”是电力而不是燃料：节约的电量请填入节电量（electricity_saving_mwh），否则同一节约量会被重复计算",
+    },
+    "co2_range_order": {
+        "en": "the CO2 range is out of order (low {low}, value {value}, high {high}); it must be low ≤ value ≤ high",
+        "zh": "减排量范围顺序有误（下限 {low}，减排量 {value}，上限 {high}）；须满足 下限 ≤ 减排量 ≤ 上限",
+    },
+    "more_problems": {
+        "en": "{count} more problem(s) of this kind in this column are not listed",
+        "zh": "本列还有 {count} 个同类问题未列出",
+    },
 }
 
 
@@ -158,10 +214,15 @@ class Problem:
     row: int | None = None
     column: str = ""
     details: dict = field(default_factory=dict, compare=False, hash=False)
+    #: The column's header as the user wrote it (``投资`` for ``capex``); messages name this one.
+    header: str = field(default="", compare=False, hash=False)
 
     def text(self, language: Language = "en") -> str:
-        """The full message, e.g. ``projects.csv, row 7, column capex: 'abc' is not a number``."""
-        where = where_text(self.file, self.row, self.column, language)
+        """The full message, e.g. ``projects.csv, row 7, column capex: 'abc' is not a number``.
+
+        The column is named by the user's own header when it is known.
+        """
+        where = where_text(self.file, self.row, self.header or self.column, language)
         body = MESSAGES[self.code][language].format(**self.details)
         separator = "：" if language == "zh" else ": "
         return f"{where}{separator}{body}" if where else body

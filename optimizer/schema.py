@@ -195,3 +195,45 @@ def canonical_header(header: object, spec: TableSpec) -> str:
 
 #: A header ending in a unit in brackets, ASCII or full-width.
 _UNIT_SUFFIX = re.compile(r"^(.+?)\s*[(（][^()（）]*[)）]$")
+
+# --- names the product computes: reserved in input tables -------------------
+
+#: Columns the product adds to the projects or facilities table for its pages and downloads
+#: (``export.portfolio_table``, ``economics.project_economics``, ``pages/``), or uses inside the
+#: import. A user column of one of these names would collide with the computed one (a crash or a
+#: silently replaced value), so the import refuses it and asks for another name. Whoever adds a
+#: computed column to a projects/facilities frame adds its name here.
+RESERVED_COLUMNS = frozenset({
+    # export.portfolio_table / economics.project_economics
+    "co2_t", "annualised_capex_wan", "abatement_cost_cny_per_t", "payback_years",
+    # pages/optimize.py, ui/charts.py
+    "chosen", "ratio", "x_start", "x_end",
+    # names the export or pages are planning or may use for the same figures
+    "co2_reduction_t", "co2_cut", "abatement_cost", "payback", "npv", "npv_wan", "annualised_capex",
+    # internal to the import
+    "src_file", "src_row",
+})
+#: In the projects table, ``facility_<column>`` is reserved as well: the portfolio joins the
+#: facility's columns under that prefix (``facility_name``, ``facility_sector``, ...).
+RESERVED_PREFIXES: dict[str, tuple[str, ...]] = {"projects": ("facility_",)}
+
+
+def reserved(name: str, table: str) -> bool:
+    """Whether ``name`` (a cleaned header that is no contract column) is reserved in ``table``."""
+    return name in RESERVED_COLUMNS or (
+        name.startswith(RESERVED_PREFIXES.get(table, ())) and name != "facility_id")
+
+
+# --- fuels ------------------------------------------------------------------
+
+#: Words for a fuel in the ``fuel`` column, mapped to the key of ``fuel_<key>`` in
+#: ``data/emission_factors.csv``. A word counts only if that factor exists.
+FUEL_ALIASES = {
+    "coal": "coal", "raw_coal": "coal", "煤": "coal", "原煤": "coal", "煤炭": "coal",
+    "natural_gas": "natural_gas", "gas": "natural_gas", "天然气": "natural_gas",
+    "coke": "coke", "焦炭": "coke",
+    "oil": "oil", "油": "oil", "燃料油": "fuel_oil", "fuel_oil": "fuel_oil", "diesel": "diesel", "柴油": "diesel",
+}
+#: Electricity is not a fuel of ``energy_saving_tce``: its saving goes in ``electricity_saving_mwh``.
+ELECTRICITY_WORDS = frozenset({"electricity", "electric", "power", "grid", "grid_electricity", "电", "电力", "电能",
+                               "用电", "外购电"})

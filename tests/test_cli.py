@@ -278,6 +278,9 @@ def test_time_limit_gives_an_honest_status(solver):
     # far too short to prove optimality on this instance.
     limit = 0.5 if solver == "highs" else 1.5
     result = optimize(instance, budget=budget, targets=targets, settings=SolverSettings(solver, limit, 0.0))
+    if result.status == "no_solution":  # a loaded machine gave the solver no incumbent in time: honest too
+        assert not result.selected and result.gap is None, result
+        return
     assert result.status in ("optimal", "feasible"), (result.status, result.message)
     assert result.gap is not None and result.gap >= 0
     assert result.spend <= budget + 1e-6

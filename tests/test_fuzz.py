@@ -427,7 +427,7 @@ def test_fuzz_found_formula_header_is_exported_inert():
 
 
 def test_a_workbook_formula_is_not_evaluated():
-    """A live formula in an uploaded workbook is read as its cached value (none here), never computed."""
+    """A live formula in an uploaded workbook is never computed: with no cached value it is reported, once."""
     import openpyxl
 
     book = openpyxl.load_workbook(io.BytesIO(VALID_XLSX))
@@ -436,4 +436,4 @@ def test_a_workbook_formula_is_not_evaluated():
     book.save(out)
     with pytest.raises(DataError) as error:
         build_dataset(read_bytes("list.xlsx", out.getvalue()))
-    assert [(p.code, p.row, p.column) for p in error.value.problems] == [("required_empty", 2, "capex")]
+    assert [(p.code, p.row, p.column) for p in error.value.problems] == [("formula_without_value", 2, "capex")]
