@@ -85,7 +85,7 @@ def problem_texts(problems: Sequence[Problem], headers: Mapping[str, Mapping[str
     for p in problems:
         if p.code == "no_saving" and (p.file, p.row) in explained:
             continue
-        shown = _column_label(p.column, headers.get(p.file, {}), lang)
+        shown = p.header or _column_label(p.column, headers.get(p.file, {}), lang)
         where = where_text(p.file, p.row, shown, lang)  # type: ignore[arg-type]
         body = _body(p, headers.get(p.file, {}), lang)
         out.append(f"{where}{'：' if lang == 'zh' else ': '}{body}" if where else body)
