@@ -95,7 +95,8 @@ def cut_first(instance: Instance, *, budget: float, targets: Sequence[Target], c
         if not kept.has_portfolio:
             notes.append(f"{cut:.0%}: no portfolio ({kept.status})")
         elif not keep_nested:
-            notes.append(f"{cut:.0%}: not nested (nesting would cost more than allowed: the proven gap or the tolerance)")
+            notes.append(f"{cut:.0%}: not nested "
+                         "(nesting would cost more than allowed: the proven gap or the tolerance)")
         levels.append(_level(instance, cut, smaller, kept, keep_nested, free, allowed, previous, nested))
         chain.append(kept.chosen if kept.has_portfolio else np.zeros(instance.n_projects, bool))
         previous = kept

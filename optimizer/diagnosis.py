@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-
 import pulp
 
 from .closures import closed_mask, closures_by_order

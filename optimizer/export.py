@@ -38,7 +38,7 @@ import pandas as pd
 from .dataset import Dataset, EmissionFactors
 from .economics import DEFAULT_DISCOUNT_RATE, portfolio_economics, project_economics
 from .instance import Instance
-from .record import RunRecord, contract_tables, is_illustrative, make_record, product_version, data_hash
+from .record import RunRecord, contract_tables, data_hash, is_illustrative, make_record, product_version
 from .schema import FACILITIES, PRODUCTS, PROJECTS, TARGETS, TableSpec, escape_cell, unescape_cell
 from .solve import PortfolioResult, SolverSettings
 

@@ -41,7 +41,8 @@ Expression = pulp.LpVariable | pulp.LpAffineExpression
 
 #: Intensities within this of a level count as at the level (kgce per unit).
 LEVEL_TOLERANCE = 1e-9
-#: Facilities with at most this many helpful projects (none needed alone) get the pair covers of :func:`_add_level_covers`.
+#: Facilities with at most this many helpful projects (none needed alone) get the pair covers of
+#: :func:`_add_level_covers`.
 PAIR_COVER_MAX = 8
 
 

@@ -796,8 +796,8 @@ def warm_up() -> None:
 
     Run it in a thread while the portfolio is solved: :func:`render_chart` then takes a few tenths.
     """
-    render_chart({"data": {"values": [{"a": 1}]}, "mark": "point", "encoding": {"x": {"field": "a", "type": "quantitative"}},
-                  "config": {"font": FONT}}, scale=1.0)
+    render_chart({"data": {"values": [{"a": 1}]}, "mark": "point",
+                  "encoding": {"x": {"field": "a", "type": "quantitative"}}, "config": {"font": FONT}}, scale=1.0)
 
 
 def _clip(value: str, limit: int) -> str:

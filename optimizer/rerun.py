@@ -19,9 +19,7 @@ from .instance import prepare
 from .model import PolicyOptions
 from .problems import DataError, Problem
 from .reading import read_bytes
-from .record import (
-    Difference, RunRecord, compare, factors_from_settings, make_record, targets_from_settings,
-)
+from .record import Difference, RunRecord, compare, factors_from_settings, make_record, targets_from_settings
 from .solve import PortfolioResult, SolverSettings, optimize
 
 #: Settings a rerun cannot honour yet: named in the differences instead of being ignored silently.

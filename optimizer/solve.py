@@ -23,10 +23,10 @@ from typing import Literal
 import numpy as np
 import pulp
 
+from .closures import closed_mask, closures_by_order
 from .dataset import Dataset, EmissionFactors, Target
 from .highs import BulkHiGHS
 from .instance import Instance, prepare
-from .closures import closed_mask, closures_by_order
 from .model import Objective, PolicyOptions, RetrofitModel, build_model
 from .targets import TargetOutcome, evaluate_targets, facility_state
 
@@ -318,7 +318,8 @@ def product_intensity(instance: Instance, chosen: np.ndarray, closures: list | N
         mine = instance.product == product
         row = {"product": str(product), "sector": str(instance.sector[mine][0]),
                "intensity_before": _mean(instance.intensity[mine], instance.capacity[mine]),
-               "intensity_after": _mean(after.intensity[mine & ~after.retired], instance.capacity[mine & ~after.retired]),
+               "intensity_after": _mean(after.intensity[mine & ~after.retired],
+                                        instance.capacity[mine & ~after.retired]),
                "capacity_before": float(instance.capacity[mine].sum()),
                "capacity_after": float(instance.capacity[mine & ~after.retired].sum())}
         rows.append(row)

@@ -42,7 +42,6 @@ from .solve import SolverSettings, optimize
 from .uncertainty import Spreads, draw_projects, intensity_reductions
 
 
-
 @dataclass(frozen=True)
 class Scenario:
     """One solve of the grid: a budget (万元), a named target variant, and a draw seed (None: the estimates)."""

@@ -51,8 +51,8 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .dataset import DATA_DIR, Dataset, Target
 from .closures import closed_mask, closures_by_order
+from .dataset import DATA_DIR, Dataset, Target
 from .instance import Instance
 from .model import RetrofitModel, build_model
 from .solve import SolverSettings, solve_model
@@ -479,7 +479,6 @@ def _solve_chance(instance: Instance, targets: Sequence[Target], factor: np.ndar
 def add_scenario_flags(model: RetrofitModel, scenarios: int) -> ScenarioRows:
     """One binary per scenario: 1 claims that every target is met in that draw."""
     met = model.problem.add_variable_dicts("scenario_met", range(scenarios), cat=pulp.LpBinary)
-    instance = model.instance
     # The model's own retirement expressions: chosen retirements, and lines closed by order (constant 1).
     retired = {f: pulp.LpAffineExpression(expression) for f, expression in model.retired.items()}
     return ScenarioRows([met[s] for s in range(scenarios)], retired)
