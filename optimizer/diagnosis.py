@@ -138,7 +138,8 @@ def closest_portfolio(instance: Instance, targets: list[Target], *, budget: floa
     rows = [{"target_id": t.target_id, "after": t.after, "required": t.required, "shortfall": shortfall(t)}
             for t in result.targets]
     return {"status": result.status, "selected": result.selected, "co2_reduction_t": result.co2_reduction_t,
-            "spend": result.spend, "gap": result.gap, "total_shortfall": float(sum(r["shortfall"] for r in rows)),
+            "spend": result.spend, "gap": result.gap,
+            "total_shortfall": float(sum(shortfall(t) for t in result.targets)),
             "targets": rows}
 
 
