@@ -34,6 +34,15 @@ SolverName = Literal["highs", "cbc"]
 Status = Literal["optimal", "feasible", "infeasible", "no_solution", "unbounded", "error"]
 
 
+def solver_name(text: str) -> SolverName:
+    """``text`` as a solver this module runs (e.g. the solver a run record names), or ValueError."""
+    if text == "highs":
+        return "highs"
+    if text == "cbc":
+        return "cbc"
+    raise ValueError(f"unknown solver {text!r}; use highs or cbc")
+
+
 @dataclass(frozen=True)
 class SolverSettings:
     """How hard to search.
