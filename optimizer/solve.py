@@ -225,7 +225,7 @@ class PortfolioResult:
     bound: float | None
     solve_seconds: float
     build_seconds: float
-    solver: str
+    solver: SolverName
     targets: list[TargetOutcome]
     co2_structural_t: float = 0.0
     co2_technical_t: float = 0.0
@@ -281,7 +281,7 @@ def optimize(dataset: Dataset | Instance, *, budget: float | None = None, object
 
 def make_result(instance: Instance, targets: list[Target], outcome: SolveOutcome, objective: Objective,
                 budget: float | None, co2_goal: float | None, build_seconds: float,
-                solver: str, options: PolicyOptions = PolicyOptions()) -> PortfolioResult:
+                solver: SolverName, options: PolicyOptions = PolicyOptions()) -> PortfolioResult:
     """The result of a solve, every figure computed from the chosen projects."""
     chosen = outcome.chosen
     closures = closures_by_order(instance, targets)
