@@ -139,7 +139,8 @@ STATUS: dict[str, tuple[str, str]] = {
 }
 
 
-def text(key: str, lang: str, **values) -> str:
+def text(key: str, lang: str, /, **values: object) -> str:
+    """The text ``key`` in ``lang``, filled with ``values`` (which may hold a ``key`` of their own)."""
     en, zh = TEXT[key]
     template = zh if lang == "zh" else en
     return template.format(**values) if values else template
@@ -168,7 +169,7 @@ class Pack:
     #: Chart images by name (PNG bytes), rendered once.
     images: dict = field(default_factory=dict)
 
-    def t(self, key: str, **values) -> str:
+    def t(self, key: str, /, **values: object) -> str:
         return text(key, self.lang, **values)
 
 

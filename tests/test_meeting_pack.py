@@ -295,6 +295,18 @@ def test_pack_slides_and_texts(sample_solved, lang):
         assert runs and all(r._r.rPr.find(qn("a:ea")).get("typeface") == "Noto Sans CJK SC" for r in runs)
 
 
+def test_pack_lists_further_settings_on_the_assumptions_slide(sample_solved):
+    """A setting beyond the shown ones (here ``margin``) is a "key: value" line, not a TypeError."""
+    from dataclasses import replace
+
+    from optimizer.report import build_pack
+
+    dataset, instance, factors, result, _, record = sample_solved
+    record = replace(record, settings={**record.settings, "margin": 0.02})
+    deck = build_pack(dataset, result, lang="en", record=record, instance=instance, factors=factors)
+    assert any("margin: 0.02" in text for text in slide_texts(deck))
+
+
 def test_pack_without_portfolio_says_so_and_shows_accounting_when_present(sample_solved):
     from optimizer.report import build_pack
 
