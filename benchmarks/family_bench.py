@@ -32,8 +32,8 @@ def plain_worker(family: str, size: int, seed: int, solver: str, out: str) -> No
     sys.path[:0] = [str(ROOT), str(HERE)]
     import numpy as np
     import pulp
-
     from generate import make_family
+
     from optimizer.model import build_model
     from optimizer.solve import _cbc_path
 
@@ -149,6 +149,11 @@ def _wall(r: dict | None, limit: float) -> str:
     return f"> {limit:g}" if r.get("timeout") else _s(r["wall"])
 
 
+def _plain_status(r: dict | None) -> str:
+    """The plain solver's status after its time, or nothing when it did not run or timed out."""
+    return "" if not r or r.get("timeout") else " " + str(r.get("status"))
+
+
 def report(rows: list[dict], limit: float) -> str:
     import statistics
 
@@ -162,8 +167,14 @@ def report(rows: list[dict], limit: float) -> str:
         c, x = worst["csv"], worst.get("xlsx")
         st = c.get("stages", {})
         stages = " / ".join(_s(st.get(k)) for k in ("read_checks", "instance", "model_build", "solve"))
-        ratio = lambda p: "—" if not p else (f"> {limit:g} (> {limit / c['wall']:.1f}×)" if p.get("timeout")
-                                             else f"{p['wall']:.2f} ({p['wall'] / c['wall']:.1f}×)")
+
+        def ratio(p: dict | None) -> str:
+            if not p:
+                return "—"
+            if p.get("timeout"):
+                return f"> {limit:g} (> {limit / c['wall']:.1f}×)"
+            return f"{p['wall']:.2f} ({p['wall'] / c['wall']:.1f}×)"
+
         out.append(f"| {size:,} | {statistics.median(walls):.2f} s | {worst['family']} | {_s(c['wall'])} | "
                    f"{_wall(x, limit)} | {stages} | {c.get('status')}, {_g(c.get('gap'))} | "
                    f"{_s(c['rss'], 0)} | {ratio(worst.get('plain_highs'))} | {ratio(worst.get('plain_cbc'))} |")
@@ -181,10 +192,11 @@ def report(rows: list[dict], limit: float) -> str:
         ph, pc = r.get("plain_highs"), r.get("plain_cbc")
         out.append(f"| {r['family']} | {r['size']:,} | {i['facilities']:,} | {i['groups']:,} | {i['prerequisites']:,} "
                    f"| {i['retire_projects']:,} | {i.get('additive', 0):,} | {i.get('raising', 0):,} "
-                   f"| {r['budget'] / i['total_capex']:.2f} | {_wall(c, limit)} | {share} | {_wall(r.get('xlsx'), limit)} "
+                   f"| {r['budget'] / i['total_capex']:.2f} | {_wall(c, limit)} | {share} "
+                   f"| {_wall(r.get('xlsx'), limit)} "
                    f"| {c.get('status')} | {'—' if gap is None else f'{gap:.1e}'} | {_s(c.get('rss'), 0)} "
-                   f"| {'y' if c.get('met') else 'n'} | {_wall(ph, limit)}{'' if not ph or ph.get('timeout') else ' ' + str(ph.get('status'))} "
-                   f"| {_wall(pc, limit)}{'' if not pc or pc.get('timeout') else ' ' + str(pc.get('status'))} |")
+                   f"| {'y' if c.get('met') else 'n'} | {_wall(ph, limit)}{_plain_status(ph)} "
+                   f"| {_wall(pc, limit)}{_plain_status(pc)} |")
     return "\n".join(out)
 
 

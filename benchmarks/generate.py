@@ -302,7 +302,6 @@ def make_family(family: str, n_projects: int, seed: int = 20250601) -> Case:
     for t in shipped:
         if t.kind == "min_line_capacity":
             small |= np.isin(product, t.products) & (capacity < t.value)
-    below_baseline = r > 1.0
     steel = np.zeros(n_fac, bool)
     for t in shipped:
         if t.kind == "baseline_all":

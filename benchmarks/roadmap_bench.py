@@ -3,7 +3,8 @@
     python benchmarks/roadmap_bench.py [--sizes 1000 10000] [--gap 0.005]
 
 * synthetic lists from :mod:`benchmarks.generate` (seeded), each project given
-  an earliest year in 2026–2027 (a third blank) and a lead time of 0–1 years (so every project can be in service by the overdue deadline);
+  an earliest year in 2026–2027 (a third blank) and a lead time of 0–1 years (so every project
+  can be in service by the overdue deadline);
   horizon 2026:2030; budget per year = the single-year benchmark budget / 3
   (so the targets, due 2025 and overdue, are met from the overdue deadline
   2028 and the budgets bind every year);

@@ -609,7 +609,7 @@ def startup_seconds(runs: int = 5) -> float:
 
 def families_main(args, argv, began, code_at_start) -> int:
     from family_bench import measure, report
-    from generate import FAMILIES, make_family
+    from generate import FAMILIES
 
     names = list(FAMILIES)
     rows = measure(names, args.sizes, args.seed, args.time_limit, args.plain_max, args.xlsx_max,

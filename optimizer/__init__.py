@@ -30,7 +30,13 @@ _EXPORTS = {
     "PortfolioResult": "solve", "SolverSettings": "solve", "optimize": "solve",
 }
 
-__all__ = sorted(_EXPORTS)
+#: The same names, spelled out so linters and type checkers see the re-exports below (equal to
+#: ``sorted(_EXPORTS)``).
+__all__ = [
+    "DataError", "Dataset", "EmissionFactors", "Horizon", "Instance", "PolicyOptions", "PortfolioResult", "Problem",
+    "RoadmapResult", "SolverSettings", "Target", "build_dataset", "diagnose", "load_dataset", "make_horizon",
+    "optimize", "plan_roadmap", "prepare", "shipped_products", "shipped_targets",
+]
 
 
 def __getattr__(name: str) -> Any:

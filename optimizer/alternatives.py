@@ -40,7 +40,7 @@ import pulp
 from .dataset import Target
 from .instance import Instance
 from .model import RetrofitModel, build_model
-from .solve import SolverSettings, optimize, solve_model
+from .solve import PortfolioResult, SolverSettings, optimize, solve_model
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def _excluded_mask(instance: Instance, exclude: Sequence[str]) -> np.ndarray:
 
 
 def _solve_best(instance: Instance, budget: float | None, targets: Sequence[Target], excluded: np.ndarray,
-                settings: SolverSettings):
+                settings: SolverSettings) -> PortfolioResult:
     """The optimum (with exclusions applied as zero upper bounds on those projects)."""
     if not excluded.any():
         return optimize(instance, budget=budget, targets=list(targets), settings=settings)
@@ -192,6 +192,6 @@ def add_distance_objective(model: RetrofitModel, found: list[np.ndarray]) -> pul
 def label_projects(instance: Instance, found: list[np.ndarray]) -> dict[str, str]:
     """``must_have`` (in every alternative), ``never`` (in none) or ``swappable``, per project id."""
     stacked = np.array(found, dtype=bool)
-    every, some = stacked.all(axis=0), stacked.any(axis=0)
+    every, some = np.asarray(stacked.all(axis=0)), np.asarray(stacked.any(axis=0))
     return {str(pid): "must_have" if every[p] else "swappable" if some[p] else "never"
             for p, pid in enumerate(instance.project_ids)}

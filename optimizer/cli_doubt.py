@@ -14,8 +14,14 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cli_common import jsonable
+
+if TYPE_CHECKING:  # the library loads when a command runs, not for --help
+    from .dataset import Dataset
+    from .instance import Instance
+    from .solve import SolverSettings
 
 COMMANDS = ("alternatives", "uncertainty", "cut-first", "sweep")
 EXIT_BAD_INPUT = 2
@@ -65,7 +71,7 @@ def add_commands(commands: argparse._SubParsersAction, common: Callable[[argpars
     grid.add_argument("--json", action="store_true", help="print one JSON object on the last line")
 
 
-def run(args: argparse.Namespace, dataset, instance, settings) -> int:
+def run(args: argparse.Namespace, dataset: Dataset, instance: Instance, settings: SolverSettings) -> int:
     """Run a parsed command of :data:`COMMANDS` on the loaded dataset and its instance."""
     handlers = {"alternatives": _alternatives, "uncertainty": _uncertainty, "cut-first": _cut_first,
                 "sweep": _sweep}
@@ -80,7 +86,8 @@ def _ids(text: str) -> list[str]:
     return [part.strip() for part in text.split(";") if part.strip()]
 
 
-def _alternatives(args, dataset, instance, settings) -> int:
+def _alternatives(args: argparse.Namespace, dataset: Dataset, instance: Instance,
+                  settings: SolverSettings) -> int:
     from .alternatives import near_optimal_alternatives
 
     if args.count < 1 or not 0 <= args.slack < 1:
@@ -108,7 +115,8 @@ def _roadmap(path: Path) -> dict[str, int]:
     return {str(p): int(y) for p, y in zip(table["project_id"], table["year"])}
 
 
-def _uncertainty(args, dataset, instance, settings) -> int:
+def _uncertainty(args: argparse.Namespace, dataset: Dataset, instance: Instance,
+                 settings: SolverSettings) -> int:
     import numpy as np
 
     from .solve import optimize
@@ -152,7 +160,8 @@ def _uncertainty(args, dataset, instance, settings) -> int:
     return code
 
 
-def _cut_first(args, dataset, instance, settings) -> int:
+def _cut_first(args: argparse.Namespace, dataset: Dataset, instance: Instance,
+               settings: SolverSettings) -> int:
     from .cutfirst import cut_first
 
     cuts = [float(c) for c in args.cuts.split(",") if c.strip()]
@@ -175,7 +184,8 @@ def _budgets(text: str) -> list[float]:
     return parse_budgets(text) if ":" in text else [float(b) for b in text.split(",") if b.strip()]
 
 
-def _sweep(args, dataset, instance, settings) -> int:
+def _sweep(args: argparse.Namespace, dataset: Dataset, instance: Instance,
+           settings: SolverSettings) -> int:
     from dataclasses import replace
 
     from .sweep import DaskCluster, LocalPool, scenario_grid, sweep, target_variants, write_results
@@ -208,7 +218,7 @@ def _sweep(args, dataset, instance, settings) -> int:
     return 0
 
 
-def _emit(args, data: dict) -> None:
+def _emit(args: argparse.Namespace, data: dict) -> None:
     if getattr(args, "json", False):
         print(json.dumps(jsonable(data), ensure_ascii=False))
 

@@ -27,7 +27,7 @@ from .problems import DataError
 if TYPE_CHECKING:
     from .dataset import Dataset, EmissionFactors
     from .record import RunRecord
-    from .solve import SolverSettings
+    from .solve import PortfolioResult, SolverSettings
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_PORTFOLIO = 3
@@ -41,20 +41,20 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     add_report_command(commands)
 
 
-def run(args: argparse.Namespace) -> int | None:
-    """The hook for :func:`optimizer.cli.main`: runs ``rerun`` or ``report``; None for other commands."""
+def run(args: argparse.Namespace) -> int:
+    """The hook for :func:`optimizer.cli.main`: runs ``rerun`` or ``report`` (one of :data:`COMMANDS`)."""
     if args.command == "rerun":
         return run_rerun(args)
     if args.command == "report":
         return run_report(args)
-    return None
+    raise ValueError(f"not a command of this module: {args.command!r}")
 
 
 # --- the record of a solve on the command line ------------------------------
 
 
 def solve_record(args: argparse.Namespace, loaded: Dataset, factors: EmissionFactors, solver: SolverSettings,
-                 result) -> RunRecord:
+                 result: PortfolioResult) -> RunRecord:
     """The record of ``solve`` (or ``report``): ``loaded`` is the dataset as read, before ``--no-targets``."""
     from .record import make_record, run_settings
 
@@ -203,7 +203,7 @@ def _warm_up() -> None:
         pass
 
 
-def _write_result(out: Path, dataset: Dataset, record: RunRecord, result, lang: str) -> None:
+def _write_result(out: Path, dataset: Dataset, record: RunRecord, result: PortfolioResult, lang: str) -> None:
     from .export import portfolio_csv, portfolio_table, portfolio_workbook
     from .instance import prepare
     from .record import factors_from_settings
@@ -216,7 +216,7 @@ def _write_result(out: Path, dataset: Dataset, record: RunRecord, result, lang: 
         out.write_bytes(portfolio_csv(portfolio_table(dataset, instance, result), record, lang))
 
 
-def _summary(result) -> str:
+def _summary(result: PortfolioResult) -> str:
     lines = [f"status: {result.status}"]
     if result.has_portfolio:
         gap = "—" if result.gap is None else f"{result.gap:.4%}"
@@ -226,7 +226,7 @@ def _summary(result) -> str:
     return "\n".join(lines)
 
 
-def _print_problems(source, error: DataError) -> None:
+def _print_problems(source: str, error: DataError) -> None:
     print(f"{source}: {len(error.problems)} problem(s) in the input:", file=sys.stderr)
     for text in error.texts("en"):
         print(f"  - {text}", file=sys.stderr)

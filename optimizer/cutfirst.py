@@ -91,11 +91,12 @@ def cut_first(instance: Instance, *, budget: float, targets: Sequence[Target], c
         free = optimize(instance, budget=smaller, targets=list(targets), settings=settings)
         nested = _nested_solve(instance, smaller, targets, chain[-1], settings) if previous.has_portfolio else None
         keep_nested, allowed = _accept_nested(free, nested, settings, tolerance)
-        kept = nested if keep_nested else free
+        kept = nested if keep_nested and nested is not None else free  # kept nested only when there is one
         if not kept.has_portfolio:
             notes.append(f"{cut:.0%}: no portfolio ({kept.status})")
         elif not keep_nested:
-            notes.append(f"{cut:.0%}: not nested (nesting would cost more than allowed: the proven gap or the tolerance)")
+            notes.append(f"{cut:.0%}: not nested "
+                         "(nesting would cost more than allowed: the proven gap or the tolerance)")
         levels.append(_level(instance, cut, smaller, kept, keep_nested, free, allowed, previous, nested))
         chain.append(kept.chosen if kept.has_portfolio else np.zeros(instance.n_projects, bool))
         previous = kept
@@ -154,12 +155,14 @@ def priority_order(instance: Instance, cuts: Sequence[float], chain: Sequence[np
     throughout). Within a level, more CO2 first.
     """
     stacked = np.array(chain, dtype=bool)
-    rows = []
+    keyed: list[tuple[float, float, dict]] = []  # (kept until, CO2, row)
     for p in np.flatnonzero(stacked[0]):
         survives = stacked[:, p]
         last = int(np.flatnonzero(survives).max())
         first_out = None if survives.all() else cuts[int(np.flatnonzero(~survives).min())]
-        rows.append({"project_id": str(instance.project_ids[p]), "kept_until": cuts[last], "leaves_at": first_out,
-                     "co2_t": float(instance.co2[p]), "capex": float(instance.capex[p])})
-    rows.sort(key=lambda r: (-r["kept_until"], -r["co2_t"]))
+        co2 = float(instance.co2[p])
+        keyed.append((cuts[last], co2, {"project_id": str(instance.project_ids[p]), "kept_until": cuts[last],
+                                        "leaves_at": first_out, "co2_t": co2, "capex": float(instance.capex[p])}))
+    keyed.sort(key=lambda k: (-k[0], -k[1]))
+    rows = [row for _, _, row in keyed]
     return rows

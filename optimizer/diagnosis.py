@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-
 import pulp
 
 from .closures import closed_mask, closures_by_order
@@ -84,11 +83,12 @@ def diagnose(instance: Instance, targets: list[Target], *, objective: Objective 
                 ceiling = max(most.bound or most.co2_reduction_t, most.co2_reduction_t)
                 diagnosis.co2_goal_reachable = False
                 diagnosis.max_co2_with_targets = ceiling
-                diagnosis.summary_en = (f"The CO2 goal of {co2_goal:,.0f} t/yr cannot be reached while meeting the targets: "
-                                        f"at most {ceiling:,.0f} t/yr (a portfolio cutting "
+                diagnosis.summary_en = (f"The CO2 goal of {co2_goal:,.0f} t/yr cannot be reached while meeting "
+                                        f"the targets: at most {ceiling:,.0f} t/yr (a portfolio cutting "
                                         f"{most.co2_reduction_t:,.0f} t/yr was found).")
                 diagnosis.summary_zh = (f"在满足全部目标的前提下无法达到 {co2_goal:,.0f} 吨/年的减排目标："
-                                        f"最多 {ceiling:,.0f} 吨/年（已找到减排 {most.co2_reduction_t:,.0f} 吨/年的组合）。")
+                                        f"最多 {ceiling:,.0f} 吨/年"
+                                        f"（已找到减排 {most.co2_reduction_t:,.0f} 吨/年的组合）。")
                 return diagnosis
         diagnosis.summary_en = ("No portfolio meets all targets together, although no target is out of reach by "
                                 "itself at facility level: alternatives or prerequisites in the list probably "
@@ -102,7 +102,8 @@ def diagnose(instance: Instance, targets: list[Target], *, objective: Objective 
     proven_zh = "" if least.gap is None else f"（与理论最小值相差不超过 {least.gap:.2%}）"
     diagnosis.summary_en = (f"The budget of {budget_text} 万元 is too small: the cheapest portfolio that meets every "
                             f"target costs {least.spend:,.0f} 万元{proven}.")
-    diagnosis.summary_zh = f"预算 {budget_text} 万元不足：满足全部目标的最低投资组合需 {least.spend:,.0f} 万元{proven_zh}。"
+    diagnosis.summary_zh = (f"预算 {budget_text} 万元不足："
+                            f"满足全部目标的最低投资组合需 {least.spend:,.0f} 万元{proven_zh}。")
     return diagnosis
 
 
@@ -139,7 +140,8 @@ def closest_portfolio(instance: Instance, targets: list[Target], *, budget: floa
     rows = [{"target_id": t.target_id, "after": t.after, "required": t.required, "shortfall": shortfall(t)}
             for t in result.targets]
     return {"status": result.status, "selected": result.selected, "co2_reduction_t": result.co2_reduction_t,
-            "spend": result.spend, "gap": result.gap, "total_shortfall": float(sum(r["shortfall"] for r in rows)),
+            "spend": result.spend, "gap": result.gap,
+            "total_shortfall": float(sum(shortfall(t) for t in result.targets)),
             "targets": rows}
 
 

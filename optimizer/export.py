@@ -31,6 +31,7 @@ import unicodedata
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -38,9 +39,12 @@ import pandas as pd
 from .dataset import Dataset, EmissionFactors
 from .economics import DEFAULT_DISCOUNT_RATE, portfolio_economics, project_economics
 from .instance import Instance
-from .record import RunRecord, contract_tables, is_illustrative, make_record, product_version, data_hash
+from .record import RunRecord, contract_tables, data_hash, is_illustrative, make_record, product_version
 from .schema import FACILITIES, PRODUCTS, PROJECTS, TARGETS, TableSpec, escape_cell, unescape_cell
 from .solve import PortfolioResult, SolverSettings
+
+if TYPE_CHECKING:  # xlsxwriter ships no type information: this is for the reader
+    from xlsxwriter.worksheet import Worksheet
 
 __all__ = [
     "COMPUTED_HEADERS", "assumptions_table", "dataset_tables", "dataset_workbook", "dataset_zip", "header",
@@ -50,6 +54,8 @@ __all__ = [
 
 #: Prefix of the sheets of a portfolio workbook that carry the data it was solved on.
 DATA_SHEET_PREFIX = "data_"
+#: Workbook sheets by name: the table, and the contract it follows (None: a report table).
+Sheets = dict[str, tuple[pd.DataFrame, TableSpec | None]]
 
 ILLUSTRATIVE_NOTE = ("ILLUSTRATIVE sample data: invented plants and projects, not real Fuzhou data / "
                      "示例数据：设施与项目均为虚构，不是福州实际数据")
@@ -172,13 +178,13 @@ def portfolio_table(dataset: Dataset, instance: Instance, result: PortfolioResul
     return table
 
 
-def _accounting(result) -> dict:
+def _accounting(result: PortfolioResult) -> dict:
     """Fields the accounting work adds to a result, read only when present."""
     return {name: getattr(result, name, None) for name in
             ("closed_by_order", "co2_structural_t", "co2_technical_t", "energy_saving_tce", "closest")}
 
 
-def closed_by_order_text(closed) -> str:
+def closed_by_order_text(closed: Sequence[object] | None) -> str:
     """``closed_by_order`` (ids, or dicts with an id and a reason) as one line."""
     if not closed:
         return ""
@@ -246,7 +252,7 @@ def _summary_label(key: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
-def target_value_text(kind: str, value) -> str:
+def target_value_text(kind: str, value: float | None) -> str:
     """A target's value as shown: a share in %, a count of small lines as a number."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -310,7 +316,7 @@ def sources_table(dataset: Dataset, factors: EmissionFactors, lang: str = "en") 
     return pd.DataFrame(rows, columns=["table", "id", "name", "source"])
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
@@ -340,7 +346,7 @@ def _comment_block(record: RunRecord | None, lang: str) -> str:
     return "".join("# " + line.replace("\n", " ").replace("\r", " ") + "\n" for line in lines)
 
 
-def _flat(value) -> str:
+def _flat(value: object) -> str:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
 
 
@@ -364,23 +370,23 @@ def portfolio_workbook(dataset: Dataset, instance: Instance, result: PortfolioRe
     if record is None:
         record = make_record(dataset, result, solver_settings=SolverSettings(result.solver, None, float("nan")),
                              settings=settings or {})
-    data = {DATA_SHEET_PREFIX + name: (frame, spec) for (name, frame), spec in
-            zip(contract_tables(data if data is not None else dataset).items(),
-                (FACILITIES, PROJECTS, PRODUCTS, TARGETS))}
-    sheets = {
+    data_sheets = {DATA_SHEET_PREFIX + name: (frame, spec) for (name, frame), spec in
+                   zip(contract_tables(data if data is not None else dataset).items(),
+                       (FACILITIES, PROJECTS, PRODUCTS, TARGETS))}
+    sheets: Sheets = {
         "summary": (summary_table(dataset, result, portfolio, discount_rate, lang), None),
         "portfolio": (portfolio, PROJECTS),
         "targets": (targets_table(result), None),
         "assumptions": (assumptions_table(dataset, factors, discount_rate, settings), None),
         "sources": (sources_table(dataset, factors, lang), None),
         "run_record": (record_table(record, lang), None),
-        **data,
+        **data_sheets,
     }
     if getattr(result, "closures", None):
         sheets["closed_by_order"] = (closures_table(result.closures, lang), None)
     if getattr(result, "product_intensity", None):
         sheets["energy"] = (energy_table(dataset, result.product_intensity, lang), None)
-    if getattr(result, "closest", None):
+    if result.closest:
         sheets["closest"] = (closest_table(result.closest), None)
     return _workbook(sheets, lang)
 
@@ -430,9 +436,10 @@ def record_table(record: RunRecord, lang: str = "en") -> pd.DataFrame:
                 isinstance(value, str) and key not in text_fields and _parses_as_json(value)):
             value = json.dumps(value, ensure_ascii=False)
         # A cell holds at most 32,767 characters: a long value (a big selection) goes on several rows.
-        for start in range(0, max(len(value), 1), CELL_CHUNK) if isinstance(value, str) else [None]:
-            part = value if start is None else value[start:start + CELL_CHUNK]
-            rows.append((key, part, _record_meaning(key, lang) if start in (None, 0) else "…"))
+        parts = ([value[start:start + CELL_CHUNK] for start in range(0, max(len(value), 1), CELL_CHUNK)]
+                 if isinstance(value, str) else [value])
+        for number, part in enumerate(parts):
+            rows.append((key, part, _record_meaning(key, lang) if number == 0 else "…"))
     return pd.DataFrame(rows, columns=["field", "value", "meaning"])
 
 
@@ -517,7 +524,7 @@ def read_record_sheet(frame: pd.DataFrame) -> RunRecord:
 _SHARE_KEYS = {"budget_used", "proven_gap"}
 
 
-def _workbook(sheets: dict[str, tuple[pd.DataFrame, TableSpec | None]], lang: str = "en") -> bytes:
+def _workbook(sheets: Sheets, lang: str = "en") -> bytes:
     """Write sheets of (frame, spec): typed cells, number formats, frozen header, fitted widths."""
     import xlsxwriter
 
@@ -568,7 +575,8 @@ def _share_rows(name: str, frame: pd.DataFrame) -> list[bool]:
     return [False] * len(frame)
 
 
-def _write(sheet, row: int, col: int, value, formats: dict, share: bool = False, lang: str = "en") -> int:
+def _write(sheet: Worksheet, row: int, col: int, value: object, formats: dict, share: bool = False,
+           lang: str = "en") -> int:
     """Write one typed cell; return its display width."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return 0
@@ -621,7 +629,7 @@ def dataset_workbook(dataset: Dataset, lang: str = "en", record: RunRecord | Non
     solve ``record`` is given.
     """
     tables = contract_tables(dataset)
-    sheets = {name: (tables[name], spec) for name, spec in
+    sheets: Sheets = {name: (tables[name], spec) for name, spec in
               (("facilities", FACILITIES), ("projects", PROJECTS), ("products", PRODUCTS), ("targets", TARGETS))}
     sheets["run_record"] = (record_table(record or data_record(dataset), lang), None)
     return _workbook(sheets, lang)
@@ -655,7 +663,7 @@ def template_workbook(lang: str = "en") -> bytes:
             readme.append({"sheet 工作表": spec.name, "column 列名": column.name, "中文列名": column.alias_zh,
                            "required 必填": "yes 是" if column.required else "no 否",
                            "meaning": column.help_en, "说明": column.help_zh})
-    sheets: dict[str, tuple[pd.DataFrame, TableSpec | None]] = {"README": (pd.DataFrame(readme), None)}
+    sheets: Sheets = {"README": (pd.DataFrame(readme), None)}
     sheets.update(_blank(spec) for spec in (FACILITIES, PROJECTS))
     return _workbook(sheets, lang)
 

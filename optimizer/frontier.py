@@ -22,7 +22,7 @@ from .economics import DEFAULT_DISCOUNT_RATE
 from .instance import Instance
 from .model import PolicyOptions
 from .ranking import Pick, Step, comparator_steps, greedy_pick, mac_pick
-from .solve import SolverSettings, optimize
+from .solve import PortfolioResult, SolverSettings, optimize
 
 
 def budget_range(low: float, high: float, points: int) -> list[float]:
@@ -63,10 +63,10 @@ def frontier(instance: Instance, targets: list[Target], budgets: Sequence[float]
     steps = comparator_steps(instance, targets, rate)
     workers = max(1, min(workers or os.cpu_count() or 1, len(budgets)))
     runs = [list(range(first, len(budgets), workers)) for first in range(workers)]  # interleaved: even loads
-    done: queue.Queue = queue.Queue()
+    done: queue.Queue[tuple[int, PortfolioResult]] = queue.Queue()
 
     def solve_run(positions: list[int]) -> None:
-        previous = None  # the optimum at a smaller budget is a feasible start at a larger one
+        previous: np.ndarray | None = None  # the optimum at a smaller budget is a feasible start at a larger one
         for position in positions:
             result = optimize(instance, budget=budgets[position], targets=targets, options=options,
                               settings=settings, start=previous)
@@ -82,8 +82,9 @@ def frontier(instance: Instance, targets: list[Target], budgets: Sequence[float]
                 position, result = done.get(timeout=0.2)
             except queue.Empty:
                 for future in futures:
-                    if future.done() and future.exception():
-                        raise future.exception()
+                    error = future.exception() if future.done() else None
+                    if error is not None:
+                        raise error
                 continue
             rows[position] = _row(instance, targets, steps, budgets[position], result, options)
             if progress:
@@ -93,7 +94,7 @@ def frontier(instance: Instance, targets: list[Target], budgets: Sequence[float]
     return table
 
 
-def _row(instance: Instance, targets: list[Target], steps: list[Step], budget: float, result,
+def _row(instance: Instance, targets: list[Target], steps: list[Step], budget: float, result: PortfolioResult,
          options: PolicyOptions) -> dict:
     """One frontier point beside the MAC pick and the greedy on the same budget."""
     row = {
@@ -108,7 +109,7 @@ def _row(instance: Instance, targets: list[Target], steps: list[Step], budget: f
     return row
 
 
-def _comparator_columns(name: str, pick: Pick, result) -> dict:
+def _comparator_columns(name: str, pick: Pick, result: PortfolioResult) -> dict:
     co2 = pick.co2_t if pick.feasible else np.nan
     return {
         f"{name}_co2_t": co2,

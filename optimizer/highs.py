@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pulp
+
+if TYPE_CHECKING:  # imported where used: HiGHS loads only when a model is solved
+    import highspy
 
 #: Below this size the full search is fast and the LP bound too loose to prove anything.
 CORE_MIN_PROJECTS = 5_000
@@ -45,7 +49,7 @@ class CoreProof:
     gap: float
 
 
-def _check(status, what: str) -> None:
+def _check(status: highspy.HighsStatus, what: str) -> None:
     """HiGHS refuses, rather than raises on, a model it cannot take (e.g. coefficients beyond 1e15)."""
     import highspy
 
@@ -71,9 +75,9 @@ class BulkHiGHS(pulp.HiGHS):
         point of a frontier; HiGHS completes the other variables.
     """
 
-    def __init__(self, *args, choices: list[pulp.LpVariable], facilities: np.ndarray | None = None,
+    def __init__(self, *args: object, choices: list[pulp.LpVariable], facilities: np.ndarray | None = None,
                  first_choice: np.ndarray | None = None, core_search: bool = True,
-                 flags: list[tuple[pulp.LpVariable, int]] | None = None, **kwargs):
+                 flags: list[tuple[pulp.LpVariable, int]] | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.flags = flags or []
         self.flag_facilities: tuple[np.ndarray, np.ndarray] | None = None
@@ -86,7 +90,7 @@ class BulkHiGHS(pulp.HiGHS):
         self._integer = np.zeros(0, np.int32)
         self._bounds = (np.zeros(0), np.zeros(0))
 
-    def buildSolverModel(self, lp):
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:
         import highspy
 
         variables = lp.variables()
@@ -107,7 +111,11 @@ class BulkHiGHS(pulp.HiGHS):
         self._integer = integer if self.mip else np.zeros(0, np.int32)
         self._set_integrality(highs, highspy.HighsVarType.kInteger)
         constraints = list(lp._constraints.values())
-        starts, indices, values, row_lower, row_upper = [], [], [], [], []
+        starts: list[int] = []
+        indices: list[int] = []
+        values: list[float] = []
+        row_lower: list[float] = []
+        row_upper: list[float] = []
         for number, constraint in enumerate(constraints):
             constraint.index = number
             starts.append(len(indices))
@@ -123,7 +131,7 @@ class BulkHiGHS(pulp.HiGHS):
                                  len(indices), np.array(starts, np.int32), np.array(indices, np.int32),
                                  np.array(values, float)), "rows")
 
-    def actualSolve(self, lp):
+    def actualSolve(self, lp: pulp.LpProblem) -> int:
         self._began = time.perf_counter()
         self.createAndConfigureSolver(lp)
         self.buildSolverModel(lp)
@@ -149,18 +157,18 @@ class BulkHiGHS(pulp.HiGHS):
         lp.assignStatus(status, solution_status)
         return status
 
-    def _spend_time_left(self, highs) -> None:
+    def _spend_time_left(self, highs: highspy.Highs) -> None:
         """Every run gets what is left of the time limit, not the whole of it again."""
         if self.timeLimit is not None:
             left = float(self.timeLimit) - (time.perf_counter() - self._began)
             highs.setOptionValue("time_limit", max(left, 0.01))
 
-    def _set_integrality(self, highs, kind) -> None:
+    def _set_integrality(self, highs: highspy.Highs, kind: highspy.HighsVarType) -> None:
         if len(self._integer):
             highs.changeColsIntegrality(len(self._integer), self._integer,
                                         np.full(len(self._integer), kind.value, dtype=np.uint8))
 
-    def _core_search(self, highs) -> CoreProof | None:
+    def _core_search(self, highs: highspy.Highs) -> CoreProof | None:
         """LP bound, then the MIP over the core; a proof, or None with the best core portfolio as start."""
         import highspy
 

@@ -23,8 +23,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .dataset import (Dataset, EmissionFactors, facility_energy_tce, is_at_level, project_co2,
-                      project_fuel_factors)
+from .dataset import Dataset, EmissionFactors, facility_energy_tce, is_at_level, project_co2, project_fuel_factors
 from .schema import DEFAULT_LIFETIME_YEARS
 
 #: Lead time (years from start to service) of a project that gives none.

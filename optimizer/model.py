@@ -27,7 +27,7 @@ Constraints (one function each, named after the sentence they enforce)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import numpy as np
 import pulp
@@ -37,11 +37,13 @@ from .dataset import Target
 from .instance import Instance
 
 Objective = Literal["co2", "cost"]
-Expression = pulp.LpVariable | pulp.LpAffineExpression
+#: A linear expression PuLP can put in a row: a variable or an affine sum of them.
+Expression: TypeAlias = pulp.LpVariable | pulp.LpAffineExpression
 
 #: Intensities within this of a level count as at the level (kgce per unit).
 LEVEL_TOLERANCE = 1e-9
-#: Facilities with at most this many helpful projects (none needed alone) get the pair covers of :func:`_add_level_covers`.
+#: Facilities with at most this many helpful projects (none needed alone) get the pair covers of
+#: :func:`_add_level_covers`.
 PAIR_COVER_MAX = 8
 
 
@@ -226,8 +228,7 @@ def add_prerequisites(model: RetrofitModel) -> None:
 def add_retirements(model: RetrofitModel) -> None:
     """Retiring a facility closes it: one retirement at most, and no other project on it."""
     instance = model.instance
-    for f in np.unique(instance.facility[instance.retire]):
-        f = int(f)
+    for f in map(int, np.unique(instance.facility[instance.retire])):
         members = [int(p) for p in instance.projects_of[f] if instance.retire[p]]
         model.retired[f] = pulp.lpSum(model.choose[p] for p in members)
         if len(members) > 1 and not model.closed[f]:
@@ -321,8 +322,7 @@ def add_baseline_all(model: RetrofitModel, target: Target, label: str, closest: 
         return
     instance = model.instance
     covered = np.flatnonzero(instance.covered(target.products) & ~model.closed)
-    for f in covered:
-        f = int(f)
+    for f in map(int, covered):
         need = float(instance.intensity[f] - instance.baseline[f])
         projects = [int(p) for p in instance.projects_of[f]
                     if not instance.retire[p] and instance.reduction[p] != 0 and not model.blocked[p]]
@@ -358,8 +358,7 @@ def _add_share(model: RetrofitModel, target: Target, label: str, level: str, req
     total = instance.weights(target.weight)[covered].sum()
     weights = instance.weights(target.weight) / (total if total > 0 else 1.0)
     terms: list[Expression] = []
-    for f in covered:
-        f = int(f)
+    for f in map(int, covered):
         w = float(weights[f])
         terms.append(w * level_flag(model, f, level) - required * w * running(model, f))
     if closest:
@@ -367,8 +366,7 @@ def _add_share(model: RetrofitModel, target: Target, label: str, level: str, req
         model.shortfall[target.target_id] = short
         fixed = sum(float(weights[f]) for f in covered if int(f) not in model.retired)
         terms.append(fixed * short)
-        for f in covered:
-            f = int(f)
+        for f in map(int, covered):
             if f in model.retired:
                 share = model.problem.add_variable(f"shortfall_{label}_{f}", lowBound=0, upBound=required)
                 model.add(share <= short, f"shortfall_{label}_{f}_le")

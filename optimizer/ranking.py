@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -148,7 +148,7 @@ def lower_hull(members: list[int], co2: np.ndarray, net: np.ndarray) -> list[int
         key = float(co2[p])
         if key not in cheapest or net[p] < net[cheapest[key]] - TOLERANCE:
             cheapest[key] = p
-    hull: list[tuple[float, float, int]] = [(0.0, 0.0, -1)]
+    hull: list[_Point] = [(0.0, 0.0, -1)]
     for x in sorted(cheapest):
         p = cheapest[x]
         point = (x, float(net[p]), p)
@@ -158,7 +158,11 @@ def lower_hull(members: list[int], co2: np.ndarray, net: np.ndarray) -> list[int
     return [p for _, _, p in hull[1:]]
 
 
-def _turn(a, b, c) -> float:
+#: A point of :func:`lower_hull`: (CO2, net cost, project; -1 for the origin).
+_Point = tuple[float, float, int]
+
+
+def _turn(a: _Point, b: _Point, c: _Point) -> float:
     """Positive for a left (convex, rising slope) turn a→b→c."""
     return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
 
@@ -306,7 +310,8 @@ class _Portfolio:
                 return False
         return True
 
-    def step(self, step: Step, guard=None, before_apply=None) -> bool:
+    def step(self, step: Step, guard: Callable[[list[int], list[int]], bool] | None = None,
+             before_apply: Callable[[dict[int, tuple[float, bool]]], None] | None = None) -> bool:
         """Take a MAC step from wherever its group stands.
 
         ``guard(add, drop)`` may veto it; ``before_apply(effect)`` hears of it
@@ -338,7 +343,8 @@ class _Portfolio:
                     broken, message)
 
 
-def _start(instance: Instance, budget: float | None, targets: Sequence[Target], options: PolicyOptions):
+def _start(instance: Instance, budget: float | None, targets: Sequence[Target],
+           options: PolicyOptions) -> tuple[list[Target], list[ClosureByOrder], _Portfolio, bool]:
     enabled = [t for t in targets if t.enabled]
     closures = closures_by_order(instance, enabled)
     portfolio = _Portfolio(instance, budget, closures, options)
@@ -440,7 +446,7 @@ def _facility_moves(portfolio: _Portfolio, shares: _Shares, f: int) -> list[tupl
     instance = portfolio.instance
     if portfolio.retired(f) or not shares.of_facility[f]:
         return []
-    moves = [(portfolio.bundle(int(p)), []) for p in instance.projects_of[f]
+    moves: list[tuple[list[int], list[int]]] = [(portfolio.bundle(int(p)), []) for p in instance.projects_of[f]
              if instance.retire[p] and not portfolio.chosen[p] and not portfolio.blocked[p]]
     now = instance.intensity[f] - portfolio.cut[f]
     levels = sorted({float(shares.level[k][f]) for k in shares.of_facility[f]})
@@ -464,6 +470,7 @@ def _cheapest_to_level(portfolio: _Portfolio, f: int, level: float) -> tuple[lis
         g = int(instance.group_of[p])
         slots.setdefault(g if g >= 0 else -1 - p, [-1]).append(p)
     options = list(slots.values())
+    combos: Iterable[tuple[int, ...]]
     if np.prod([len(o) for o in options], dtype=float) > MAX_COMBINATIONS:
         # too many: the deepest option of each slot, cheapest slots first, until the level is reached
         best = [max(o[1:], key=lambda p: (instance.reduction[p], -instance.capex[p])) for o in options]

@@ -27,12 +27,16 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .dataset import Dataset, EmissionFactors, Target
 from .schema import FACILITIES, PRODUCTS, PROJECTS, TARGETS, TableSpec
+
+if TYPE_CHECKING:  # solve imports nothing from here, but loads PuLP: only for the annotations
+    from .solve import PortfolioResult, SolverSettings
 
 RECORD_VERSION = 1
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +74,7 @@ class RunRecord:
     record_version: int = RECORD_VERSION
 
     def to_dict(self) -> dict:
-        return _jsonable(asdict(self))
+        return _json_dict(asdict(self))
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, sort_keys=False)
@@ -157,7 +161,7 @@ def data_hash(dataset: Dataset) -> str:
     return digest.hexdigest()
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, (bool, np.bool_)):
@@ -221,13 +225,13 @@ def is_illustrative(dataset: Dataset) -> bool:
 
 
 def run_settings(*, objective: str, budget: float | None, co2_goal: float | None, targets: list[Target],
-                 factors: EmissionFactors, discount_rate: float, **more) -> dict:
+                 factors: EmissionFactors, discount_rate: float, **more: object) -> dict:
     """The settings dict of a record: the question asked, plus any later setting passed in ``more``.
 
     ``targets`` are the targets as solved (values and on/off after the user's
     edits); ``more`` carries e.g. ``margin``, ``horizon``, ``budgets_per_year``.
     """
-    settings = {
+    settings: dict[str, object] = {
         "objective": objective, "budget": budget, "co2_goal": co2_goal,
         "targets": [{"target_id": t.target_id, "kind": t.kind, "value": t.value, "enabled": t.enabled}
                     for t in targets],
@@ -241,10 +245,11 @@ def run_settings(*, objective: str, budget: float | None, co2_goal: float | None
         "discount_rate": discount_rate,
     }
     settings.update({k: v for k, v in more.items() if v is not None})
-    return _jsonable(settings)
+    return _json_dict(settings)
 
 
-def make_record(dataset: Dataset, result, *, solver_settings, settings: dict, data_path: str | None = None,
+def make_record(dataset: Dataset, result: PortfolioResult, *, solver_settings: SolverSettings, settings: dict,
+                data_path: str | None = None,
                 when: datetime | None = None) -> RunRecord:
     """The record of ``result`` (a :class:`~optimizer.solve.PortfolioResult`) solved on ``dataset``.
 
@@ -263,8 +268,8 @@ def make_record(dataset: Dataset, result, *, solver_settings, settings: dict, da
     )
 
 
-def outcome_of(result) -> dict:
-    return _jsonable({"status": result.status, "selected": sorted(result.selected),
+def outcome_of(result: PortfolioResult) -> dict:
+    return _json_dict({"status": result.status, "selected": sorted(result.selected),
                       "co2_reduction_t": result.co2_reduction_t, "spend": result.spend})
 
 
@@ -297,7 +302,7 @@ class Difference:
 
     def text(self) -> str:
         if self.field == "selected":
-            was, now = set(self.recorded or []), set(self.now or [])
+            was, now = _id_set(self.recorded), _id_set(self.now)
             return (f"selected: {len(was)} recorded, {len(now)} now; only in the record: "
                     f"{', '.join(sorted(was - now)) or '—'}; only now: {', '.join(sorted(now - was)) or '—'}")
         return f"{self.field}: recorded {self.recorded!r}, now {self.now!r}"
@@ -310,29 +315,44 @@ def compare(recorded: RunRecord, now: RunRecord) -> list[Difference]:
     rerun is identical only without them); CO2 cut, spend, proven gap and the
     product version are reported too.
     """
-    differences = []
+    differences: list[Difference] = []
 
-    def check(name: str, was, is_, decisive: bool, close: bool = False) -> None:
-        if close and was is not None and is_ is not None:
+    def check(name: str, was: object, is_: object, decisive: bool) -> None:
+        if was != is_:
+            differences.append(Difference(name, was, is_, decisive))
+
+    def check_close(name: str, was: float | None, is_: float | None) -> None:
+        """Numbers equal within rounding (None only equals None); never decisive."""
+        if was is not None and is_ is not None:
             same = math.isclose(float(was), float(is_), rel_tol=1e-9, abs_tol=1e-6)
         else:
             same = was == is_
         if not same:
-            differences.append(Difference(name, was, is_, decisive))
+            differences.append(Difference(name, was, is_, False))
 
     check("data_sha256", recorded.data_sha256, now.data_sha256, True)
     check("solver", recorded.solver, now.solver, True)
     check("solver_version", recorded.solver_version, now.solver_version, True)
     check("status", recorded.outcome.get("status"), now.outcome.get("status"), True)
     check("selected", sorted(recorded.outcome.get("selected") or []), sorted(now.outcome.get("selected") or []), True)
-    check("co2_reduction_t", recorded.outcome.get("co2_reduction_t"), now.outcome.get("co2_reduction_t"), False, True)
-    check("spend", recorded.outcome.get("spend"), now.outcome.get("spend"), False, True)
-    check("proven_gap", recorded.proven_gap, now.proven_gap, False, True)
+    check_close("co2_reduction_t", recorded.outcome.get("co2_reduction_t"), now.outcome.get("co2_reduction_t"))
+    check_close("spend", recorded.outcome.get("spend"), now.outcome.get("spend"))
+    check_close("proven_gap", recorded.proven_gap, now.proven_gap)
     check("product_version", recorded.product_version, now.product_version, False)
     return differences
 
 
-def _jsonable(value):
+def _id_set(selected: object) -> set[str]:
+    """The project ids of an outcome's ``selected`` (a list; nothing when absent)."""
+    return set(selected) if isinstance(selected, (list, tuple, set, frozenset)) else set()
+
+
+def _json_dict(value: dict) -> dict[str, object]:
+    """A dict made JSON-safe by :func:`_jsonable`."""
+    return {str(k): _jsonable(v) for k, v in value.items()}
+
+
+def _jsonable(value: object) -> object:
     """JSON-safe: NaN/inf as None, numpy scalars as Python numbers, tuples as lists."""
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}

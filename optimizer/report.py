@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,17 @@ from .export import closed_by_order_text, target_value_text
 from .instance import Instance, prepare
 from .record import RunRecord, is_illustrative
 from .solve import PortfolioResult
+from .targets import TargetOutcome
+
+if TYPE_CHECKING:  # python-pptx and altair load when a pack is built
+    import altair as alt
+    from pptx.dml.color import RGBColor
+    from pptx.presentation import Presentation
+    from pptx.shapes.autoshape import Shape
+    from pptx.slide import Slide
+    from pptx.table import Table
+    from pptx.text.text import _Run
+    from pptx.util import Length
 
 #: The font of every run and chart: CJK (Simplified Chinese) with Latin glyphs.
 FONT = "Noto Sans CJK SC"
@@ -139,7 +151,8 @@ STATUS: dict[str, tuple[str, str]] = {
 }
 
 
-def text(key: str, lang: str, **values) -> str:
+def text(key: str, lang: str, /, **values: object) -> str:
+    """The text ``key`` in ``lang``, filled with ``values`` (which may hold a ``key`` of their own)."""
     en, zh = TEXT[key]
     template = zh if lang == "zh" else en
     return template.format(**values) if values else template
@@ -162,17 +175,32 @@ class Pack:
     discount_rate: float
     top_n: int
     font: str
-    presentation: object
+    presentation: Presentation
     #: Data for slides added later (e.g. ``roadmap``, ``alternatives``).
     extras: dict = field(default_factory=dict)
     #: Chart images by name (PNG bytes), rendered once.
     images: dict = field(default_factory=dict)
 
-    def t(self, key: str, **values) -> str:
+    def t(self, key: str, /, **values: object) -> str:
         return text(key, self.lang, **values)
 
 
 SlideBuilder = Callable[[Pack], None]
+
+
+class PackOptions(TypedDict, total=False):
+    """The keyword arguments of :func:`build_pack`, passed on by :func:`build_pack_pdf`."""
+
+    lang: str
+    record: RunRecord | None
+    frontier: pd.DataFrame | None
+    instance: Instance | None
+    factors: EmissionFactors | None
+    discount_rate: float
+    top_n: int
+    font: str
+    slides: Sequence[SlideBuilder] | None
+    extras: dict | None
 
 
 def build_pack(dataset: Dataset, result: PortfolioResult, *, lang: str = "zh", record: RunRecord | None = None,
@@ -234,7 +262,7 @@ def title_slide(pack: Pack) -> None:
     from pptx.util import Inches
 
     slide = _blank(pack)
-    band = slide.shapes.add_shape(1, 0, 0, pack.presentation.slide_width, Inches(0.35))
+    band = _rectangle(slide, 0, 0, pack.presentation.slide_width, Inches(0.35))
     _fill(band, GREEN)
     _text(pack, slide, pack.t("title"), Inches(0.8), Inches(1.6), Inches(11.7), Inches(1.2), 36, bold=True)
     _text(pack, slide, pack.t("subtitle"), Inches(0.8), Inches(2.7), Inches(11.7), Inches(0.6), 22, color=MUTED)
@@ -244,20 +272,20 @@ def title_slide(pack: Pack) -> None:
              pack.t("status_line", status=_status(pack), gap=_gap(pack.result.gap))]
     _lines(pack, slide, lines, Inches(0.8), Inches(3.5), Inches(11.7), Inches(1.4), 16, color=INK)
     if is_illustrative(pack.dataset):
-        box = slide.shapes.add_shape(1, Inches(0.8), Inches(5.2), Inches(11.7), Inches(1.1))
+        box = _rectangle(slide, Inches(0.8), Inches(5.2), Inches(11.7), Inches(1.1))
         _fill(box, "FDECEA", line=RED)
         _frame_text(pack, box, pack.t("illustrative"), 18, bold=True, color=RED)
     else:
         digest = pack.record.data_sha256[:16] if pack.record else "—"
         status = pack.t("real_data", facilities=len(pack.dataset.facilities), projects=len(pack.dataset.projects),
                         hash=digest)
-        box = slide.shapes.add_shape(1, Inches(0.8), Inches(5.2), Inches(11.7), Inches(0.8))
+        box = _rectangle(slide, Inches(0.8), Inches(5.2), Inches(11.7), Inches(0.8))
         _fill(box, PALE, line=GREEN)
         _frame_text(pack, box, status, 16, color=INK)
 
 
 def kpi_slide(pack: Pack) -> None:
-    from pptx.util import Inches
+    from pptx.util import Emu, Inches
 
     slide = _titled(pack, pack.t("kpis"))
     result = pack.result
@@ -278,12 +306,13 @@ def kpi_slide(pack: Pack) -> None:
     width, gap_in = 2.95, 0.2
     for i, (head, value, note) in enumerate(tiles):
         left = Inches(0.6 + i * (width + gap_in))
-        box = slide.shapes.add_shape(1, left, Inches(1.5), Inches(width), Inches(2.3))
+        box = _rectangle(slide, left, Inches(1.5), Inches(width), Inches(2.3))
         _fill(box, PALE, line="C9D3CF")
-        _text(pack, slide, head, left + Inches(0.15), Inches(1.6), Inches(width - 0.3), Inches(0.45), 15, color=MUTED)
-        _text(pack, slide, value, left + Inches(0.15), Inches(2.1), Inches(width - 0.3), Inches(0.9),
+        inner = Emu(left + Inches(0.15))
+        _text(pack, slide, head, inner, Inches(1.6), Inches(width - 0.3), Inches(0.45), 15, color=MUTED)
+        _text(pack, slide, value, inner, Inches(2.1), Inches(width - 0.3), Inches(0.9),
               30 if _width(value) <= 10 else 22, bold=True, color=GREEN)
-        _text(pack, slide, note, left + Inches(0.15), Inches(3.0), Inches(width - 0.3), Inches(0.7), 12, color=MUTED)
+        _text(pack, slide, note, inner, Inches(3.0), Inches(width - 0.3), Inches(0.7), 12, color=MUTED)
     lines = []
     structural, technical = getattr(result, "co2_structural_t", None), getattr(result, "co2_technical_t", None)
     if structural is not None or technical is not None:
@@ -516,6 +545,8 @@ def frontier_spec(pack: Pack) -> dict:
     import altair as alt
 
     table = pack.frontier
+    if table is None:
+        raise ValueError("frontier_spec needs the pack's frontier table")
     optimum, mac = pack.t("optimum"), pack.t("mac_pick")
     long = pd.concat([
         pd.DataFrame({"budget": table["budget"], "co2": table["co2_t"], "series": optimum}),
@@ -538,7 +569,7 @@ def frontier_spec(pack: Pack) -> dict:
     return _configured(chart, pack.font).to_dict()
 
 
-def _configured(chart, font: str):
+def _configured(chart: alt.TopLevelMixin, font: str) -> alt.TopLevelMixin:
     return (chart.configure(font=font).configure_axis(labelFont=font, titleFont=font, labelFontSize=15,
                                                       titleFontSize=16, grid=True, gridColor="#e4e9e6")
             .configure_legend(labelFont=font, titleFont=font, labelFontSize=15, symbolSize=200)
@@ -578,7 +609,7 @@ def pptx_to_pdf(deck: bytes, timeout: float = 120.0) -> bytes:
         return target.read_bytes()
 
 
-def build_pack_pdf(dataset: Dataset, result: PortfolioResult, **options) -> bytes:
+def build_pack_pdf(dataset: Dataset, result: PortfolioResult, **options: Unpack[PackOptions]) -> bytes:
     """:func:`build_pack`, converted to PDF by :func:`pptx_to_pdf`."""
     return pptx_to_pdf(build_pack(dataset, result, **options))
 
@@ -586,13 +617,13 @@ def build_pack_pdf(dataset: Dataset, result: PortfolioResult, **options) -> byte
 # --- drawing helpers --------------------------------------------------------
 
 
-def _rgb(hex_colour: str):
+def _rgb(hex_colour: str) -> RGBColor:
     from pptx.dml.color import RGBColor
 
     return RGBColor.from_string(hex_colour)
 
 
-def _set_font(pack: Pack, run, size: float, bold: bool = False, color: str = INK, mono: bool = False) -> None:
+def _set_font(pack: Pack, run: _Run, size: float, bold: bool = False, color: str = INK, mono: bool = False) -> None:
     """Size, weight, colour, and the font for Latin and East Asian text (so Chinese never falls to a default)."""
     from pptx.oxml.ns import qn
     from pptx.util import Pt
@@ -614,21 +645,29 @@ def _set_font(pack: Pack, run, size: float, bold: bool = False, color: str = INK
         properties.set("altLang", "en-US")
 
 
-def _blank(pack: Pack):
+def _blank(pack: Pack) -> Slide:
     return pack.presentation.slides.add_slide(pack.presentation.slide_layouts[6])
 
 
-def _titled(pack: Pack, title: str):
+def _titled(pack: Pack, title: str) -> Slide:
     from pptx.util import Inches
 
     slide = _blank(pack)
     _text(pack, slide, title, Inches(0.6), Inches(0.35), Inches(12.1), Inches(0.7), 26, bold=True, color=INK)
-    line = slide.shapes.add_shape(1, Inches(0.6), Inches(1.05), Inches(12.1), Inches(0.04))
+    line = _rectangle(slide, Inches(0.6), Inches(1.05), Inches(12.1), Inches(0.04))
     _fill(line, GREEN)
     return slide
 
 
-def _fill(shape, colour: str, line: str | None = None) -> None:
+def _rectangle(slide: Slide, left: int, top: int, width: int, height: int) -> Shape:
+    """A rectangle at that place (EMU: python-pptx's lengths are ints)."""
+    from pptx.enum.shapes import MSO_SHAPE
+    from pptx.util import Emu
+
+    return slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, Emu(left), Emu(top), Emu(width), Emu(height))
+
+
+def _fill(shape: Shape, colour: str, line: str | None = None) -> None:
     shape.fill.solid()
     shape.fill.fore_color.rgb = _rgb(colour)
     if line:
@@ -638,8 +677,8 @@ def _fill(shape, colour: str, line: str | None = None) -> None:
     shape.shadow.inherit = False
 
 
-def _text(pack: Pack, slide, value: str, left, top, width, height, size: float, bold: bool = False,
-          color: str = INK):
+def _text(pack: Pack, slide: Slide, value: str, left: Length, top: Length, width: Length, height: Length,
+          size: float, bold: bool = False, color: str = INK) -> Shape:
     box = slide.shapes.add_textbox(left, top, width, height)
     frame = box.text_frame
     frame.word_wrap = True
@@ -649,8 +688,8 @@ def _text(pack: Pack, slide, value: str, left, top, width, height, size: float, 
     return box
 
 
-def _lines(pack: Pack, slide, values: list[str], left, top, width, height, size: float, color: str = INK,
-           bullet: bool = False):
+def _lines(pack: Pack, slide: Slide, values: list[str], left: Length, top: Length, width: Length,
+           height: Length, size: float, color: str = INK, bullet: bool = False) -> Shape:
     from pptx.util import Pt
 
     box = slide.shapes.add_textbox(left, top, width, height)
@@ -665,7 +704,7 @@ def _lines(pack: Pack, slide, values: list[str], left, top, width, height, size:
     return box
 
 
-def _frame_text(pack: Pack, shape, value: str, size: float, bold: bool = False, color: str = INK) -> None:
+def _frame_text(pack: Pack, shape: Shape, value: str, size: float, bold: bool = False, color: str = INK) -> None:
     from pptx.util import Inches
 
     frame = shape.text_frame
@@ -676,8 +715,9 @@ def _frame_text(pack: Pack, shape, value: str, size: float, bold: bool = False, 
     _set_font(pack, run, size, bold, color)
 
 
-def _table(pack: Pack, slide, header: list[str], rows: list[list[str]], left, top, widths: list[float],
-           size: float = 12, align_right: tuple[int, ...] = (), row_height: float = 0.34, mono: tuple[int, ...] = ()):
+def _table(pack: Pack, slide: Slide, header: list[str], rows: list[list[str]], left: Length, top: Length,
+           widths: list[float], size: float = 12, align_right: tuple[int, ...] = (), row_height: float = 0.34,
+           mono: tuple[int, ...] = ()) -> Table:
     from pptx.enum.text import PP_ALIGN
     from pptx.util import Inches
 
@@ -705,7 +745,7 @@ def _table(pack: Pack, slide, header: list[str], rows: list[list[str]], left, to
     return table
 
 
-def _footer(pack: Pack, slide, number: int) -> None:
+def _footer(pack: Pack, slide: Slide, number: int) -> None:
     from pptx.util import Inches
 
     note = pack.dataset.name
@@ -716,7 +756,7 @@ def _footer(pack: Pack, slide, number: int) -> None:
     _text(pack, slide, str(number), Inches(12.2), Inches(7.05), Inches(0.5), Inches(0.35), 9, color=GREY)
 
 
-def _no_portfolio(pack: Pack, slide) -> None:
+def _no_portfolio(pack: Pack, slide: Slide) -> None:
     from pptx.util import Inches
 
     result = pack.result
@@ -733,7 +773,7 @@ def _no_portfolio(pack: Pack, slide) -> None:
     _lines(pack, slide, lines, Inches(0.6), Inches(1.6), Inches(12), Inches(3), 20, color=RED)
 
 
-def _light(outcome) -> tuple[str, str]:
+def _light(outcome: TargetOutcome) -> tuple[str, str]:
     if outcome.after is None:
         return GREY, "no_measure"
     if not outcome.met:
@@ -761,13 +801,13 @@ def _status(pack: Pack) -> str:
     return zh if pack.lang == "zh" else en
 
 
-def _gap(gap) -> str:
+def _gap(gap: float | None) -> str:
     if gap is None or (isinstance(gap, float) and not math.isfinite(gap)):
         return "—"
     return f"{gap:.3%}" if gap < 0.01 else f"{gap:.1%}"
 
 
-def _num(value) -> str:
+def _num(value: float | None) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     return f"{value:,.0f}"
@@ -796,8 +836,8 @@ def warm_up() -> None:
 
     Run it in a thread while the portfolio is solved: :func:`render_chart` then takes a few tenths.
     """
-    render_chart({"data": {"values": [{"a": 1}]}, "mark": "point", "encoding": {"x": {"field": "a", "type": "quantitative"}},
-                  "config": {"font": FONT}}, scale=1.0)
+    render_chart({"data": {"values": [{"a": 1}]}, "mark": "point",
+                  "encoding": {"x": {"field": "a", "type": "quantitative"}}, "config": {"font": FONT}}, scale=1.0)
 
 
 def _clip(value: str, limit: int) -> str:
@@ -805,7 +845,7 @@ def _clip(value: str, limit: int) -> str:
     import unicodedata
 
     value = str(value)
-    width, out = 0, []
+    width, out = 0, list[str]()
     for ch in value:
         width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
         if width > limit:

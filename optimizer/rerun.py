@@ -19,10 +19,8 @@ from .instance import prepare
 from .model import PolicyOptions
 from .problems import DataError, Problem
 from .reading import read_bytes
-from .record import (
-    Difference, RunRecord, compare, factors_from_settings, make_record, targets_from_settings,
-)
-from .solve import PortfolioResult, SolverSettings, optimize
+from .record import Difference, RunRecord, compare, factors_from_settings, make_record, targets_from_settings
+from .solve import PortfolioResult, SolverSettings, optimize, solver_name
 
 #: Settings a rerun cannot honour yet: named in the differences instead of being ignored silently.
 HONOURED = {"objective", "budget", "co2_goal", "targets", "emission_factors", "discount_rate", "no_targets", "margin",
@@ -94,7 +92,8 @@ def rerun(record: RunRecord, dataset: Dataset, solver_settings: SolverSettings |
     """Solve ``dataset`` with the recorded settings and compare with the record."""
     settings = record.settings
     solver_settings = solver_settings or SolverSettings(
-        record.solver or "highs", record.time_limit, record.requested_gap if record.requested_gap is not None else 1e-3)
+        solver_name(record.solver or "highs"), record.time_limit,
+        record.requested_gap if record.requested_gap is not None else 1e-3)
     factors = factors_from_settings(settings)
     targets = [] if settings.get("no_targets") else targets_from_settings(dataset, settings)
     objective = settings.get("objective", "co2")

@@ -23,15 +23,24 @@ from typing import Literal
 import numpy as np
 import pulp
 
+from .closures import closed_mask, closures_by_order
 from .dataset import Dataset, EmissionFactors, Target
 from .highs import BulkHiGHS
 from .instance import Instance, prepare
-from .closures import closed_mask, closures_by_order
 from .model import Objective, PolicyOptions, RetrofitModel, build_model
 from .targets import TargetOutcome, evaluate_targets, facility_state
 
 SolverName = Literal["highs", "cbc"]
 Status = Literal["optimal", "feasible", "infeasible", "no_solution", "unbounded", "error"]
+
+
+def solver_name(text: str) -> SolverName:
+    """``text`` as a solver this module runs (e.g. the solver a run record names), or ValueError."""
+    if text == "highs":
+        return "highs"
+    if text == "cbc":
+        return "cbc"
+    raise ValueError(f"unknown solver {text!r}; use highs or cbc")
 
 
 @dataclass(frozen=True)
@@ -216,7 +225,7 @@ class PortfolioResult:
     bound: float | None
     solve_seconds: float
     build_seconds: float
-    solver: str
+    solver: SolverName
     targets: list[TargetOutcome]
     co2_structural_t: float = 0.0
     co2_technical_t: float = 0.0
@@ -272,7 +281,7 @@ def optimize(dataset: Dataset | Instance, *, budget: float | None = None, object
 
 def make_result(instance: Instance, targets: list[Target], outcome: SolveOutcome, objective: Objective,
                 budget: float | None, co2_goal: float | None, build_seconds: float,
-                solver: str, options: PolicyOptions = PolicyOptions()) -> PortfolioResult:
+                solver: SolverName, options: PolicyOptions = PolicyOptions()) -> PortfolioResult:
     """The result of a solve, every figure computed from the chosen projects."""
     chosen = outcome.chosen
     closures = closures_by_order(instance, targets)
@@ -318,7 +327,8 @@ def product_intensity(instance: Instance, chosen: np.ndarray, closures: list | N
         mine = instance.product == product
         row = {"product": str(product), "sector": str(instance.sector[mine][0]),
                "intensity_before": _mean(instance.intensity[mine], instance.capacity[mine]),
-               "intensity_after": _mean(after.intensity[mine & ~after.retired], instance.capacity[mine & ~after.retired]),
+               "intensity_after": _mean(after.intensity[mine & ~after.retired],
+                                        instance.capacity[mine & ~after.retired]),
                "capacity_before": float(instance.capacity[mine].sum()),
                "capacity_after": float(instance.capacity[mine & ~after.retired].sum())}
         rows.append(row)

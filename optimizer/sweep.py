@@ -31,7 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,8 @@ from .instance import Instance, reductions
 from .solve import SolverSettings, optimize
 from .uncertainty import Spreads, draw_projects, intensity_reductions
 
+if TYPE_CHECKING:  # imported where used: only a Dask sweep needs it
+    from distributed import Client
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ class DaskCluster:
     project folder, or with it on ``PYTHONPATH``).
     """
 
-    def __init__(self, address: str | None = None, client=None):
+    def __init__(self, address: str | None = None, client: Client | None = None) -> None:
         from distributed import Client
 
         self._own = client is None

@@ -51,8 +51,8 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .dataset import DATA_DIR, Dataset, Target
 from .closures import closed_mask, closures_by_order
+from .dataset import DATA_DIR, Dataset, Target
 from .instance import Instance
 from .model import RetrofitModel, build_model
 from .solve import SolverSettings, solve_model
@@ -323,8 +323,9 @@ def simulate(instance: Instance, targets: Sequence[Target], chosen: np.ndarray, 
         if years is None:
             wanted = {int(y) for y in start if np.isfinite(y)}
             wanted |= {int(t.year) for t in targets if t.enabled and t.year is not None}
-            years = sorted(wanted) or [None]
-        schedule = list(years)
+            schedule = list(sorted(wanted)) if wanted else [None]
+        else:
+            schedule = list(years)
     enabled = [t for t in targets if t.enabled]
     met_probability: dict[str, list[float]] = {t.target_id: [] for t in enabled}
     all_met, quantiles = [], []
@@ -448,7 +449,7 @@ def robust_portfolio(instance: Instance, targets: Sequence[Target], spreads: Spr
         deterministic_status=det_status, deterministic_co2_t=det_co2,
         deterministic_selected=[str(p) for p in instance.project_ids[det_chosen]] if det_found else [],
         deterministic_out_of_sample_probability=out_of_sample(det_chosen) if det_found else None,
-        price_of_confidence_t=(det_co2 - co2) if found and det_found else None,
+        price_of_confidence_t=(det_co2 - co2) if found and det_co2 is not None else None,
         seconds=time.perf_counter() - began, message=message, chosen=robust_chosen if found else
         np.zeros(instance.n_projects, bool))
 
@@ -479,7 +480,6 @@ def _solve_chance(instance: Instance, targets: Sequence[Target], factor: np.ndar
 def add_scenario_flags(model: RetrofitModel, scenarios: int) -> ScenarioRows:
     """One binary per scenario: 1 claims that every target is met in that draw."""
     met = model.problem.add_variable_dicts("scenario_met", range(scenarios), cat=pulp.LpBinary)
-    instance = model.instance
     # The model's own retirement expressions: chosen retirements, and lines closed by order (constant 1).
     retired = {f: pulp.LpAffineExpression(expression) for f, expression in model.retired.items()}
     return ScenarioRows([met[s] for s in range(scenarios)], retired)
@@ -548,8 +548,8 @@ def add_scenario_benchmark_share(model: RetrofitModel, rows: ScenarioRows, targe
     share = weights / total
     for s, met in enumerate(rows.met):
         terms = []
-        for f in covered:
-            at_level = _scenario_at_level(model, rows, int(f), s, float(instance.benchmark[f]), factor, cache)
+        for f in map(int, covered):
+            at_level = _scenario_at_level(model, rows, f, s, float(instance.benchmark[f]), factor, cache)
             running = 1 - rows.retired[f] if f in rows.retired else pulp.LpAffineExpression(constant=1)
             terms.append(float(share[f]) * at_level - target.value * float(share[f]) * running)
         model.add(pulp.lpSum(terms) + target.value * (1 - met) >= 0, f"share_{label}_s{s}")

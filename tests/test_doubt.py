@@ -21,8 +21,14 @@ from optimizer import SolverSettings, prepare
 from optimizer.alternatives import near_optimal_alternatives
 from optimizer.cutfirst import cut_first
 from optimizer.targets import evaluate_targets
-from optimizer.uncertainty import (Spreads, draw_projects, evaluate_draws, intensity_reductions, robust_portfolio,
-                                   simulate)
+from optimizer.uncertainty import (
+    Spreads,
+    draw_projects,
+    evaluate_draws,
+    intensity_reductions,
+    robust_portfolio,
+    simulate,
+)
 
 from .test_bruteforce import PRODUCTS, brute_force, check, closed_by_order, co2_of, instances, make_dataset
 
@@ -108,7 +114,8 @@ def additive_met(facilities: pd.DataFrame, projects: pd.DataFrame, targets, subs
             reduction = 0.0
             for _, row in chosen[chosen["facility_id"] == fac["facility_id"]].iterrows():
                 if row["energy_intensity_after"] != "" and row["retire"] != "true":
-                    reduction += factor[row["project_id"]] * (fac["energy_intensity"] - float(row["energy_intensity_after"]))
+                    drop = fac["energy_intensity"] - float(row["energy_intensity_after"])
+                    reduction += factor[row["project_id"]] * drop
             level = PRODUCTS.at[fac["product"], level_column]
             reached = fac["energy_intensity"] - reduction <= level + 1e-9
             weight = fac["capacity"] * (fac["energy_intensity"] if target.weight == "energy" else 1.0)

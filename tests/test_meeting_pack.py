@@ -18,11 +18,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from optimizer.diagnosis import diagnose
 from optimizer import EmissionFactors, SolverSettings, build_dataset, load_dataset, optimize, prepare
-from optimizer.export import (
-    dataset_workbook, portfolio_csv, portfolio_table, portfolio_workbook, read_record_workbook,
-)
+from optimizer.diagnosis import diagnose
+from optimizer.export import dataset_workbook, portfolio_csv, portfolio_table, portfolio_workbook, read_record_workbook
 from optimizer.reading import read_bytes
 from optimizer.record import RunRecord, canonical_csv, contract_tables, data_hash, make_record, run_settings
 from optimizer.schema import FACILITIES, PRODUCTS, PROJECTS, TARGETS
@@ -80,8 +78,8 @@ def test_same_data_gives_the_same_hash_however_uploaded(tmp_path, extra_folder):
         frame.to_csv(shuffled / f"{name}.csv", index=False)
     assert data_hash(load_dataset(shuffled)) == digest
     # one number changed: another hash
-    changed = write_tables(tmp_path / "changed", facilities=EXTRA_FACILITIES,
-                           projects=EXTRA_PROJECTS.replace("P7,F3,solar,solar_rooftop,800", "P7,F3,solar,solar_rooftop,801"))
+    one_changed = EXTRA_PROJECTS.replace("P7,F3,solar,solar_rooftop,800", "P7,F3,solar,solar_rooftop,801")
+    changed = write_tables(tmp_path / "changed", facilities=EXTRA_FACILITIES, projects=one_changed)
     (changed / "products.csv").write_text(EXTRA_PRODUCTS, encoding="utf-8")
     assert data_hash(load_dataset(changed)) != digest
 
@@ -131,7 +129,8 @@ def test_rerun_of_changed_data_names_the_hash_difference(tmp_path):
     record = json.loads(solved.stdout.strip().splitlines()[-1])["run_record"]
     path = tmp_path / "record.json"
     path.write_text(json.dumps(record), encoding="utf-8")
-    write_tables(folder, projects=TINY_PROJECTS.replace("P7,F3,solar,solar_rooftop,800", "P7,F3,solar,solar_rooftop,900"))
+    write_tables(folder,
+                 projects=TINY_PROJECTS.replace("P7,F3,solar,solar_rooftop,800", "P7,F3,solar,solar_rooftop,900"))
     again = run("rerun", path, "--json")
     assert again.returncode == 4, again.stdout + again.stderr
     assert "DIFFERENT" in again.stdout and "data_sha256" in again.stdout
@@ -294,6 +293,18 @@ def test_pack_slides_and_texts(sample_solved, lang):
         runs = [r for slide in Presentation(io.BytesIO(deck)).slides for shape in slide.shapes
                 if shape.has_text_frame for p in shape.text_frame.paragraphs for r in p.runs]
         assert runs and all(r._r.rPr.find(qn("a:ea")).get("typeface") == "Noto Sans CJK SC" for r in runs)
+
+
+def test_pack_lists_further_settings_on_the_assumptions_slide(sample_solved):
+    """A setting beyond the shown ones (here ``margin``) is a "key: value" line, not a TypeError."""
+    from dataclasses import replace
+
+    from optimizer.report import build_pack
+
+    dataset, instance, factors, result, _, record = sample_solved
+    record = replace(record, settings={**record.settings, "margin": 0.02})
+    deck = build_pack(dataset, result, lang="en", record=record, instance=instance, factors=factors)
+    assert any("margin: 0.02" in text for text in slide_texts(deck))
 
 
 def test_pack_without_portfolio_says_so_and_shows_accounting_when_present(sample_solved):

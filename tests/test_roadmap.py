@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 from optimizer import SolverSettings, Target, prepare
 from optimizer.model import PolicyOptions
-from optimizer.roadmap import (RoadmapSettingsError, closest_roadmap, horizon_problems, make_horizon,
-                               plan_roadmap)
+from optimizer.roadmap import RoadmapSettingsError, closest_roadmap, horizon_problems, make_horizon, plan_roadmap
 from tests.test_bruteforce import PRODUCTS, brute_force, check, co2_of, instances, make_dataset
 
 EXACT = SolverSettings(gap=0.0, time_limit=30, core_search=False)

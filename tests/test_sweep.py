@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from optimizer import load_dataset, prepare
-from optimizer.sweep import (DaskCluster, LocalPool, load_results, scenario_grid, sweep, target_variants,
-                             write_results)
+from optimizer.sweep import DaskCluster, LocalPool, load_results, scenario_grid, sweep, target_variants, write_results
 from optimizer.uncertainty import project_spreads
 
 from .conftest import SAMPLE
@@ -46,7 +45,8 @@ def test_local_cluster_results_equal_the_local_pool(tiny_sweep, tmp_path):
     path = write_results(local, tmp_path / "results.parquet")
     for back in (load_results(path), store_sweep_round_trip(path, tmp_path / "store.duckdb")):
         assert len(back) == len(local)
-        assert back["co2_reduction_t"].fillna(-1).tolist() == pytest.approx(local["co2_reduction_t"].fillna(-1).tolist())
+        expected = local["co2_reduction_t"].fillna(-1).tolist()
+        assert back["co2_reduction_t"].fillna(-1).tolist() == pytest.approx(expected)
 
 
 def store_sweep_round_trip(parquet: Path, database: Path) -> pd.DataFrame:
