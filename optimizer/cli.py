@@ -59,8 +59,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from .isolation import load_dataset_isolated
     from .instance import prepare
+    from .isolation import load_dataset_isolated
     from .solve import SolverSettings
 
     if args.command == "roadmap":

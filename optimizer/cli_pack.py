@@ -136,11 +136,11 @@ def add_report_command(commands: argparse._SubParsersAction) -> argparse.Argumen
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from .isolation import load_dataset_isolated
     from .dataset import EmissionFactors
     from .diagnosis import diagnose
     from .frontier import budget_range, frontier
     from .instance import prepare
+    from .isolation import load_dataset_isolated
     from .report import build_pack, pptx_to_pdf
     from .solve import SolverSettings, optimize
 

@@ -110,9 +110,9 @@ def _flag_of(message: str) -> str:
 
 def run_roadmap(args: argparse.Namespace) -> int:
     """Check the settings, read the list, plan, report; the exit code says whether a roadmap was found."""
-    from .isolation import load_dataset_isolated
     from .cli_common import factors_from, jsonable, options_from, settings_problems, silence_highs_banner
     from .instance import prepare
+    from .isolation import load_dataset_isolated
     from .problems import DataError
     from .roadmap import make_horizon, plan_roadmap
     from .solve import SolverSettings
