@@ -147,13 +147,54 @@ _DATA_TABLES = ("facilities", "projects", "products", "targets")
 
 
 class StoreError(Exception):
-    """The database cannot be used; ``text(language)`` says why and what to do."""
+    """The database cannot be used; ``text(language)`` says why and what to do.
+
+    ``code`` tells the faults apart, because each asks for a different act and
+    only one of them may ever move a file aside:
+
+    * ``locked``: another process holds the file (use another file);
+    * ``read_only``: no permission to write the file or its folder (healthy: never moved);
+    * ``disk_full``: nothing more can be written (healthy: never moved; this save was not made);
+    * ``gone``: the file was deleted or replaced while the app ran (this save was refused, so it
+      is not silently lost);
+    * ``damaged_log``: the main file is intact, its write-ahead log is not (only the log may be
+      set aside);
+    * ``corrupt``: the main file itself cannot be read (it may be moved aside, kept as a backup).
+    """
 
     def __init__(self, code: str, path: Path, detail: str = ""):
         self.code, self.path, self.detail = code, path, detail
         super().__init__(self.text("en"))
 
+    @property
+    def may_move_aside(self) -> bool:
+        """Only an unreadable main file, or a damaged log, may be set aside; a healthy file never."""
+        return self.code in ("corrupt", "damaged_log")
+
     def text(self, language: str = "en") -> str:
+        zh = language == "zh"
+        if self.code == "read_only":
+            return (f"没有写入数据库文件 {self.path} 的权限（文件完好，不会被移动）。请让管理员授予写权限，"
+                    f"或设置 {PATH_VARIABLE} 使用另一个文件。" if zh else
+                    f"No permission to write the database file {self.path} (the file is intact and will not be "
+                    f"moved). Ask an administrator for write access, or set {PATH_VARIABLE} to use another file.")
+        if self.code == "disk_full":
+            return (f"磁盘已满，无法写入数据库文件 {self.path}；本次保存未完成，已有数据不受影响。"
+                    "请释放磁盘空间后重试。" if zh else
+                    f"The disk is full: the database file {self.path} cannot be written. This save was not made; "
+                    "the data already stored is unaffected. Free some space and try again.")
+        if self.code == "gone":
+            return (f"数据库文件 {self.path} 在运行中被删除或替换；为免数据丢失，本次保存被拒绝。请重启应用。"
+                    if zh else
+                    f"The database file {self.path} was deleted or replaced while the app was running; this save "
+                    "was refused so that it is not silently lost. Restart the app.")
+        if self.code == "damaged_log":
+            return (f"数据库文件 {self.path} 完好，但其预写日志（.wal）已损坏：{self.detail}。"
+                    "可将损坏的日志移到一旁（保留备份）后打开数据库；日志中尚未写入的最后改动将不会载入。"
+                    if zh else
+                    f"The database file {self.path} is intact but its write-ahead log (.wal) is damaged: "
+                    f"{self.detail}. You can set the damaged log aside (kept as a backup) and open the database; "
+                    "the last changes only in that log will not be loaded.")
         if self.code == "locked":
             holder = re.search(r"PID (\d+)", self.detail)
             who = f" (process {holder.group(1)})" if holder else ""
@@ -183,12 +224,9 @@ class Store:
             self._connection.execute(SCHEMA)
             for table, column, kind in ADDED_COLUMNS:  # constants above, not user input
                 self._connection.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
-        except duckdb.IOException as error:
-            if "lock" in str(error).lower():
-                raise StoreError("locked", self.path, str(error)) from None
-            raise StoreError("corrupt", self.path, str(error).splitlines()[0]) from None
-        except duckdb.Error as error:
-            raise StoreError("corrupt", self.path, str(error).splitlines()[0]) from None
+        except (duckdb.Error, OSError) as error:
+            raise opening_error(self.path, error) from None
+        self._identity = _identity(self.path)
         self._lock = threading.Lock()
         if seed and not self.dataset_names():
             self.seed_sample()
@@ -210,15 +248,30 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All statements inside land together or not at all."""
+        """All statements inside land together or not at all.
+
+        Refused before it starts when the file was deleted or replaced since it
+        was opened (the write would go to an unlinked file and vanish on
+        restart); a full disk or lost permission becomes a :class:`StoreError`
+        that says so, never a raw traceback.
+        """
+        if _identity(self.path) != self._identity:
+            raise StoreError("gone", self.path)
         with self._cursor() as cursor:
             cursor.execute("BEGIN TRANSACTION")
             try:
                 yield cursor
-            except BaseException:
+            except BaseException as error:
                 cursor.execute("ROLLBACK")
+                if isinstance(error, (duckdb.Error, OSError)) and _write_fault(error):
+                    raise StoreError(_write_fault(error), self.path, str(error).splitlines()[0]) from None
                 raise
-            cursor.execute("COMMIT")
+            try:
+                cursor.execute("COMMIT")
+            except (duckdb.Error, OSError) as error:
+                if _write_fault(error):
+                    raise StoreError(_write_fault(error), self.path, str(error).splitlines()[0]) from None
+                raise
 
     # --- datasets -----------------------------------------------------------
 
@@ -409,6 +462,61 @@ class Store:
 
 
 # --- conversions ------------------------------------------------------------
+
+
+def opening_error(path: Path, error: BaseException) -> StoreError:
+    """Why a file would not open, told apart: locked, no permission, disk full, a damaged log, or corrupt.
+
+    A file that fails only because of its write-ahead log is checked by
+    opening a copy of the main file alone: if that works, the main file is
+    healthy and only the log may be set aside.
+    """
+    text = str(error)
+    first = text.splitlines()[0] if text else type(error).__name__
+    low = text.lower()
+    if isinstance(error, duckdb.IOException) and "lock" in low:
+        return StoreError("locked", path, text)
+    fault = _write_fault(error)
+    if fault:
+        return StoreError(fault, path, first)
+    log = Path(str(path) + ".wal")
+    if log.exists() and path.exists() and _opens_alone(path):
+        return StoreError("damaged_log", path, first)
+    return StoreError("corrupt", path, first)
+
+
+def _write_fault(error: BaseException) -> str:
+    """``read_only`` or ``disk_full`` when an error says so, else ''."""
+    low = str(error).lower()
+    if isinstance(error, PermissionError) or "permission denied" in low or "read-only file system" in low:
+        return "read_only"
+    if "no space left" in low or "disk full" in low or "not enough space" in low:
+        return "disk_full"
+    return ""
+
+
+def _opens_alone(path: Path) -> bool:
+    """Whether the main file opens without its write-ahead log (tried on a copy; nothing is moved)."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="retrofit-check-") as folder:
+        copy = Path(folder) / path.name
+        shutil.copyfile(path, copy)
+        try:
+            duckdb.connect(str(copy), read_only=True).close()
+        except duckdb.Error:
+            return False
+    return True
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file: a deleted or replaced file no longer matches."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _archive(dataset: Dataset) -> tuple[bytes, str]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 import zipfile
 from dataclasses import replace
+from pathlib import Path
 
+import duckdb
 import openpyxl
 import pandas as pd
 import pytest
@@ -311,3 +314,68 @@ def test_a_file_from_before_versions_gets_version_1(tmp_path):
     reopened = Store(path, seed=False)
     assert list(reopened.versions("list")["version"]) == [1]
     assert reopened.table_counts()["projects"] > 0
+
+
+# --- database faults (issue 15 item 6) ---------------------------------------------
+
+
+def test_a_save_into_a_deleted_file_is_refused_not_lost(tmp_path):
+    path = tmp_path / "gone.duckdb"
+    store = Store(path, seed=False)
+    path.unlink()  # someone deletes the file while the app runs
+    with pytest.raises(StoreError) as caught:
+        store.save_scenario("x", "s", {"budget": 1}, {"status": "optimal"})
+    assert caught.value.code == "gone" and "refused" in caught.value.text("en")
+    assert "拒绝" in caught.value.text("zh")
+
+
+def test_a_damaged_log_is_not_called_a_corrupt_file_and_only_the_log_may_move(tmp_path):
+    path = tmp_path / "wal.duckdb"
+    store = Store(path, seed=False)
+    store.save_dataset("list", load_dataset(SAMPLE, name="list"))
+    store.close()
+    raw = duckdb.connect(str(path))  # leave a real write-ahead log behind, then damage it
+    raw.execute("PRAGMA disable_checkpoint_on_shutdown")
+    raw.execute("INSERT INTO import_log (logged_at, dataset, ok) VALUES (now(), 'x', TRUE)")
+    raw.close()
+    healthy = path.read_bytes()
+    log = Path(str(path) + ".wal")
+    damaged = bytearray(log.read_bytes())
+    damaged[8:40] = b"\xff" * 32
+    log.write_bytes(bytes(damaged))
+    with pytest.raises(StoreError) as caught:
+        Store(path, seed=False)
+    assert caught.value.code == "damaged_log", caught.value.detail
+    assert caught.value.may_move_aside
+    assert path.read_bytes() == healthy  # diagnosing it moved nothing
+
+
+def test_faults_are_told_apart_and_healthy_files_never_move(tmp_path):
+    from storage.store import opening_error
+
+    path = tmp_path / "x.duckdb"
+    cases = {PermissionError(13, "Permission denied"): "read_only",
+             OSError(28, "No space left on device"): "disk_full",
+             duckdb.IOException('IO Error: Could not set lock on file "x.duckdb": Conflicting lock is held'): "locked"}
+    for error, code in cases.items():
+        fault = opening_error(path, error)
+        assert fault.code == code
+        assert not fault.may_move_aside or code == "corrupt"
+        assert fault.text("zh") and fault.text("en") != fault.text("zh")
+    path.write_bytes(b"not a database" * 100)
+    assert opening_error(path, duckdb.IOException("IO Error: not a valid DuckDB database file")).code == "corrupt"
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes through file permissions")
+def test_a_read_only_file_is_reported_as_such(tmp_path):
+    path = tmp_path / "ro.duckdb"
+    Store(path, seed=False).close()
+    path.chmod(0o444)
+    tmp_path.chmod(0o555)
+    try:
+        with pytest.raises(StoreError) as caught:
+            Store(path, seed=False).save_scenario("x", "s", {}, {})
+        assert caught.value.code == "read_only"
+    finally:
+        tmp_path.chmod(0o755)
+        path.chmod(0o644)

@@ -18,7 +18,7 @@ import streamlit as st
 
 from storage.store import PATH_VARIABLE, SAMPLE_NAME, Store, StoreError, default_path
 
-from .i18n import language, t
+from .i18n import escape_markdown, language, t
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,11 @@ def get_store() -> Store:
     try:
         return _open_store(path)
     except StoreError as error:
-        st.error(f"**{t('store_error_title')}**\n\n{error.text(language())}")
-        if st.button(t("new_database"), key="new_database"):
+        st.error(f"**{t('store_error_title')}**\n\n{escape_markdown(error.text(language()))}")
+        if error.code not in ("locked", "corrupt", "damaged_log"):
+            st.stop()  # a healthy file: nothing to move, the message says what to do
+        label = "set_log_aside" if error.code == "damaged_log" else "new_database"
+        if st.button(t(label), key="new_database"):
             new_path = start_new_database(error)
             st.session_state["new_database_done"] = str(new_path)
             st.rerun()
@@ -54,14 +57,18 @@ def get_store() -> Store:
 
 
 def start_new_database(error: StoreError) -> Path:
-    """Move a corrupt file aside (kept as a backup) or, for a locked file, use a new file next to it."""
+    """For a locked file, use a new file next to it; for a damaged log, set only the log aside; for a
+    corrupt main file, set it (and its log) aside, kept as a backup. A healthy file is never moved."""
     path = Path(error.path)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     if error.code == "locked":
         new_path = path.with_name(f"{path.stem}-{stamp}{path.suffix}")
         os.environ[PATH_VARIABLE] = str(new_path)
         return new_path
-    for old in (path, Path(str(path) + ".wal")):
+    if not error.may_move_aside:
+        return path
+    log = Path(str(path) + ".wal")
+    for old in ((log,) if error.code == "damaged_log" else (path, log)):
         if old.exists():
             old.rename(old.with_name(f"{old.name}.broken-{stamp}"))
     _open_store.clear()

@@ -14,7 +14,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from .i18n import TEXT
+from storage.store import StoreError
+
+from .i18n import TEXT, escape_markdown, language
 
 LOG = logging.getLogger("retrofit.app")
 RAISE_VARIABLE = "RETROFIT_RAISE_ERRORS"
@@ -32,6 +34,9 @@ def guarded(run: Callable[[], object]) -> None:
     """
     try:
         run()
+    except StoreError as error:  # a database fault the user can act on: say which, in their language
+        LOG.warning("store fault %s on page run: %s", error.code, error.detail)
+        st.error(escape_markdown(error.text(language())), icon="⚠️")
     except Exception:
         if os.environ.get(RAISE_VARIABLE):
             raise

@@ -161,6 +161,7 @@ TEXT: dict[str, dict[str, str]] = {
     "edit_projects": {"zh": "编辑项目（校验后另存为新数据集）", "en": "Edit projects (checked, saved as a new dataset)"},
     "edit_save_name": {"zh": "另存为数据集名称", "en": "Save as dataset name"},
     "edit_save": {"zh": "校验并保存", "en": "Check and save"},
+    "set_log_aside": {"zh": "将损坏的日志移到一旁并打开数据库", "en": "Set the damaged log aside and open the database"},
     "versions_header": {"zh": "数据版本", "en": "Data versions"},
     "versions_help": {"zh": "每次导入或保存都会生成新版本，旧版本全部保留，可比较或恢复。",
                       "en": "Every import or save is a new version; old versions are all kept, to compare or restore."},
