@@ -311,3 +311,28 @@ def test_time_limit_before_any_incumbent_is_not_called_optimal():
         assert not result.has_portfolio and result.selected == [] and result.gap is None
     else:
         assert result.gap > 0 and result.spend <= budget + 1e-6
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--budget", "nan"], "--budget must be a finite number"),
+    (["--budget", "inf"], "--budget must be a finite number"),
+    (["--budget", "-5"], "--budget must be ≥ 0"),
+    (["--budget", "1000", "--gap", "5"], "--gap must be ≤ 0.99"),
+    (["--budget", "1000", "--time-limit", "-1"], "--time-limit must be > 0"),
+    (["--budget", "1000", "--margin", "2"], "--margin must be ≤ 1"),
+    (["--budget", "1000", "--out", "/no/such/folder/p.xlsx"], "does not exist"),
+    (["--budget", "1000", "--fuel-factor", "coal"], "--fuel-factor takes FUEL=NUMBER"),
+])
+def test_bad_settings_exit_2_before_solving(tiny, args, words):
+    """Issue 15: every bad setting is a message and exit 2, checked before any file is read."""
+    completed = run("solve", "--data", tiny, *args)
+    no_traceback(completed)
+    assert completed.returncode == 2, completed.stderr
+    assert words in completed.stderr
+    assert "status:" not in completed.stdout  # nothing was solved
+
+
+def test_bad_frontier_budgets_exit_2(tiny):
+    completed = run("frontier", "--data", tiny, "--budgets", "0:nan:5")
+    no_traceback(completed)
+    assert completed.returncode == 2 and "--budgets takes LO:HI:N" in completed.stderr
