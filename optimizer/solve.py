@@ -109,7 +109,7 @@ def _solve_highs(model: RetrofitModel, settings: SolverSettings, start: np.ndarr
     solver = BulkHiGHS(msg=False, timeLimit=settings.time_limit, gapRel=settings.gap, threads=settings.threads,
                        choices=model.choose, facilities=model.instance.facility, first_choice=start,
                        core_search=settings.core_search,
-                       flags=[(v, f) for (f, _), v in model.level_flags.items() if isinstance(v, pulp.LpVariable)])
+                       flags=[(v, key[0]) for key, v in model.level_flags.items() if isinstance(v, pulp.LpVariable)])
     try:
         model.problem.solve(solver)
     except pulp.PulpSolverError as error:
