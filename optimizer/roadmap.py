@@ -51,12 +51,13 @@ import pulp
 from .closures import closures_by_order
 from .dataset import Dataset, EmissionFactors, Target
 from .instance import Instance, prepare
-from .model import LEVEL_TOLERANCE, Expression, Objective, PolicyOptions, RetrofitModel, _best_reduction
+from .model import LEVEL_TOLERANCE, PAIR_COVER_MAX, Expression, Objective, PolicyOptions, RetrofitModel, _best_reduction
 from .solve import SolveOutcome, SolverSettings, Status, solve_model
 from .targets import facility_state, is_met, required_value, target_value
 
-#: The roadmap never uses the core search of :mod:`optimizer.highs`: it fixes single-year choices.
-ROADMAP_SOLVER = SolverSettings(core_search=False)
+#: The core search of :mod:`optimizer.highs` runs over the ``y[p, c]`` choices, a facility in doubt entering
+#: the core with every year of every project; outside the core only the zeros are fixed (see BulkHiGHS).
+ROADMAP_SOLVER = SolverSettings()
 #: Slack on the least total shortfall when the second solve looks for the most CO2.
 SHORTFALL_TOLERANCE = 1e-6
 #: The plans run to 2030.
@@ -540,8 +541,10 @@ def level_flag(model: RoadmapModel, f: int, level: str, year: int) -> Expression
     else:
         flag = model.problem.add_variable(f"at_{level}_{f}_{year}", cat=pulp.LpBinary)
         span = need - negative
-        cut = model.in_service(projects, year, [r[p] / span for p in projects])
+        # a cut beyond the span counts as the span (exact on 0/1 choices, a tighter LP; as in the single-year model)
+        cut = model.in_service(projects, year, [min(r[p] / span, 1.0) for p in projects])
         model.add(cut - flag >= negative / span, f"{level}_reductions_{f}_{year}")
+        _add_level_covers(model, flag, helpful, need, f"{level}_{f}_{year}", year)
         if need <= LEVEL_TOLERANCE and _has_retirement(model, f, year):
             model.add(flag - running(model, f, year) <= 0, f"{level}_running_{f}_{year}")
     model.level_flags[key] = flag
@@ -569,12 +572,19 @@ def add_baseline_all(model: RoadmapModel, target: Target, label: str, year: int,
                     and instance.reduction[p] != 0 and model.y(int(p), year) is not None]
         if need <= LEVEL_TOLERANCE and all(instance.reduction[p] > 0 for p in projects):
             continue
-        scale = max(abs(need), max((abs(instance.reduction[p]) for p in projects), default=0.0), 1e-9)
-        cut = model.in_service(projects, year, [instance.reduction[p] / scale for p in projects])
+        # a cut beyond need - Σ negative cuts reaches baseline whatever else is chosen: count it as that much
+        cap = need - float(sum(min(instance.reduction[p], 0.0) for p in projects))
+        reductions = [min(float(instance.reduction[p]), cap) if cap > 0 else float(instance.reduction[p])
+                      for p in projects]
+        scale = max(abs(need), max((abs(v) for v in reductions), default=0.0), 1e-9)
+        cut = model.in_service(projects, year, [v / scale for v in reductions])
         if need > LEVEL_TOLERANCE and _has_retirement(model, f, year):
             cut = cut + (need / scale) * model.in_service(model.retirements(f), year)
         model.add(cut >= need / scale - LEVEL_TOLERANCE, f"baseline_{label}_{f}",
                   about=(target.target_id, str(instance.facility_ids[f])))
+        if need > LEVEL_TOLERANCE:  # running at baseline needs these cuts
+            helpful = [p for p in projects if instance.reduction[p] > 0]
+            _add_level_covers(model, running(model, f, year), helpful, need, f"baseline_{label}_{f}", year)
 
 
 def _add_share(model: RoadmapModel, target: Target, label: str, level: str, required: float, year: int,
@@ -605,6 +615,37 @@ def _add_share(model: RoadmapModel, target: Target, label: str, level: str, requ
                 model.add(share - required * running(model, f, year) <= 0, f"shortfall_{label}_{f}_running")
                 terms.append(float(weights[f]) * share)
     model.add(pulp.lpSum(terms) >= 0, f"{level}_share_{label}", about=(target.target_id, ""))
+
+
+def _add_level_covers(model: RoadmapModel, flag: Expression, helpful: list[int], need: float, label: str,
+                      year: int) -> None:
+    """:func:`optimizer.model._add_level_covers` in ``year``: the projects a level cannot do without by then.
+
+    ``flag ≤ y[p, year]`` for a project without which the others cannot reach
+    the level, ``flag ≤ y[p, year] + y[q, year]`` for such pairs, and
+    ``flag ≤ Σ y[., year]`` over the smallest set of the largest cuts without
+    which the rest cannot: implied on 0/1 choices, a tighter LP.
+    """
+    if isinstance(flag, pulp.LpAffineExpression) and len(flag) == 0:
+        return
+    instance = model.instance
+    short = need - LEVEL_TOLERANCE
+    needed = set()
+    for p in helpful:
+        if _best_reduction(instance, [q for q in helpful if q != p]) < short:
+            needed.add(p)
+            model.add(flag - model.in_service([p], year) <= 0, f"{label}_needs_{p}")
+    spare = [p for p in helpful if p not in needed]
+    if len(spare) <= PAIR_COVER_MAX:
+        for i, p in enumerate(spare):
+            for q in spare[i + 1:]:
+                if _best_reduction(instance, [o for o in helpful if o != p and o != q]) < short:
+                    model.add(flag - model.in_service([p, q], year) <= 0, f"{label}_needs_{p}_or_{q}")
+    by_size = sorted(helpful, key=lambda p: -float(instance.reduction[p]))
+    for size in range(2, len(by_size) + 1):
+        if _best_reduction(instance, by_size[size:]) < short:
+            model.add(flag - model.in_service(by_size[:size], year) <= 0, f"{label}_cover")
+            break
 
 
 TARGET_CONSTRAINTS = {
@@ -787,7 +828,6 @@ def plan_roadmap(dataset: Dataset | Instance, horizon: Horizon, *, targets: list
         raise RoadmapSettingsError([("a budget per year is required to maximise CO2", "最大化减排需要年度预算")])
     if objective == "cost" and co2_goal is None:
         raise RoadmapSettingsError([("the least-cost mode needs a cumulative CO2 goal", "最低投资模式需要累计减排目标")])
-    settings = replace(settings, core_search=False)
     began = time.perf_counter()
     model = build_roadmap(instance, targets, horizon, objective, co2_goal, options=options)
     build_seconds = time.perf_counter() - began
