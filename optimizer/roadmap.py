@@ -60,6 +60,8 @@ from .targets import facility_state, is_met, required_value, target_value
 ROADMAP_SOLVER = SolverSettings()
 #: Slack on the least total shortfall when the second solve looks for the most CO2.
 SHORTFALL_TOLERANCE = 1e-6
+#: Time limit of each sub-solve of the diagnosis (earliest years, closest roadmap), seconds.
+SUB_SOLVE_SECONDS = 5.0
 #: The plans run to 2030.
 DEFAULT_LAST_YEAR = 2030
 
@@ -852,7 +854,8 @@ def closest_roadmap(instance: Instance, targets: list[Target], horizon: Horizon,
     CO2 among roadmaps that short. Closures whose retirement row cannot be
     in service by the deadline are moved to the first year they can.
     """
-    settings = replace(settings, core_search=False)
+    limit = SUB_SOLVE_SECONDS if settings.time_limit is None else min(settings.time_limit, SUB_SOLVE_SECONDS)
+    settings = replace(settings, core_search=False, time_limit=limit)
     model = build_roadmap(instance, targets, horizon, "co2", options=options, closest=True, relax_closures=True)
     shortfalls = list(model.shortfall.values())
     if shortfalls:
@@ -871,6 +874,9 @@ def closest_roadmap(instance: Instance, targets: list[Target], horizon: Horizon,
     outcome = solve_model(model, settings)  # type: ignore[arg-type]
     if outcome.status not in ("optimal", "feasible"):
         return None
+    if shortfalls and first.status != "optimal":  # the least shortfall itself is not proven: say so
+        outcome.status = "feasible"
+        outcome.message = "least shortfall not proven within the time limit"
     return make_roadmap_result(model, targets, outcome, "co2", None, 0.0, settings.solver)
 
 
@@ -883,8 +889,13 @@ def _shortfall(row: dict) -> float:
 
 def earliest_year_met(instance: Instance, targets: list[Target], target: Target, horizon: Horizon, *,
                       options: PolicyOptions = PolicyOptions(),
-                      settings: SolverSettings = ROADMAP_SOLVER) -> int | None:
+                      settings: SolverSettings = ROADMAP_SOLVER, unproven: list[int] | None = None) -> int | None:
     """The earliest year from which ``target`` can hold every year to ``Y1``, within the budgets; None: never.
+
+    Each year is a feasibility question (no objective), stopped after
+    :data:`SUB_SOLVE_SECONDS`; a year the solver could neither settle is
+    appended to ``unproven`` and counted as not reachable, so the answer is
+    then "from this year at the latest".
 
     Solves with the target's deadline moved later (binary search: a later
     deadline only drops years). The target is taken on its own, with the
@@ -895,18 +906,31 @@ def earliest_year_met(instance: Instance, targets: list[Target], target: Target,
     start = horizon.deadline(target)
     if start is None:
         return None
+    unproven = [] if unproven is None else unproven
     others = [t for t in targets if t.enabled and t.kind == "min_line_capacity" and t is not target]
+
+    limit = SUB_SOLVE_SECONDS if settings.time_limit is None else min(settings.time_limit, SUB_SOLVE_SECONDS)
+    quick = replace(settings, core_search=False, time_limit=limit)
 
     def feasible(year: int) -> bool:
         moved = replace(target, year=year)
-        model = build_roadmap(instance, [moved, *others], horizon, "co2", options=options, relax_closures=True)
         if target.kind == "min_line_capacity":
-            # its own closures must hold by ``year``: rebuild them unrelaxed on the moved target only
+            # its own closures must hold by ``year``: built unrelaxed on the moved target only
             model = build_roadmap(instance, [moved], horizon, "co2", options=options)
-        return solve_model(model, settings).status in ("optimal", "feasible")  # type: ignore[arg-type]
+        else:
+            model = build_roadmap(instance, [moved, *others], horizon, "co2", options=options, relax_closures=True)
+        # only whether a roadmap exists: no objective, so the first one found ends the search
+        model.problem.setObjective(pulp.LpAffineExpression())
+        status = solve_model(model, quick).status  # type: ignore[arg-type]
+        if status not in ("optimal", "feasible", "infeasible"):
+            unproven.append(year)  # stopped by the time limit: neither found nor ruled out
+        return status in ("optimal", "feasible")
 
     low, high = start, horizon.last
-    if not feasible(high):
+    if feasible(low):  # most targets a closest roadmap misses can still be met on time on their own
+        return low
+    low += 1
+    if low > high or not feasible(high):
         return None
     while low < high:
         middle = (low + high) // 2
@@ -957,8 +981,11 @@ def diagnose_roadmap(instance: Instance, targets: list[Target], horizon: Horizon
                 failing += [t for t in enabled if t.target_id == closure.target_id]
     earliest = []
     for target in failing:
-        year = earliest_year_met(instance, enabled, target, horizon, options=options, settings=settings)
-        earliest.append({"target_id": target.target_id, "deadline": horizon.deadline(target), "earliest_year": year})
+        unsettled: list[int] = []
+        year = earliest_year_met(instance, enabled, target, horizon, options=options, settings=settings,
+                                 unproven=unsettled)
+        earliest.append({"target_id": target.target_id, "deadline": horizon.deadline(target), "earliest_year": year,
+                         "proven": not unsettled})
     lines_en, lines_zh = [], []
     for row in missed:
         what = f"line {row['facility_id']} cannot be retired" if "facility_id" in row else (
@@ -969,6 +996,14 @@ def diagnose_roadmap(instance: Instance, targets: list[Target], horizon: Horizon
         lines_zh.append(f"{row['target_id']}（{row['year']} 年）：{what_zh}")
     for row in earliest:
         when = row["earliest_year"]
+        if not row["proven"]:  # a year the solver could not settle in time: say so
+            lines_en.append(f"{row['target_id']} can be met from {when} at the latest (earlier years not settled "
+                            f"within the time limit)" if when is not None else
+                            f"{row['target_id']}: no roadmap meeting it was found within {horizon.first}–"
+                            f"{horizon.last} in the time limit (not proven impossible)")
+            lines_zh.append(f"{row['target_id']} 最迟可于 {when} 年达到（更早年份未在时限内确定）" if when is not None else
+                            f"{row['target_id']} 在时限内未找到满足它的路线图（未证明不可能）")
+            continue
         lines_en.append(f"{row['target_id']} can be met from {when}" if when is not None else
                         f"{row['target_id']} cannot be met within {horizon.first}–{horizon.last} at these budgets")
         lines_zh.append(f"{row['target_id']} 最早可于 {when} 年达到" if when is not None else
