@@ -152,7 +152,7 @@ class BulkHiGHS(pulp.HiGHS):
             self.proof = self._core_search(highs)
         if self.proof is None:
             self._spend_time_left(highs)
-            if self.full_presolve is not None:
+            if self.full_presolve is not None and self.lp_bound is not None:  # only after a core search
                 highs.setOptionValue("presolve", self.full_presolve)
             self.callSolver(lp)
             status, solution_status = self.findSolutionValues(lp)
