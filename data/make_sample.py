@@ -170,6 +170,8 @@ SMALL_LIMIT = {"tile": 1_000_000, "sanitary": 4_000}  # data/targets.csv min_lin
 # lifetime (years) and lead time (years from start to service) per category
 LIFE = {"kiln": 15, "waste_heat": 20, "process": 15, "electric_furnace": 20, "fuel_switch": 15,
         "solar_rooftop": 25, "ccus": 20}
+#: share of the benchmark-critical rows (every row that cuts intensity, and retirements) already in preparation
+PREPARED_SHARE = 0.8
 YEAR_WEIGHT = {2026: 0.2, 2027: 0.35, 2028: 0.3, 2029: 0.15}  # it is 2026-11; horizon 2026-2030
 LEAD = {"kiln": (1, 1), "waste_heat": (1, 2), "process": (1, 1), "electric_furnace": (2, 3),
         "fuel_switch": (1, 2), "solar_rooftop": (0, 1), "ccus": (2, 3), "retire": (0, 1), "hydrogen": (2, 3)}
@@ -226,6 +228,8 @@ class Line:
         self.row = {"facility_id": fid, "name": name + ("" if "（示例）" in name else "（示例）"), "sector": sector,
                         "product": prod, "capacity": cap, "energy_intensity": self.ei, "district": district, "source": src}
         self.projects: list[dict] = []
+        # a second stream for "in preparation" draws only, so the values drawn above and below stay as they were
+        self.prep = np.random.default_rng([SEED, zlib.crc32(fid.encode()), 1])
 
     # ---- helpers ------------------------------------------------------------------------
     def u(self, lo, hi):
@@ -245,6 +249,11 @@ class Line:
             req="", saving=None, retire=False, co2_low=None, co2_high=None, year=None, life=None):
         pid = f"{self.fid}-P{len(self.projects) + 1:02d}"
         y, lead = self.year(cat) if year is None else year
+        critical = retire or (red is not None and red > 0)  # the routes to benchmark / baseline / closure
+        if self.prep.random() < PREPARED_SHARE and critical and (y > 2026 or lead > 1):
+            y, lead = 2026, min(lead, 1)
+            src += (f"; in preparation: feasibility study and permits done (assumed: the city started its "
+                    f"programme in 2025), so earliest_year 2026 and lead time {lead} yr")
         after = None if red is None else round(self.ei - red, self.dec)
         self.projects.append({
             "project_id": pid, "facility_id": self.fid, "name": name, "category": cat, "capex": round(capex, 1),

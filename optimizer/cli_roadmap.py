@@ -146,7 +146,7 @@ def run_roadmap(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"{args.data}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    settings = SolverSettings(args.solver, args.time_limit, args.gap, core_search=False)
+    settings = SolverSettings(args.solver, args.time_limit, args.gap)
     result = plan_roadmap(instance, horizon, targets=dataset.targets, objective=args.objective,
                           co2_goal=args.co2_goal, options=options_from(args), settings=settings)
     if args.out is not None and result.has_roadmap:

@@ -52,14 +52,17 @@ from .defaults import DEFAULT_LAST_YEAR
 from .closures import closures_by_order
 from .dataset import Dataset, EmissionFactors, Target
 from .instance import Instance, prepare
-from .model import LEVEL_TOLERANCE, Expression, Objective, PolicyOptions, RetrofitModel, _best_reduction
+from .model import LEVEL_TOLERANCE, PAIR_COVER_MAX, Expression, Objective, PolicyOptions, RetrofitModel, _best_reduction
 from .solve import SolveOutcome, SolverSettings, Status, solve_model
 from .targets import facility_state, is_met, required_value, target_value
 
-#: The roadmap never uses the core search of :mod:`optimizer.highs`: it fixes single-year choices.
-ROADMAP_SOLVER = SolverSettings(core_search=False)
+#: The core search of :mod:`optimizer.highs` runs over the ``y[p, c]`` choices, a facility in doubt entering
+#: the core with every year of every project; outside the core only the zeros are fixed (see BulkHiGHS).
+ROADMAP_SOLVER = SolverSettings()
 #: Slack on the least total shortfall when the second solve looks for the most CO2.
 SHORTFALL_TOLERANCE = 1e-6
+#: Time limit of each sub-solve of the diagnosis (earliest years, closest roadmap), seconds.
+SUB_SOLVE_SECONDS = 5.0
 #: The plans run to 2030.
 
 
@@ -540,8 +543,10 @@ def level_flag(model: RoadmapModel, f: int, level: str, year: int) -> Expression
     else:
         flag = model.problem.add_variable(f"at_{level}_{f}_{year}", cat=pulp.LpBinary)
         span = need - negative
-        cut = model.in_service(projects, year, [r[p] / span for p in projects])
+        # a cut beyond the span counts as the span (exact on 0/1 choices, a tighter LP; as in the single-year model)
+        cut = model.in_service(projects, year, [min(r[p] / span, 1.0) for p in projects])
         model.add(cut - flag >= negative / span, f"{level}_reductions_{f}_{year}")
+        _add_level_covers(model, flag, helpful, need, f"{level}_{f}_{year}", year)
         if need <= LEVEL_TOLERANCE and _has_retirement(model, f, year):
             model.add(flag - running(model, f, year) <= 0, f"{level}_running_{f}_{year}")
     model.level_flags[key] = flag
@@ -569,12 +574,19 @@ def add_baseline_all(model: RoadmapModel, target: Target, label: str, year: int,
                     and instance.reduction[p] != 0 and model.y(int(p), year) is not None]
         if need <= LEVEL_TOLERANCE and all(instance.reduction[p] > 0 for p in projects):
             continue
-        scale = max(abs(need), max((abs(instance.reduction[p]) for p in projects), default=0.0), 1e-9)
-        cut = model.in_service(projects, year, [instance.reduction[p] / scale for p in projects])
+        # a cut beyond need - Σ negative cuts reaches baseline whatever else is chosen: count it as that much
+        cap = need - float(sum(min(instance.reduction[p], 0.0) for p in projects))
+        reductions = [min(float(instance.reduction[p]), cap) if cap > 0 else float(instance.reduction[p])
+                      for p in projects]
+        scale = max(abs(need), max((abs(v) for v in reductions), default=0.0), 1e-9)
+        cut = model.in_service(projects, year, [v / scale for v in reductions])
         if need > LEVEL_TOLERANCE and _has_retirement(model, f, year):
             cut = cut + (need / scale) * model.in_service(model.retirements(f), year)
         model.add(cut >= need / scale - LEVEL_TOLERANCE, f"baseline_{label}_{f}",
                   about=(target.target_id, str(instance.facility_ids[f])))
+        if need > LEVEL_TOLERANCE:  # running at baseline needs these cuts
+            helpful = [p for p in projects if instance.reduction[p] > 0]
+            _add_level_covers(model, running(model, f, year), helpful, need, f"baseline_{label}_{f}", year)
 
 
 def _add_share(model: RoadmapModel, target: Target, label: str, level: str, required: float, year: int,
@@ -605,6 +617,37 @@ def _add_share(model: RoadmapModel, target: Target, label: str, level: str, requ
                 model.add(share - required * running(model, f, year) <= 0, f"shortfall_{label}_{f}_running")
                 terms.append(float(weights[f]) * share)
     model.add(pulp.lpSum(terms) >= 0, f"{level}_share_{label}", about=(target.target_id, ""))
+
+
+def _add_level_covers(model: RoadmapModel, flag: Expression, helpful: list[int], need: float, label: str,
+                      year: int) -> None:
+    """:func:`optimizer.model._add_level_covers` in ``year``: the projects a level cannot do without by then.
+
+    ``flag ≤ y[p, year]`` for a project without which the others cannot reach
+    the level, ``flag ≤ y[p, year] + y[q, year]`` for such pairs, and
+    ``flag ≤ Σ y[., year]`` over the smallest set of the largest cuts without
+    which the rest cannot: implied on 0/1 choices, a tighter LP.
+    """
+    if isinstance(flag, pulp.LpAffineExpression) and len(flag) == 0:
+        return
+    instance = model.instance
+    short = need - LEVEL_TOLERANCE
+    needed = set()
+    for p in helpful:
+        if _best_reduction(instance, [q for q in helpful if q != p]) < short:
+            needed.add(p)
+            model.add(flag - model.in_service([p], year) <= 0, f"{label}_needs_{p}")
+    spare = [p for p in helpful if p not in needed]
+    if len(spare) <= PAIR_COVER_MAX:
+        for i, p in enumerate(spare):
+            for q in spare[i + 1:]:
+                if _best_reduction(instance, [o for o in helpful if o != p and o != q]) < short:
+                    model.add(flag - model.in_service([p, q], year) <= 0, f"{label}_needs_{p}_or_{q}")
+    by_size = sorted(helpful, key=lambda p: -float(instance.reduction[p]))
+    for size in range(2, len(by_size) + 1):
+        if _best_reduction(instance, by_size[size:]) < short:
+            model.add(flag - model.in_service(by_size[:size], year) <= 0, f"{label}_cover")
+            break
 
 
 TARGET_CONSTRAINTS = {
@@ -787,7 +830,6 @@ def plan_roadmap(dataset: Dataset | Instance, horizon: Horizon, *, targets: list
         raise RoadmapSettingsError([("a budget per year is required to maximise CO2", "最大化减排需要年度预算")])
     if objective == "cost" and co2_goal is None:
         raise RoadmapSettingsError([("the least-cost mode needs a cumulative CO2 goal", "最低投资模式需要累计减排目标")])
-    settings = replace(settings, core_search=False)
     began = time.perf_counter()
     model = build_roadmap(instance, targets, horizon, objective, co2_goal, options=options)
     build_seconds = time.perf_counter() - began
@@ -812,7 +854,8 @@ def closest_roadmap(instance: Instance, targets: list[Target], horizon: Horizon,
     CO2 among roadmaps that short. Closures whose retirement row cannot be
     in service by the deadline are moved to the first year they can.
     """
-    settings = replace(settings, core_search=False)
+    limit = SUB_SOLVE_SECONDS if settings.time_limit is None else min(settings.time_limit, SUB_SOLVE_SECONDS)
+    settings = replace(settings, core_search=False, time_limit=limit)
     model = build_roadmap(instance, targets, horizon, "co2", options=options, closest=True, relax_closures=True)
     shortfalls = list(model.shortfall.values())
     if shortfalls:
@@ -831,6 +874,9 @@ def closest_roadmap(instance: Instance, targets: list[Target], horizon: Horizon,
     outcome = solve_model(model, settings)  # type: ignore[arg-type]
     if outcome.status not in ("optimal", "feasible"):
         return None
+    if shortfalls and first.status != "optimal":  # the least shortfall itself is not proven: say so
+        outcome.status = "feasible"
+        outcome.message = "least shortfall not proven within the time limit"
     return make_roadmap_result(model, targets, outcome, "co2", None, 0.0, settings.solver)
 
 
@@ -843,8 +889,13 @@ def _shortfall(row: dict) -> float:
 
 def earliest_year_met(instance: Instance, targets: list[Target], target: Target, horizon: Horizon, *,
                       options: PolicyOptions = PolicyOptions(),
-                      settings: SolverSettings = ROADMAP_SOLVER) -> int | None:
+                      settings: SolverSettings = ROADMAP_SOLVER, unproven: list[int] | None = None) -> int | None:
     """The earliest year from which ``target`` can hold every year to ``Y1``, within the budgets; None: never.
+
+    Each year is a feasibility question (no objective), stopped after
+    :data:`SUB_SOLVE_SECONDS`; a year the solver could neither settle is
+    appended to ``unproven`` and counted as not reachable, so the answer is
+    then "from this year at the latest".
 
     Solves with the target's deadline moved later (binary search: a later
     deadline only drops years). The target is taken on its own, with the
@@ -855,18 +906,31 @@ def earliest_year_met(instance: Instance, targets: list[Target], target: Target,
     start = horizon.deadline(target)
     if start is None:
         return None
+    unproven = [] if unproven is None else unproven
     others = [t for t in targets if t.enabled and t.kind == "min_line_capacity" and t is not target]
+
+    limit = SUB_SOLVE_SECONDS if settings.time_limit is None else min(settings.time_limit, SUB_SOLVE_SECONDS)
+    quick = replace(settings, core_search=False, time_limit=limit)
 
     def feasible(year: int) -> bool:
         moved = replace(target, year=year)
-        model = build_roadmap(instance, [moved, *others], horizon, "co2", options=options, relax_closures=True)
         if target.kind == "min_line_capacity":
-            # its own closures must hold by ``year``: rebuild them unrelaxed on the moved target only
+            # its own closures must hold by ``year``: built unrelaxed on the moved target only
             model = build_roadmap(instance, [moved], horizon, "co2", options=options)
-        return solve_model(model, settings).status in ("optimal", "feasible")  # type: ignore[arg-type]
+        else:
+            model = build_roadmap(instance, [moved, *others], horizon, "co2", options=options, relax_closures=True)
+        # only whether a roadmap exists: no objective, so the first one found ends the search
+        model.problem.setObjective(pulp.LpAffineExpression())
+        status = solve_model(model, quick).status  # type: ignore[arg-type]
+        if status not in ("optimal", "feasible", "infeasible"):
+            unproven.append(year)  # stopped by the time limit: neither found nor ruled out
+        return status in ("optimal", "feasible")
 
     low, high = start, horizon.last
-    if not feasible(high):
+    if feasible(low):  # most targets a closest roadmap misses can still be met on time on their own
+        return low
+    low += 1
+    if low > high or not feasible(high):
         return None
     while low < high:
         middle = (low + high) // 2
@@ -917,8 +981,11 @@ def diagnose_roadmap(instance: Instance, targets: list[Target], horizon: Horizon
                 failing += [t for t in enabled if t.target_id == closure.target_id]
     earliest = []
     for target in failing:
-        year = earliest_year_met(instance, enabled, target, horizon, options=options, settings=settings)
-        earliest.append({"target_id": target.target_id, "deadline": horizon.deadline(target), "earliest_year": year})
+        unsettled: list[int] = []
+        year = earliest_year_met(instance, enabled, target, horizon, options=options, settings=settings,
+                                 unproven=unsettled)
+        earliest.append({"target_id": target.target_id, "deadline": horizon.deadline(target), "earliest_year": year,
+                         "proven": not unsettled})
     lines_en, lines_zh = [], []
     for row in missed:
         what = f"line {row['facility_id']} cannot be retired" if "facility_id" in row else (
@@ -929,6 +996,14 @@ def diagnose_roadmap(instance: Instance, targets: list[Target], horizon: Horizon
         lines_zh.append(f"{row['target_id']}（{row['year']} 年）：{what_zh}")
     for row in earliest:
         when = row["earliest_year"]
+        if not row["proven"]:  # a year the solver could not settle in time: say so
+            lines_en.append(f"{row['target_id']} can be met from {when} at the latest (earlier years not settled "
+                            f"within the time limit)" if when is not None else
+                            f"{row['target_id']}: no roadmap meeting it was found within {horizon.first}–"
+                            f"{horizon.last} in the time limit (not proven impossible)")
+            lines_zh.append(f"{row['target_id']} 最迟可于 {when} 年达到（更早年份未在时限内确定）" if when is not None else
+                            f"{row['target_id']} 在时限内未找到满足它的路线图（未证明不可能）")
+            continue
         lines_en.append(f"{row['target_id']} can be met from {when}" if when is not None else
                         f"{row['target_id']} cannot be met within {horizon.first}–{horizon.last} at these budgets")
         lines_zh.append(f"{row['target_id']} 最早可于 {when} 年达到" if when is not None else

@@ -112,12 +112,20 @@ def _chosen(model: RetrofitModel) -> np.ndarray:
     return np.array([(v.varValue or 0.0) > 0.5 for v in model.choose], dtype=bool)
 
 
+def _choice_facilities(model: RetrofitModel) -> np.ndarray:
+    """The facility of each choice variable: one per project, or one per (project, year) in a roadmap."""
+    projects = getattr(model, "var_project", None)
+    return model.instance.facility if projects is None else model.instance.facility[projects]
+
+
 def _solve_highs(model: RetrofitModel, settings: SolverSettings, start: np.ndarray | None = None) -> SolveOutcome:
     import highspy
 
+    roadmap = getattr(model, "var_project", None) is not None  # (project, year) choices: see BulkHiGHS
     solver = BulkHiGHS(msg=False, timeLimit=settings.time_limit, gapRel=settings.gap, threads=settings.threads,
-                       choices=model.choose, facilities=model.instance.facility, first_choice=start,
-                       core_search=settings.core_search,
+                       choices=model.choose, facilities=_choice_facilities(model), first_choice=start,
+                       core_search=settings.core_search, full_presolve="off" if roadmap else None,
+                       fix_ones=not roadmap,
                        flags=[(v, key[0]) for key, v in model.level_flags.items() if isinstance(v, pulp.LpVariable)])
     try:
         model.problem.solve(solver)
@@ -143,7 +151,10 @@ def _solve_highs(model: RetrofitModel, settings: SolverSettings, start: np.ndarr
         return SolveOutcome("no_solution", None, None, None, 0.0, np.zeros(len(model.choose), bool),
                             highs.modelStatusToString(status))
     objective = sign * info.objective_function_value * model.objective_scale
-    bound = sign * info.mip_dual_bound * model.objective_scale if len(model.choose) > 0 else objective
+    dual = info.mip_dual_bound
+    if not math.isfinite(dual) and solver.lp_bound is not None:
+        dual = solver.lp_bound  # stopped before its root node: the core search's LP bound still holds
+    bound = sign * dual * model.objective_scale if len(model.choose) > 0 else objective
     gap = _relative_gap(objective, bound)
     proven = status == codes.kOptimal
     return SolveOutcome("optimal" if proven else "feasible", objective, bound, gap, 0.0, _chosen(model),

@@ -276,6 +276,35 @@ def test_roadmap_finds_the_brute_force_optimum(case, margin):
             assert row["met"]
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(roadmap_cases(), st.sampled_from([1.0, 1e9]))
+def test_roadmap_core_search_finds_the_brute_force_optimum(case, near):
+    """The core search over (project, year) forced on tiny instances (zeros fixed outside the core; with
+    CORE_NEAR huge its roadmap goes to the full search, presolve off, as a start)."""
+    from unittest.mock import patch
+
+    from optimizer import highs
+
+    best = None
+    for plan in plans(case):
+        if roadmap_check(case, plan) is not None:
+            value = cumulative_co2(case, plan)
+            best = value if best is None else max(best, value)
+    with patch.object(highs, "CORE_MIN_PROJECTS", 1), patch.object(highs, "CORE_MIN_SIZE", 1), \
+            patch.object(highs, "CORE_NEAR", near):
+        facilities, projects, targets, budgets, last, overdue, carry_over = case
+        horizon = make_horizon(Y0, last, budgets=budgets, carry_over=carry_over, overdue_deadline=overdue)
+        result = plan_roadmap(make_dataset(facilities, projects, targets), horizon,
+                              settings=SolverSettings(gap=0.0, time_limit=30), diagnose=False)
+    if best is None:
+        assert result.status == "infeasible"
+        return
+    assert result.status == "optimal"
+    assert result.co2_cumulative_t == pytest.approx(best)
+    plan = {row["project_id"]: row["in_service_year"] for row in result.schedule}
+    assert roadmap_check(case, plan) is not None
+
+
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(roadmap_cases())
 def test_closest_roadmap_has_the_least_shortfall_then_the_most_co2(case):
@@ -345,7 +374,8 @@ def test_an_overdue_target_holds_from_the_overdue_deadline_and_says_when_it_can_
     assert result.status == "infeasible"  # in service 2028 at the earliest; due 2027
     diagnosis = result.diagnosis
     assert diagnosis["missed"][0]["target_id"] == "nh3" and diagnosis["missed"][0]["year"] == 2027
-    assert diagnosis["earliest"] == [{"target_id": "nh3", "deadline": 2027, "earliest_year": 2028}]
+    assert diagnosis["earliest"] == [{"target_id": "nh3", "deadline": 2027, "earliest_year": 2028,
+                                      "proven": True}]
     assert diagnosis["closest"]["schedule"][0]["in_service_year"] == 2028
     later = plan_roadmap(dataset, make_horizon(2026, 2030, budget_per_year=10, overdue_deadline=2028),
                          settings=EXACT)
