@@ -229,8 +229,9 @@ TEXT: dict[str, dict[str, str]] = {
     "share": {"zh": "比例", "en": "Share"},
     "series": {"zh": "系列", "en": "Series"},
     # frontier
-    "frontier_intro": {"zh": "不同预算下满足目标的最大减排量，与传统MAC排序法对比。",
-                       "en": "The most CO₂ each budget buys while meeting the targets, beside the classic MAC ranking pick."},
+    "frontier_intro": {"zh": "不同预算下满足目标的最大减排量，与MAC曲线法（按单位减排成本，忽略目标）和贪心法（先满足目标）对比。",
+                       "en": "The most CO₂ each budget buys while meeting the targets, beside the MAC pick (abatement-cost "
+                             "order, ignores the targets) and the greedy (targets first)."},
     "budget_low": {"zh": "最低预算（万元）", "en": "Lowest budget (万元)"},
     "budget_high": {"zh": "最高预算（万元）", "en": "Highest budget (万元)"},
     "points": {"zh": "点数", "en": "Points"},
@@ -277,14 +278,17 @@ TEXT: dict[str, dict[str, str]] = {
               "同时满足规划中的每一个目标：合成氨、烧碱、钢铁、陶瓷等行业达到能效标杆水平的产能比例，钢铁全部产能达到基准水平，"
               "以及淘汰小产能陶瓷生产线。同一设施的互斥方案最多选一个；有前置条件的项目须与其前置项目一同入选；"
               "被淘汰的设施不再计入比例。求解器（HiGHS 或 CBC）会证明结果与理论最优之间的差距。"
-              "与之对比的“MAC排序法”按每万元减排量从高到低依次选取项目，简单但忽略目标。",
+              "与之对比的“MAC曲线法”按单位减排成本（元/吨CO₂）从低到高依次选取项目（可在互斥方案间逐级升级），简单但忽略目标；"
+              "“贪心法”先买满足目标所需的项目，再按MAC顺序用完预算。",
         "en": "Each candidate retrofit is either funded or not. Among all combinations the optimizer finds the one "
               "that cuts the most CO₂ per year within the budget while meeting every target of the plans: the share "
               "of ammonia, caustic-soda, steel and ceramics capacity at the benchmark level, all steel at baseline, and "
               "small ceramic lines eliminated. At most one of a facility's alternative projects is chosen; a project "
               "comes with its prerequisites; a retired facility no longer counts in the shares. The solver (HiGHS or "
-              "CBC) proves how far the answer can be from the best possible. The classic MAC ranking it is compared "
-              "with funds projects in order of CO₂ per 万元: simple, but blind to the targets.",
+              "CBC) proves how far the answer can be from the best possible. It is compared with the MAC pick, which "
+              "funds projects in abatement-cost order (CNY/tCO₂, stepping up between alternatives): simple, but blind "
+              "to the targets; and with a greedy that first buys what the targets need, then fills the budget in MAC "
+              "order.",
     },
     "method_formulation": {"zh": "数学模型", "en": "Formulation"},
     "method_symbols": {
