@@ -138,5 +138,5 @@ if not table["status"].isin(["optimal", "feasible"]).any():
 current = settings.budget if settings.objective == "co2" else None
 render_advantage(table)
 st.altair_chart(charts.finish(charts.frontier_chart(table, current), 380), width="stretch")
-render_comparators(settings, table)
 render_table(settings, table)
+render_comparators(settings, table)

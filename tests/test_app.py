@@ -524,3 +524,17 @@ def test_method_page_describes_each_accounting_rule(app):
     for words in ("Reductions add up", "Negative reductions", "Closures by order", "Net closure credit",
                   "Structural and technical", "Compliance margin", "Closest portfolio", "Fuel and electricity"):
         assert words in en
+
+
+def test_meeting_pack_with_a_margin_opens_in_python_pptx(app):
+    from pptx import Presentation
+
+    from ui import compute
+
+    open_page(app, "optimize")
+    app.number_input(key="margin").set_value(2.0).run()
+    question = app.session_state["settings"]
+    deck = Presentation(io.BytesIO(compute.meeting_pack(question, "zh")))
+    texts = [" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in deck.slides]
+    assert "关键指标" in texts[1]
+    assert any("margin：0.02" in text for text in texts), "the record's margin (a fraction) is on the assumptions slide"
