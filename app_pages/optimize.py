@@ -54,13 +54,11 @@ def render_assumptions() -> None:
     """Margin, who pays closures by order, grid and fuel factors, discount rate: all part of the question."""
     with st.expander(t("assumptions")):
         st.caption(t("assumptions_help"))
-        left, middle, right = st.columns(3)
-        left.number_input(t("margin"), min_value=MARGIN_RANGE[0], max_value=MARGIN_RANGE[1], step=0.5,
-                          format="%.1f", key="margin", help=t("margin_help"),
-                          on_change=session.keep, args=("margin",))
-        left.toggle(t("order_capex_in_budget"), key="order_capex_in_budget", help=t("order_capex_help"),
-                    on_change=session.keep, args=("order_capex_in_budget",))
-        left.number_input(t("discount_rate"), min_value=DISCOUNT_RATE_RANGE[0] * 100,
+        margin, rate, grid_pick, grid_value = st.columns([1, 1, 2, 1])
+        margin.number_input(t("margin"), min_value=MARGIN_RANGE[0], max_value=MARGIN_RANGE[1], step=0.5,
+                            format="%.1f", key="margin", help=t("margin_help"),
+                            on_change=session.keep, args=("margin",))
+        rate.number_input(t("discount_rate"), min_value=DISCOUNT_RATE_RANGE[0] * 100,
                           max_value=DISCOUNT_RATE_RANGE[1] * 100, step=0.5, format="%.2f", key="discount_rate",
                           help=t("discount_rate_help"), on_change=session.keep, args=("discount_rate",))
         grid = compute.grid_rows()
@@ -69,18 +67,20 @@ def render_assumptions() -> None:
         def grid_label(option: str) -> str:
             if option == session.CUSTOM_GRID:
                 return t("grid_custom")
-            return f"{grid.at[option, name]} · {float(grid.at[option, 'value']):.4f}"
+            return f"{float(grid.at[option, 'value']):.4f} · {grid.at[option, name]}"
 
-        middle.selectbox(t("grid_factor_id"), [*grid.index, session.CUSTOM_GRID], key="grid_factor_id",
-                         format_func=grid_label, on_change=session.keep, args=("grid_factor_id",))
-        middle.number_input(t("grid_factor"), min_value=GRID_FACTOR_RANGE[0], max_value=GRID_FACTOR_RANGE[1],
-                            step=0.01, format="%.4f", key="grid_factor", help=t("grid_factor_help"),
-                            on_change=session.keep, args=("grid_factor",))
-        right.markdown(f"**{t('fuel_factors')}**")
-        for fuel in compute.FUELS:
+        grid_pick.selectbox(t("grid_factor_id"), [*grid.index, session.CUSTOM_GRID], key="grid_factor_id",
+                            format_func=grid_label, on_change=session.keep, args=("grid_factor_id",))
+        grid_value.number_input(t("grid_factor"), min_value=GRID_FACTOR_RANGE[0], max_value=GRID_FACTOR_RANGE[1],
+                                step=0.01, format="%.4f", key="grid_factor", help=t("grid_factor_help"),
+                                on_change=session.keep, args=("grid_factor",))
+        st.toggle(t("order_capex_in_budget"), key="order_capex_in_budget", help=t("order_capex_help"),
+                  on_change=session.keep, args=("order_capex_in_budget",))
+        st.markdown(f"**{t('fuel_factors')}**")
+        for column, fuel in zip(st.columns(len(compute.FUELS)), compute.FUELS):
             key = f"fuel_factor_{fuel}"
-            right.number_input(t(f"fuel_{fuel}"), min_value=FUEL_FACTOR_RANGE[0], max_value=FUEL_FACTOR_RANGE[1],
-                               step=0.01, format="%.3f", key=key, on_change=session.keep, args=(key,))
+            column.number_input(t(f"fuel_{fuel}"), min_value=FUEL_FACTOR_RANGE[0], max_value=FUEL_FACTOR_RANGE[1],
+                                step=0.01, format="%.3f", key=key, on_change=session.keep, args=(key,))
 
 
 def _keep_targets(key: str, ids: list[str], rows: pd.DataFrame) -> None:
@@ -144,7 +144,7 @@ def render_kpis(result: compute.PortfolioResult) -> None:
 
 
 def render_closures(settings: Settings, result: compute.PortfolioResult) -> None:
-    """Lines the plans close by order, with the reason in the user's language."""
+    """Lines the plans close by order, with the reason in the user's language (a static table: the reason wraps)."""
     if not result.closures:
         return
     st.subheader(t("closures_header"))
@@ -155,15 +155,10 @@ def render_closures(settings: Settings, result: compute.PortfolioResult) -> None
         t("col_id"): c["facility_id"],
         t("col_facility"): str(facilities.at[c["facility_id"], "name"]) if c["facility_id"] in facilities.index
         else c["facility_id"],
-        t("col_capacity"): c.get("capacity"),
-        t("col_threshold"): c.get("threshold"),
-        t("col_retirement_rows"): "；".join(c.get("retirement_projects") or []) or "—",
         t("col_reason"): c.get(reason) or "—",
     } for c in result.closures])
     with st.container(key="closures_table"):
-        st.dataframe(rows, **TABLE, column_config={
-            **number_config(t("col_capacity"), t("col_threshold")),
-            t("col_reason"): st.column_config.TextColumn(width="large")})
+        st.table(rows.style.hide(axis="index"))
 
 
 def render_intensity(settings: Settings, result: compute.PortfolioResult) -> None:

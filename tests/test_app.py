@@ -413,11 +413,11 @@ def test_closures_by_order_are_listed_with_the_reason(app):
     open_page(app, "optimize")
     expected = _library()
     assert expected.closures, "the sample closes small ceramic lines by order"
-    table = next(d.value for d in app.dataframe if "原因" in d.value.columns)
+    table = next(d.value for d in app.table if "原因" in d.value.columns)
     assert list(table["编号"]) == [c["facility_id"] for c in expected.closures]
     assert list(table["原因"]) == [c["reason_zh"] for c in expected.closures]
     app.sidebar.radio(key="language").set_value("en").run()
-    table = next(d.value for d in app.dataframe if "Reason" in d.value.columns)
+    table = next(d.value for d in app.table if "Reason" in d.value.columns)
     assert list(table["Reason"]) == [c["reason_en"] for c in expected.closures]
 
 

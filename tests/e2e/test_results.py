@@ -60,3 +60,28 @@ def test_margin_closures_and_the_meeting_pack(server, laptop, tmp_path):
     assert any("会议材料" in t for t in texts[0])
     everything = " ".join(" ".join(slide) for slide in texts)
     assert "margin" in everything or "裕量" in everything  # the record slide carries the margin
+
+
+def test_closest_portfolio_and_the_three_frontier_lines(server, laptop):
+    page = laptop
+    page.goto(server)
+    wait_idle(page)
+    page.goto(f"{server}/portfolio?budget=50000&lang=zh")
+    wait_idle(page)
+    table = page.locator(".st-key-closest_table")
+    table.wait_for()
+    page.get_by_text("预算内最接近目标的组合", exact=True).evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.mouse.wheel(0, -60)
+    page.wait_for_timeout(500)
+    assert page.locator(".st-key-download_closest_xlsx").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "closest-zh.png"))
+
+    page.goto(f"{server}/budget-frontier?budget=300000&lang=zh")
+    wait_idle(page)
+    page.locator(".st-key-frontier_advantage").wait_for()
+    page.wait_for_selector("[data-testid='stVegaLiteChart'], .vega-embed")
+    page.locator(".st-key-frontier_advantage").evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.mouse.wheel(0, -40)
+    page.wait_for_timeout(800)
+    assert "贪心法" in page.inner_text(".st-key-frontier_advantage")
+    page.screenshot(path=str(SCREENSHOTS / "frontier-methods-zh.png"))
