@@ -124,7 +124,7 @@ def frontier_chart(table: pd.DataFrame, current_budget: float | None) -> alt.Lay
         y=alt.Y("co2:Q", title=t("col_co2"), axis=alt.Axis(format=",.0f")),
         color=alt.Color("series:N", title="", scale=alt.Scale(domain=[label for _, label, _ in series],
                                                               range=[color for _, _, color in series]),
-                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
+                        legend=alt.Legend(orient="bottom", direction="horizontal", labelLimit=0)),
         tooltip=[alt.Tooltip("series:N", title=t("series")),
                  alt.Tooltip("budget:Q", title=t("col_budget"), format=",.0f"),
                  alt.Tooltip("co2:Q", title=t("col_co2"), format=",.0f")],
