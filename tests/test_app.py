@@ -538,3 +538,29 @@ def test_meeting_pack_with_a_margin_opens_in_python_pptx(app):
     texts = [" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in deck.slides]
     assert "关键指标" in texts[1]
     assert any("margin：0.02" in text for text in texts), "the record's margin (a fraction) is on the assumptions slide"
+
+
+def test_assumptions_travel_in_a_scenario(app):
+    open_page(app, "optimize")
+    app.number_input(key="margin").set_value(1.5).run()
+    app.toggle(key="order_capex_in_budget").set_value(False).run()
+    app.number_input(key="fuel_factor_natural_gas").set_value(1.7).run()
+    saved = app.session_state["settings"]
+    open_page(app, "scenarios")
+    app.text_input(key="scenario_name").input("margin 1.5").run()
+    app.button(key="save_scenario").click().run()
+    open_page(app, "optimize")
+    app.number_input(key="margin").set_value(0.0).run()
+    app.toggle(key="order_capex_in_budget").set_value(True).run()
+    app.number_input(key="fuel_factor_natural_gas").set_value(1.626).run()
+    assert app.session_state["settings"].margin == 0.0
+    open_page(app, "scenarios")
+    app.button(key="load_scenario").click().run()
+    assert not app.exception
+    question = app.session_state["settings"]
+    assert (question.margin, question.order_capex_in_budget, question.fuel_factors) == \
+        (saved.margin, saved.order_capex_in_budget, saved.fuel_factors)
+    open_page(app, "optimize")
+    assert app.number_input(key="margin").value == 1.5
+    assert app.number_input(key="fuel_factor_natural_gas").value == pytest.approx(1.7)
+    assert app.toggle(key="order_capex_in_budget").value is False
