@@ -15,6 +15,10 @@ st.caption(t("method_intro"))
 st.subheader(t("method_words_title"))
 st.markdown(t("method_words"))
 
+st.subheader(t("method_accounting_title"))
+with st.container(key="method_accounting"):
+    st.markdown(t("method_accounting"))
+
 st.subheader(t("method_formulation"))
 st.markdown(t("method_symbols"))
 st.latex(r"\max_{x}\ \sum_p e_p\,x_p \qquad\text{s.t.}\qquad \sum_p c_p\,x_p \le B")

@@ -13,7 +13,15 @@ import streamlit as st
 
 from ui import charts, compute, session
 from ui.i18n import category_name, language, num, pct, t, target_name
-from ui.settings import GAP_RANGE, TIME_LIMIT_RANGE, Settings
+from ui.settings import (
+    DISCOUNT_RATE_RANGE,
+    FUEL_FACTOR_RANGE,
+    GAP_RANGE,
+    GRID_FACTOR_RANGE,
+    MARGIN_RANGE,
+    TIME_LIMIT_RANGE,
+    Settings,
+)
 from ui.views import TABLE, kpi_cards, number_config, target_rows
 
 
@@ -40,6 +48,39 @@ def render_inputs(settings: Settings) -> None:
                         step=10.0, key="time_limit", on_change=session.keep, args=("time_limit",))
         st.number_input(t("gap"), min_value=GAP_RANGE[0], max_value=GAP_RANGE[1], step=0.001, key="gap",
                         format="%.4f", on_change=session.keep, args=("gap",))
+
+
+def render_assumptions() -> None:
+    """Margin, who pays closures by order, grid and fuel factors, discount rate: all part of the question."""
+    with st.expander(t("assumptions")):
+        st.caption(t("assumptions_help"))
+        margin, rate, grid_pick, grid_value = st.columns([1, 1, 2, 1])
+        margin.number_input(t("margin"), min_value=MARGIN_RANGE[0], max_value=MARGIN_RANGE[1], step=0.5,
+                            format="%.1f", key="margin", help=t("margin_help"),
+                            on_change=session.keep, args=("margin",))
+        rate.number_input(t("discount_rate"), min_value=DISCOUNT_RATE_RANGE[0] * 100,
+                          max_value=DISCOUNT_RATE_RANGE[1] * 100, step=0.5, format="%.2f", key="discount_rate",
+                          help=t("discount_rate_help"), on_change=session.keep, args=("discount_rate",))
+        grid = compute.grid_rows()
+        name = "name_zh" if language() == "zh" else "name_en"
+
+        def grid_label(option: str) -> str:
+            if option == session.CUSTOM_GRID:
+                return t("grid_custom")
+            return f"{float(grid.at[option, 'value']):.4f} · {grid.at[option, name]}"
+
+        grid_pick.selectbox(t("grid_factor_id"), [*grid.index, session.CUSTOM_GRID], key="grid_factor_id",
+                            format_func=grid_label, on_change=session.keep, args=("grid_factor_id",))
+        grid_value.number_input(t("grid_factor"), min_value=GRID_FACTOR_RANGE[0], max_value=GRID_FACTOR_RANGE[1],
+                                step=0.01, format="%.4f", key="grid_factor", help=t("grid_factor_help"),
+                                on_change=session.keep, args=("grid_factor",))
+        st.toggle(t("order_capex_in_budget"), key="order_capex_in_budget", help=t("order_capex_help"),
+                  on_change=session.keep, args=("order_capex_in_budget",))
+        st.markdown(f"**{t('fuel_factors')}**")
+        for column, fuel in zip(st.columns(len(compute.FUELS)), compute.FUELS):
+            key = f"fuel_factor_{fuel}"
+            column.number_input(t(f"fuel_{fuel}"), min_value=FUEL_FACTOR_RANGE[0], max_value=FUEL_FACTOR_RANGE[1],
+                                step=0.01, format="%.3f", key=key, on_change=session.keep, args=(key,))
 
 
 def _keep_targets(key: str, ids: list[str], rows: pd.DataFrame) -> None:
@@ -96,7 +137,54 @@ def render_kpis(result: compute.PortfolioResult) -> None:
         (t("kpi_ratio"), num(result.co2_reduction_t / result.spend, 2) if result.spend else "—"),
         (t("kpi_gap"), pct(result.gap, 2)),
         (t("kpi_projects"), num(len(result.selected))),
+        (t("kpi_technical"), num(result.co2_technical_t)),
+        (t("kpi_structural"), num(result.co2_structural_t)),
+        (t("kpi_energy"), num(result.energy_saving_tce)),
     ])
+
+
+def render_closures(settings: Settings, result: compute.PortfolioResult) -> None:
+    """Lines the plans close by order, with the reason in the user's language (a static table: the reason wraps)."""
+    if not result.closures:
+        return
+    st.subheader(t("closures_header"))
+    st.caption(t("closures_help"))
+    facilities = compute.dataset(settings).facilities
+    reason = "reason_zh" if language() == "zh" else "reason_en"
+    rows = pd.DataFrame([{
+        t("col_id"): c["facility_id"],
+        t("col_facility"): str(facilities.at[c["facility_id"], "name"]) if c["facility_id"] in facilities.index
+        else c["facility_id"],
+        t("col_reason"): c.get(reason) or "—",
+    } for c in result.closures])
+    with st.container(key="closures_table"):
+        st.table(rows.style.hide(axis="index"))
+
+
+def render_intensity(settings: Settings, result: compute.PortfolioResult) -> None:
+    """Each product's capacity-weighted intensity before → after, by its name and in its own unit."""
+    if not result.product_intensity:
+        return
+    st.subheader(t("intensity_header"))
+    st.caption(t("intensity_help"))
+    products = compute.dataset(settings).products
+    name = "name_zh" if language() == "zh" else "name_en"
+    rows = []
+    for row in result.product_intensity:
+        product = row["product"]
+        known = product in products.index
+        rows.append({
+            t("col_product"): (str(products.at[product, name]) if known else "") or product,
+            t("col_int_unit"): str(products.at[product, "intensity_unit"]) if known else "—",
+            t("col_int_before"): row["intensity_before"],
+            t("col_int_after"): row["intensity_after"],
+            t("col_capacity"): row["capacity_before"],
+            t("col_capacity_after"): row["capacity_after"],
+        })
+    config = {label: st.column_config.NumberColumn(format="%.1f")
+              for label in (t("col_int_before"), t("col_int_after"))}
+    config.update(number_config(t("col_capacity"), t("col_capacity_after")))
+    st.dataframe(pd.DataFrame(rows), **TABLE, column_config=config)
 
 
 def render_target_outcomes(result: compute.PortfolioResult) -> None:
@@ -144,15 +232,60 @@ def render_chosen(settings: Settings, result: compute.PortfolioResult) -> None:
     st.dataframe(shown.rename(columns=labels), **TABLE, column_config=config)
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
 def render_downloads(settings: Settings) -> None:
-    """The portfolio files, built only when a button is pressed (a callable is deferred by Streamlit)."""
+    """The portfolio files in the user's language with their run record, and the meeting pack: each built
+    only when its button is pressed (a callable is deferred by Streamlit) and cached on the question."""
+    lang = language()
+    columns = st.columns(4 if compute.can_make_pdf() else 3)
+    columns[0].download_button(t("download_csv"), lambda: compute.result_csv(settings, lang),
+                               file_name=f"portfolio_{settings.dataset}.csv", mime="text/csv", key="download_csv")
+    columns[1].download_button(t("download_xlsx"), lambda: compute.result_xlsx(settings, lang),
+                               file_name=f"portfolio_{settings.dataset}.xlsx", mime=XLSX, key="download_xlsx")
+    columns[2].download_button(t("meeting_pack"), lambda: compute.meeting_pack(settings, lang),
+                               file_name=f"meeting_pack_{settings.dataset}_{lang}.pptx", mime=PPTX,
+                               key="download_pack", help=t("meeting_pack_help"), type="primary")
+    if compute.can_make_pdf():
+        columns[3].download_button(t("meeting_pack_pdf"), lambda: compute.meeting_pack_pdf(settings, lang),
+                                   file_name=f"meeting_pack_{settings.dataset}_{lang}.pdf", mime="application/pdf",
+                                   key="download_pack_pdf", help=t("meeting_pack_help"))
+
+
+def render_closest(settings: Settings, result: compute.PortfolioResult) -> None:
+    """Under the diagnosis: the closest portfolio within the budget, each target's shortfall in red, downloadable."""
+    closest = result.closest
+    if not closest:
+        return
+    st.subheader(t("closest_header"))
+    st.info(t("closest_summary", co2=num(closest["co2_reduction_t"]), spend=num(closest["spend"]),
+              n=num(len(closest["selected"])), short=num(closest["total_shortfall"] * 100, 2)))
+    names = {tg.target_id: target_name(tg.name_en, tg.name_zh, tg.target_id) for tg in compute.targets(settings)}
+    kinds = {tg.target_id: compute.kind(tg.kind) for tg in compute.targets(settings)}
+    rows = pd.DataFrame([{
+        t("col_target"): names.get(row["target_id"], row["target_id"]),
+        t("col_after"): kinds[row["target_id"]].format(row["after"]) if row["target_id"] in kinds else row["after"],
+        t("col_required"): kinds[row["target_id"]].format(row["required"], 0) if row["target_id"] in kinds
+        else row["required"],
+        t("col_shortfall_pts"): float(row["shortfall"]) * 100,
+    } for row in closest["targets"]])
+    short = t("col_shortfall_pts")
+    styled = rows.style.map(lambda v: "color: #d62728; font-weight: 600" if v > 1e-9 else "", subset=[short]) \
+        .format({short: "{:.2f}"})
+    with st.container(key="closest_table"):
+        st.dataframe(styled, **TABLE)
+    full = compute.closest_result(settings)
+    if full is not None:
+        with st.expander(t("closest_projects", n=num(len(full.selected)))):
+            render_chosen(settings, full)
+    lang = language()
     left, right = st.columns(2)
-    left.download_button(t("download_csv"), lambda: compute.portfolio_csv(settings),
-                         file_name=f"portfolio_{settings.dataset}.csv", mime="text/csv", key="download_csv")
-    right.download_button(t("download_xlsx"), lambda: compute.portfolio_xlsx(settings),
-                          file_name=f"portfolio_{settings.dataset}.xlsx",
-                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                          key="download_xlsx")
+    left.download_button(t("download_closest_csv"), lambda: compute.result_csv(settings, lang, "closest"),
+                         file_name=f"closest_{settings.dataset}.csv", mime="text/csv", key="download_closest_csv")
+    right.download_button(t("download_closest_xlsx"), lambda: compute.result_xlsx(settings, lang, "closest"),
+                          file_name=f"closest_{settings.dataset}.xlsx", mime=XLSX, key="download_closest_xlsx")
 
 
 def render_result(settings: Settings, result: compute.PortfolioResult) -> None:
@@ -160,6 +293,8 @@ def render_result(settings: Settings, result: compute.PortfolioResult) -> None:
     render_status(result)
     render_kpis(result)
     render_target_outcomes(result)
+    render_closures(settings, result)
+    render_intensity(settings, result)
     render_charts(settings)
     render_prices(settings, result)
     render_chosen(settings, result)
@@ -177,6 +312,7 @@ def render_no_portfolio(settings: Settings, solved: compute.Solved) -> None:
         if least is not None and result.objective == "co2" and least <= compute.budget_max(settings):
             st.button(t("use_least_budget", budget=num(least)), key="use_least_budget", type="primary",
                       on_click=session.set_budget, args=(least,))
+        render_closest(settings, result)
     elif result.status == "no_solution":
         st.error(t("status_no_solution", message=result.message))
     else:
@@ -201,6 +337,7 @@ settings = session.settings()
 st.title(t("page_optimize"))
 st.caption(t("optimize_intro"))
 render_inputs(settings)
+render_assumptions()
 render_targets_editor(settings)
 
 st.header(t("results"))

@@ -132,7 +132,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "objective_co2": ("Objective: most CO2 cut within the budget", "优化目标：在预算内减排量最大"),
     "objective_cost": ("Objective: least capex reaching {goal} tCO2/yr", "优化目标：达到 {goal} 吨CO2/年的最低投资"),
     "targets_on": ("Targets switched on: {on} of {all}", "启用目标：{on} / {all}"),
-    "setting": ("{key}: {value}", "{key}：{value}"),
+    "setting": ("{name}: {value}", "{name}：{value}"),
     "products_sources": ("Benchmark and baseline levels of {n} products: data/products.csv (each row cites "
                          "its source; see the workbook's sources sheet)",
                          "{n} 种产品的标杆与基准水平：data/products.csv（逐行注明出处，见工作簿 sources 表）"),
@@ -444,7 +444,7 @@ def assumptions_slide(pack: Pack) -> None:
         shown = {"objective", "budget", "co2_goal", "targets", "emission_factors", "discount_rate"}
         for key, value in pack.record.settings.items():
             if key not in shown and value not in (None, [], {}):
-                assumptions.append(pack.t("setting", key=key, value=_clip(str(value), 60)))
+                assumptions.append(pack.t("setting", name=key, value=_clip(str(value), 60)))
     _text(pack, slide, pack.t("assumptions_head"), Inches(0.6), Inches(1.3), Inches(5), Inches(0.4), 16, bold=True)
     _lines(pack, slide, assumptions, Inches(0.6), Inches(1.75), Inches(4.9), Inches(5), 12, color=INK, bullet=True)
     sources = []

@@ -367,3 +367,252 @@ def test_user_text_cannot_inject_links_or_images(app):
     assert any("click" in text for text in texts), texts  # the name is shown...
     for text in texts:  # ...but never as live markdown: every bracket and tag is escaped
         assert not re.search(r"(?<!\\)\]\(|(?<!\\)<img", text), text
+
+# --- assumptions, the new accounting, the closest portfolio, comparators, meeting pack (issues 10, 14) ------
+
+
+def _library(budget: float = 300_000.0, margin: float = 0.0, in_budget: bool = True,
+             fuels: dict | None = None, grid: float | None = None):
+    """The library's own result on the sample, for the numbers the app must show."""
+    from optimizer.dataset import EmissionFactors
+    from optimizer.model import PolicyOptions
+
+    factors = EmissionFactors.default().with_changes(grid_t_per_mwh=grid, fuels=fuels)
+    return optimize(load_dataset(SAMPLE), budget=budget, factors=factors,
+                    options=PolicyOptions(margin=margin, order_capex_in_budget=in_budget))
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_accounting_kpis_match_the_library(app):
+    open_page(app, "optimize")
+    expected = _library()
+    shown = _metrics(app)
+    assert shown["技术减排（改造，吨CO₂/年）"] == f"{expected.co2_technical_t:,.0f}"
+    assert shown["结构减排（淘汰，吨CO₂/年）"] == f"{expected.co2_structural_t:,.0f}"
+    assert shown["节能量（吨标煤/年）"] == f"{expected.energy_saving_tce:,.0f}"
+    assert expected.co2_technical_t > 0 and expected.co2_structural_t > 0
+
+
+def test_margin_widget_binds_solves_and_travels_in_the_link(app):
+    open_page(app, "optimize")
+    app.number_input(key="margin").set_value(2.0).run()
+    assert not app.exception
+    assert app.session_state["settings"].margin == 2.0
+    assert app.query_params["margin"] in ("2", ["2"])
+    expected = _library(margin=0.02)
+    assert expected.status == "optimal"
+    assert metric_number(app) == pytest.approx(round(expected.co2_reduction_t), abs=0.5)
+    required = {o.target_id: o.required for o in expected.targets}
+    assert any(abs(r - 0.62) < 1e-9 for r in required.values()), "60 % + 2 points"
+    assert metric_number(app) < _library().co2_reduction_t  # the margin costs CO2
+
+
+def test_closure_capex_toggle_moves_the_spend(app):
+    open_page(app, "optimize")
+    app.toggle(key="order_capex_in_budget").set_value(False).run()
+    assert not app.exception
+    assert app.session_state["settings"].order_capex_in_budget is False
+    expected = _library(in_budget=False)
+    assert _metrics(app)["投资（万元）"] == f"{expected.spend:,.0f}"
+    assert metric_number(app) == pytest.approx(round(expected.co2_reduction_t), abs=0.5)
+
+
+def test_factor_widgets_change_the_co2(app):
+    open_page(app, "optimize")
+    assert app.selectbox(key="grid_factor_id").value == "grid_fujian_2023"
+    assert app.number_input(key="fuel_factor_coal").value == pytest.approx(2.66)
+    app.selectbox(key="grid_factor_id").set_value("grid_national_2023").run()
+    app.number_input(key="fuel_factor_coal").set_value(2.5).run()
+    assert not app.exception
+    question = app.session_state["settings"]
+    assert question.grid_factor_id == "grid_national_2023" and dict(question.fuel_factors) == {"coal": 2.5}
+    assert app.number_input(key="grid_factor").value == pytest.approx(0.5306)
+    expected = _library(fuels={"coal": 2.5}, grid=0.5306)
+    assert metric_number(app) == pytest.approx(round(expected.co2_reduction_t), abs=0.5)
+    app.number_input(key="grid_factor").set_value(0.6).run()  # a value of one's own
+    assert app.session_state["settings"].grid_factor == 0.6
+    assert app.selectbox(key="grid_factor_id").value == "custom"
+    expected = _library(fuels={"coal": 2.5}, grid=0.6)
+    assert metric_number(app) == pytest.approx(round(expected.co2_reduction_t), abs=0.5)
+    app.number_input(key="fuel_factor_coal").set_value(2.66).run()  # back to the shipped value: not kept
+    assert app.session_state["settings"].fuel_factors == ()
+
+
+def test_discount_rate_widget_is_in_percent(app):
+    open_page(app, "optimize")
+    assert app.number_input(key="discount_rate").value == pytest.approx(8.0)
+    app.number_input(key="discount_rate").set_value(10.0).run()
+    assert not app.exception
+    assert app.session_state["settings"].discount_rate == pytest.approx(0.10)
+
+
+def test_assumptions_out_of_range_in_a_link_are_clamped_with_a_notice(tmp_path, monkeypatch):
+    at = _app_with_link(tmp_path, monkeypatch, margin="50", discount_rate="3", grid_factor="9",
+                        fuel_factors='[["coal",99]]', grid_factor_id="grid_mars_2023")
+    question = at.session_state["settings"]
+    assert question.margin == 20.0 and question.discount_rate == 1.0 and question.grid_factor == 2.0
+    assert dict(question.fuel_factors) == {"coal": 10.0} and question.grid_factor_id == "grid_fujian_2023"
+    texts = " ".join(w.value for w in at.warning)
+    assert "裕量" in texts and "50" in texts and "grid_mars_2023" in texts
+    at = open_page(at, "optimize")  # every widget accepts the clamped value
+    assert at.number_input(key="margin").value == 20.0 and at.number_input(key="discount_rate").value == 100.0
+
+
+def test_closures_by_order_are_listed_with_the_reason(app):
+    open_page(app, "optimize")
+    expected = _library()
+    assert expected.closures, "the sample closes small ceramic lines by order"
+    table = next(d.value for d in app.table if "原因" in d.value.columns)
+    assert list(table["编号"]) == [c["facility_id"] for c in expected.closures]
+    assert list(table["原因"]) == [c["reason_zh"] for c in expected.closures]
+    app.sidebar.radio(key="language").set_value("en").run()
+    table = next(d.value for d in app.table if "Reason" in d.value.columns)
+    assert list(table["Reason"]) == [c["reason_en"] for c in expected.closures]
+
+
+def test_product_intensity_before_and_after(app):
+    import pandas as pd
+
+    open_page(app, "optimize")
+    expected = _library()
+    products = load_dataset(SAMPLE).products
+    table = next(d.value for d in app.dataframe if "改造前" in d.value.columns)
+    assert len(table) == len(expected.product_intensity)
+    for (_, row), want in zip(table.iterrows(), expected.product_intensity):
+        assert row["产品"] == products.at[want["product"], "name_zh"]
+        assert row["能耗单位"] == products.at[want["product"], "intensity_unit"]
+        assert row["改造前"] == pytest.approx(want["intensity_before"])
+        after = want["intensity_after"]  # None when every line of the product closes
+        assert (row["改造后"] == pytest.approx(after)) if after is not None else pd.isna(row["改造后"])
+    assert any(row["改造后"] < row["改造前"] for _, row in table.iterrows())
+
+
+def test_infeasible_budget_shows_the_closest_portfolio_with_its_shortfalls(app):
+    from optimizer.diagnosis import diagnose
+    from optimizer.instance import prepare
+
+    open_page(app, "optimize")
+    app.number_input(key="budget_input").set_value(50_000.0).run()
+    assert not app.exception
+    data = load_dataset(SAMPLE)
+    closest = diagnose(prepare(data), data.targets, budget=50_000.0).closest
+    assert closest and closest["total_shortfall"] > 0
+    assert any(f"{closest['co2_reduction_t']:,.0f}" in i.value and f"{closest['spend']:,.0f}" in i.value
+               for i in app.info)
+    table = next(d for d in app.dataframe if "缺口（百分点）" in d.value.columns)
+    shortfalls = [round(r["shortfall"] * 100, 6) for r in closest["targets"]]
+    assert [round(v, 6) for v in table.value["缺口（百分点）"]] == shortfalls
+    keys = {d.key for d in app.get("download_button")}
+    assert {"download_closest_csv", "download_closest_xlsx"} <= keys
+
+
+def test_downloads_carry_the_language_and_the_run_record(app):
+    open_page(app, "optimize")
+    keys = {d.key for d in app.get("download_button")}
+    assert {"download_csv", "download_xlsx", "download_pack"} <= keys
+    import pandas as pd
+
+    from ui import compute
+
+    question = app.session_state["settings"]
+    workbook = pd.read_excel(io.BytesIO(compute.result_xlsx(question, "zh")), sheet_name=None)
+    assert {"run_record", "assumptions", "closed_by_order", "energy"} <= set(workbook)
+    assert "投资（万元）" in workbook["portfolio"].columns
+    csv = compute.result_csv(question, "zh").decode("utf-8-sig")
+    assert csv.startswith("# run_record") and "data_sha256" in csv
+    expected = _library()
+    table = pd.read_csv(io.StringIO(csv), comment="#")
+    assert sorted(table.iloc[:, 0].astype(str)) == sorted(expected.selected)
+
+
+def test_closest_portfolio_downloads_like_any_portfolio(app):
+    import pandas as pd
+
+    from ui import compute
+
+    open_page(app, "optimize")
+    app.number_input(key="budget_input").set_value(50_000.0).run()
+    question = app.session_state["settings"]
+    closest = compute.solve(question).result.closest
+    csv = compute.result_csv(question, "en", "closest").decode("utf-8-sig")
+    table = pd.read_csv(io.StringIO(csv), comment="#")
+    assert sorted(table["project_id"].astype(str)) == sorted(closest["selected"])
+    sheets = pd.read_excel(io.BytesIO(compute.result_xlsx(question, "en", "closest")), sheet_name=None)
+    assert "run_record" in sheets and "portfolio" in sheets
+
+
+def test_frontier_shows_three_methods_and_the_advantage_over_the_greedy(app):
+    from optimizer.frontier import budget_range, frontier
+    from optimizer.instance import prepare
+
+    open_page(app, "frontier")
+    app.number_input(key="frontier_low").set_value(200_000.0)
+    app.number_input(key="frontier_high").set_value(400_000.0)
+    app.number_input(key="frontier_points").set_value(3)
+    app.button[0].click().run()
+    assert not app.exception
+    data = load_dataset(SAMPLE)
+    expected = frontier(prepare(data), data.targets, budget_range(200_000.0, 400_000.0, 3))
+    table = next(d.value for d in app.dataframe if "方法" in d.value.columns)
+    assert len(table) == 9 and table["方法"].nunique() == 3
+    greedy = table[table["方法"].str.startswith("贪心")]
+    assert list(greedy["减排量（吨CO₂/年）"].round(0)) == list(expected["greedy_co2_t"].round(0))
+    fair = expected[expected["greedy_targets_met"].astype(bool)]
+    assert not fair.empty
+    headline = next(s.value for s in app.success if "贪心法" in s.value)
+    assert f"{fair['greedy_shortfall_t'].max():,.0f}" in headline
+
+
+def test_method_page_describes_each_accounting_rule(app):
+    open_page(app, "method")
+    zh = " ".join(m.value for m in app.markdown)
+    for words in ("降幅", "负降幅", "按规定淘汰", "净额", "结构减排", "合规裕量", "最接近的组合", "燃料"):
+        assert words in zh
+    app.sidebar.radio(key="language").set_value("en").run()
+    en = " ".join(m.value for m in app.markdown)
+    for words in ("Reductions add up", "Negative reductions", "Closures by order", "Net closure credit",
+                  "Structural and technical", "Compliance margin", "Closest portfolio", "Fuel and electricity"):
+        assert words in en
+
+
+def test_meeting_pack_with_a_margin_opens_in_python_pptx(app):
+    from pptx import Presentation
+
+    from ui import compute
+
+    open_page(app, "optimize")
+    app.number_input(key="margin").set_value(2.0).run()
+    question = app.session_state["settings"]
+    deck = Presentation(io.BytesIO(compute.meeting_pack(question, "zh")))
+    texts = [" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in deck.slides]
+    assert "关键指标" in texts[1]
+    assert any("margin：0.02" in text for text in texts), "the record's margin (a fraction) is on the assumptions slide"
+
+
+def test_assumptions_travel_in_a_scenario(app):
+    open_page(app, "optimize")
+    app.number_input(key="margin").set_value(1.5).run()
+    app.toggle(key="order_capex_in_budget").set_value(False).run()
+    app.number_input(key="fuel_factor_natural_gas").set_value(1.7).run()
+    saved = app.session_state["settings"]
+    open_page(app, "scenarios")
+    app.text_input(key="scenario_name").input("margin 1.5").run()
+    app.button(key="save_scenario").click().run()
+    open_page(app, "optimize")
+    app.number_input(key="margin").set_value(0.0).run()
+    app.toggle(key="order_capex_in_budget").set_value(True).run()
+    app.number_input(key="fuel_factor_natural_gas").set_value(1.626).run()
+    assert app.session_state["settings"].margin == 0.0
+    open_page(app, "scenarios")
+    app.button(key="load_scenario").click().run()
+    assert not app.exception
+    question = app.session_state["settings"]
+    assert (question.margin, question.order_capex_in_budget, question.fuel_factors) == \
+        (saved.margin, saved.order_capex_in_budget, saved.fuel_factors)
+    open_page(app, "optimize")
+    assert app.number_input(key="margin").value == 1.5
+    assert app.number_input(key="fuel_factor_natural_gas").value == pytest.approx(1.7)
+    assert app.toggle(key="order_capex_in_budget").value is False

@@ -117,8 +117,10 @@ def kind(name: str) -> TargetKind:
 
 
 def options(settings: Settings) -> PolicyOptions:
-    """How the plans are read: the compliance margin and who pays for closures by order."""
-    return PolicyOptions(margin=settings.margin, order_capex_in_budget=settings.order_capex_in_budget)
+    """How the plans are read: the compliance margin and who pays for closures by order.
+
+    ``Settings.margin`` is in share points (2.0 = 2 points); the library takes a fraction (0.02)."""
+    return PolicyOptions(margin=settings.margin / 100.0, order_capex_in_budget=settings.order_capex_in_budget)
 
 
 def solver_settings(settings: Settings) -> SolverSettings:
@@ -309,3 +311,135 @@ def check_edited_projects(tables: dict[str, pd.DataFrame], edited_projects: pd.D
         return [], build_dataset(raw, name=name)
     except DataError as error:
         return error.problems, None
+
+
+# --- assumptions, accounting, the run record and the meeting pack (issues 10 and 14) ---------------
+
+#: The fuels whose factor the analyst may set (keys of data/emission_factors.csv's fuel rows).
+FUELS: tuple[str, ...] = ("coal", "natural_gas", "coke", "oil")
+
+
+def grid_rows() -> pd.DataFrame:
+    """The grid rows of the shipped emission factors: factor_id (index), value, name_en, name_zh."""
+    table = load_emission_factors()
+    return table[table["kind"] == "grid"]
+
+
+def shipped_fuel_factors() -> dict[str, float]:
+    """Each fuel's shipped factor (tCO2/tce), before the analyst's changes."""
+    return dict(factors(Settings()).with_changes().fuels)
+
+
+def record_settings(settings: Settings) -> dict[str, Any]:
+    """The settings dict of the run record: the question as solved (only settings ``rerun`` honours; the
+    workbook's assumptions sheet carries the whole Settings value)."""
+    from optimizer.record import run_settings
+
+    return run_settings(objective=settings.objective, budget=settings.solve_budget(), co2_goal=settings.solve_goal(),
+                        targets=targets(settings), factors=factors(settings), discount_rate=settings.discount_rate,
+                        margin=options(settings).margin or None,
+                        order_capex_in_budget=None if settings.order_capex_in_budget else False)
+
+
+def record(settings: Settings, result: PortfolioResult) -> Any:
+    """The run record of ``result`` solved for the question (a :class:`optimizer.record.RunRecord`)."""
+    from optimizer.record import make_record
+
+    return make_record(dataset(settings), result, solver_settings=solver_settings(settings),
+                       settings=record_settings(settings))
+
+
+def closest_result(settings: Settings) -> PortfolioResult | None:
+    """The closest portfolio of an infeasible question as a full result (accounting, targets), or None."""
+    solved = solve(settings)
+    closest = solved.result.closest
+    if not closest:
+        return None
+    from optimizer.solve import SolveOutcome, make_result
+
+    inst = instance(settings)
+    chosen = np.isin(inst.project_ids.astype(str), [str(i) for i in closest["selected"]])
+    outcome = SolveOutcome(status=closest.get("status") or "feasible", objective=None, bound=None,
+                           gap=closest.get("gap"), seconds=0.0, chosen=chosen)
+    return make_result(inst, targets(settings), outcome, "co2", settings.solve_budget(), None, 0.0,
+                       settings.solver, options(settings))
+
+
+def _result_for(path: str, settings: Settings, which: str) -> PortfolioResult:
+    if which == "closest":
+        found = closest_result(settings)
+        if found is None:
+            raise ValueError("no closest portfolio for this question")
+        return found
+    return _solve(path, settings).result
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _files(path: str, settings: Settings, lang: str, which: str) -> tuple[bytes, bytes]:
+    from optimizer.export import portfolio_csv as csv_of
+    from optimizer.export import portfolio_table as table
+    from optimizer.export import portfolio_workbook
+
+    result = _result_for(path, settings, which)
+    data, inst = dataset(settings), instance(settings)
+    run = record(settings, result)
+    csv = csv_of(table(data, inst, result, discount_rate=settings.discount_rate), run, lang)
+    workbook = portfolio_workbook(data.with_targets(targets(settings)), inst, result, factors(settings),
+                                  discount_rate=settings.discount_rate, settings=settings.to_assumptions(),
+                                  lang=lang, record=run, data=data)
+    return csv, workbook
+
+
+def result_csv(settings: Settings, lang: str, which: str = "optimum") -> bytes:
+    """The portfolio (``optimum``) or the closest portfolio (``closest``) as CSV in ``lang``, run record on top."""
+    return _files(_path(), settings, lang, which)[0]
+
+
+def result_xlsx(settings: Settings, lang: str, which: str = "optimum") -> bytes:
+    """The portfolio workbook in ``lang`` with its run record and assumptions (the Settings value)."""
+    return _files(_path(), settings, lang, which)[1]
+
+
+PACK_FRONTIER_POINTS = 9
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _meeting_pack(path: str, settings: Settings, lang: str) -> bytes:
+    from optimizer.frontier import budget_range
+    from optimizer.frontier import frontier as trace
+    from optimizer.report import build_pack
+
+    result = _solve(path, settings).result
+    if result.status == "infeasible" and result.closest is None:
+        _diagnose(settings, result)
+    top = min(2 * (settings.solve_budget() or result.spend or 0.0), budget_max(settings))
+    table = None
+    if top > 0:
+        table = trace(instance(settings), targets(settings), budget_range(0.0, top, PACK_FRONTIER_POINTS),
+                      settings=solver_settings(settings), options=options(settings), rate=settings.discount_rate)
+    return build_pack(dataset(settings).with_targets(targets(settings)), result, lang=lang,
+                      record=record(settings, result), frontier=table, instance=instance(settings),
+                      factors=factors(settings), discount_rate=settings.discount_rate)
+
+
+def meeting_pack(settings: Settings, lang: str) -> bytes:
+    """The meeting pack (.pptx) of the question, built once per question and language."""
+    return _meeting_pack(_path(), settings, lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _meeting_pack_pdf(path: str, settings: Settings, lang: str) -> bytes:
+    from optimizer.report import pptx_to_pdf
+
+    return pptx_to_pdf(_meeting_pack(path, settings, lang))
+
+
+def meeting_pack_pdf(settings: Settings, lang: str) -> bytes:
+    """The meeting pack as PDF (LibreOffice converts the deck)."""
+    return _meeting_pack_pdf(_path(), settings, lang)
+
+
+def can_make_pdf() -> bool:
+    import shutil
+
+    return bool(shutil.which("soffice") or shutil.which("libreoffice"))

@@ -88,10 +88,10 @@ TEXT: dict[str, dict[str, str]] = {
     "col_without": {"zh": "关闭该目标时的减排量", "en": "CO₂ cut without it"},
     "col_budget": {"zh": "预算（万元）", "en": "Budget (万元)"},
     "col_status": {"zh": "状态", "en": "Status"},
-    "col_mac_co2": {"zh": "MAC排序法减排量", "en": "MAC pick CO₂"},
+    "col_mac_co2": {"zh": "MAC曲线法减排量", "en": "MAC pick CO₂"},
     "col_opt_co2": {"zh": "优化减排量", "en": "Optimum CO₂"},
-    "col_broken": {"zh": "MAC排序法未达标的目标", "en": "Targets broken by the MAC pick"},
-    "col_shortfall": {"zh": "MAC少减排量", "en": "MAC shortfall (t/yr)"},
+    "col_broken": {"zh": "MAC曲线法未达标的目标", "en": "Targets broken by the MAC pick"},
+    "col_shortfall": {"zh": "MAC曲线法少减排量", "en": "MAC shortfall (t/yr)"},
     "col_source": {"zh": "来源", "en": "Source"},
     "col_energy_intensity": {"zh": "单位产品综合能耗（kgce/单位）", "en": "Energy intensity (kgce/unit)"},
     "col_intensity_after": {"zh": "改造后单位产品能耗", "en": "Intensity after"},
@@ -252,8 +252,9 @@ TEXT: dict[str, dict[str, str]] = {
     "share": {"zh": "比例", "en": "Share"},
     "series": {"zh": "系列", "en": "Series"},
     # frontier
-    "frontier_intro": {"zh": "不同预算下满足目标的最大减排量，与传统MAC排序法对比。",
-                       "en": "The most CO₂ each budget buys while meeting the targets, beside the classic MAC ranking pick."},
+    "frontier_intro": {"zh": "不同预算下满足目标的最大减排量，与MAC曲线法（按单位减排成本，忽略目标）和贪心法（先满足目标）对比。",
+                       "en": "The most CO₂ each budget buys while meeting the targets, beside the MAC pick (abatement-cost "
+                             "order, ignores the targets) and the greedy (targets first)."},
     "budget_low": {"zh": "最低预算（万元）", "en": "Lowest budget (万元)"},
     "budget_high": {"zh": "最高预算（万元）", "en": "Highest budget (万元)"},
     "points": {"zh": "点数", "en": "Points"},
@@ -268,7 +269,7 @@ TEXT: dict[str, dict[str, str]] = {
                       "en": "No budget up to {high} 万元 meets every target switched on."},
     "frontier_least": {"zh": "满足全部目标的最少预算为 {budget} 万元，请提高“最高预算”。",
                        "en": "The least budget that meets them all is {budget} 万元: raise the highest budget."},
-    "frontier_table": {"zh": "各预算结果与MAC排序法未达标的目标", "en": "Each budget, and the targets the MAC pick breaks"},
+    "frontier_table": {"zh": "各预算结果与MAC曲线法未达标的目标", "en": "Each budget, and the targets the MAC pick breaks"},
     # scenarios
     "scenarios_intro": {"zh": "保存当前设置与结果，并对比多个情景。", "en": "Save the current settings and result, and compare scenarios."},
     "scenario_name": {"zh": "情景名称", "en": "Scenario name"},
@@ -300,14 +301,17 @@ TEXT: dict[str, dict[str, str]] = {
               "同时满足规划中的每一个目标：合成氨、烧碱、钢铁、陶瓷等行业达到能效标杆水平的产能比例，钢铁全部产能达到基准水平，"
               "以及淘汰小产能陶瓷生产线。同一设施的互斥方案最多选一个；有前置条件的项目须与其前置项目一同入选；"
               "被淘汰的设施不再计入比例。求解器（HiGHS 或 CBC）会证明结果与理论最优之间的差距。"
-              "与之对比的“MAC排序法”按每万元减排量从高到低依次选取项目，简单但忽略目标。",
+              "与之对比的“MAC曲线法”按单位减排成本（元/吨CO₂）从低到高依次选取项目（可在互斥方案间逐级升级），简单但忽略目标；"
+              "“贪心法”先买满足目标所需的项目，再按MAC顺序用完预算。",
         "en": "Each candidate retrofit is either funded or not. Among all combinations the optimizer finds the one "
               "that cuts the most CO₂ per year within the budget while meeting every target of the plans: the share "
               "of ammonia, caustic-soda, steel and ceramics capacity at the benchmark level, all steel at baseline, and "
               "small ceramic lines eliminated. At most one of a facility's alternative projects is chosen; a project "
               "comes with its prerequisites; a retired facility no longer counts in the shares. The solver (HiGHS or "
-              "CBC) proves how far the answer can be from the best possible. The classic MAC ranking it is compared "
-              "with funds projects in order of CO₂ per 万元: simple, but blind to the targets.",
+              "CBC) proves how far the answer can be from the best possible. It is compared with the MAC pick, which "
+              "funds projects in abatement-cost order (CNY/tCO₂, stepping up between alternatives): simple, but blind "
+              "to the targets; and with a greedy that first buys what the targets need, then fills the budget in MAC "
+              "order.",
     },
     "method_formulation": {"zh": "数学模型", "en": "Formulation"},
     "method_symbols": {
@@ -397,3 +401,118 @@ def status_name(status: object) -> str:
 def field_name(field: str) -> str:
     """A settings field (budget, gap, ...) as the user knows it."""
     return t(f"field_{field}") if f"field_{field}" in TEXT else field
+
+
+# --- assumptions, the new accounting, the meeting pack, the comparators and the method (issues 10, 14) ---
+TEXT.update({
+    "assumptions": {"zh": "假设与口径", "en": "Assumptions"},
+    "assumptions_help": {"zh": "以下设置随链接、情景和导出文件一同保存。",
+                         "en": "These settings travel with the link, the scenarios and every downloaded file."},
+    "margin": {"zh": "合规裕量（百分点）", "en": "Compliance margin (share points)"},
+    "margin_help": {"zh": "加到每个标杆比例目标上的百分点，避免结果恰好落在 30% 等门槛上，数据稍有误差即不达标。",
+                    "en": "Share points added to every benchmark-share target, so the answer does not sit exactly "
+                          "on 30 % where one wrong intensity flips compliance."},
+    "order_capex_in_budget": {"zh": "按规定淘汰产线的投资计入预算", "en": "Closures by order are paid from the budget"},
+    "order_capex_help": {"zh": "规划要求淘汰的小产能产线若列有淘汰项目，其投资默认计入预算；关闭后在预算之外。",
+                         "en": "A listed retirement row of a line the plans close is paid from the budget; "
+                               "switch off to keep it outside."},
+    "grid_factor_id": {"zh": "电网排放因子", "en": "Grid emission factor"},
+    "grid_custom": {"zh": "自定义数值", "en": "A value of my own"},
+    "grid_factor": {"zh": "电网排放因子数值（吨CO₂/MWh）", "en": "Grid factor (tCO₂/MWh)"},
+    "grid_factor_help": {"zh": "修改数值即改为自定义因子。", "en": "Editing the value makes it your own factor."},
+    "fuel_factors": {"zh": "燃料排放因子（吨CO₂/吨标煤）", "en": "Fuel emission factors (tCO₂/tce)"},
+    "fuel_coal": {"zh": "煤", "en": "Coal"},
+    "fuel_natural_gas": {"zh": "天然气", "en": "Natural gas"},
+    "fuel_coke": {"zh": "焦炭", "en": "Coke"},
+    "fuel_oil": {"zh": "燃料油", "en": "Oil"},
+    "discount_rate": {"zh": "折现率（%）", "en": "Discount rate (%)"},
+    "discount_rate_help": {"zh": "用于减排成本、回收期与MAC排序。", "en": "For abatement costs, payback and the MAC order."},
+    "field_grid_factor_id": {"zh": "电网排放因子", "en": "grid factor"},
+    "field_grid_factor": {"zh": "电网排放因子数值", "en": "grid factor value"},
+    "field_fuel_factors": {"zh": "燃料排放因子", "en": "fuel factor"},
+    "kpi_technical": {"zh": "技术减排（改造，吨CO₂/年）", "en": "Technical CO₂ (retrofits, t/yr)"},
+    "kpi_structural": {"zh": "结构减排（淘汰，吨CO₂/年）", "en": "Structural CO₂ (closures, t/yr)"},
+    "kpi_energy": {"zh": "节能量（吨标煤/年）", "en": "Energy saved (tce/yr)"},
+    "closures_header": {"zh": "按规定淘汰的产线", "en": "Lines closed by order"},
+    "closures_help": {"zh": "规划要求淘汰的产线在优化之前即关闭，不占用其他项目，也不再计入任何比例。",
+                      "en": "Lines the plans order closed are closed before optimizing: they take no other project "
+                            "and leave every share."},
+    "col_threshold": {"zh": "淘汰门槛", "en": "Threshold"},
+    "col_retirement_rows": {"zh": "淘汰项目", "en": "Retirement rows"},
+    "col_reason": {"zh": "原因", "en": "Reason"},
+    "intensity_header": {"zh": "各产品单位产品能耗：改造前 → 改造后", "en": "Each product's energy intensity: before → after"},
+    "intensity_help": {"zh": "在产产能加权平均，按各产品自身单位。",
+                       "en": "Capacity-weighted over the running lines, in each product's own unit."},
+    "col_int_before": {"zh": "改造前", "en": "Before"},
+    "col_int_after": {"zh": "改造后", "en": "After"},
+    "col_int_unit": {"zh": "能耗单位", "en": "Unit"},
+    "col_capacity_after": {"zh": "改造后在产产能", "en": "Capacity running after"},
+    "closest_header": {"zh": "预算内最接近目标的组合", "en": "The closest portfolio within the budget"},
+    "closest_summary": {"zh": "减排 {co2} 吨CO₂/年，投资 {spend} 万元，{n} 个项目；各目标缺口合计 {short} 个百分点（红色为未达标）。",
+                        "en": "{co2} tCO₂/yr for {spend} 万元, {n} projects; short of the targets by {short} share "
+                              "points in all (red: not met)."},
+    "closest_projects": {"zh": "最接近的组合中的 {n} 个项目", "en": "The {n} projects of the closest portfolio"},
+    "col_shortfall_pts": {"zh": "缺口（百分点）", "en": "Shortfall (points)"},
+    "download_closest_csv": {"zh": "下载最接近的组合（CSV）", "en": "Download the closest portfolio (CSV)"},
+    "download_closest_xlsx": {"zh": "下载最接近的组合（XLSX）", "en": "Download the closest portfolio (XLSX)"},
+    "meeting_pack": {"zh": "会议材料（PPTX）", "en": "Meeting pack (PPTX)"},
+    "meeting_pack_pdf": {"zh": "会议材料（PDF）", "en": "Meeting pack (PDF)"},
+    "meeting_pack_help": {"zh": "点击后生成幻灯片（含有效前沿，约需十余秒）。",
+                          "en": "Built when clicked (with the frontier; takes a few seconds)."},
+    "frontier_comparators": {"zh": "各方法对比：减排量、投资、比优化少减排、未达标的目标",
+                             "en": "Each method: CO₂, spend, shortfall against the optimum, targets broken"},
+    "col_method": {"zh": "方法", "en": "Method"},
+    "col_spend": {"zh": "投资（万元）", "en": "Spend (万元)"},
+    "col_short_vs_opt": {"zh": "比优化少减排（吨CO₂/年）", "en": "Less than the optimum (tCO₂/yr)"},
+    "col_broken_targets": {"zh": "未达标的目标", "en": "Targets broken"},
+    "frontier_advantage": {"zh": "在贪心法也满足全部目标的预算下，优化比贪心法最多多减排 {most} 吨CO₂/年"
+                                 "（多 {share}，预算 {budget} 万元），平均多减排 {mean} 吨CO₂/年。",
+                           "en": "Where the greedy also meets every target, the optimizer cuts up to {most} tCO₂/yr "
+                                 "more ({share} more, at {budget} 万元), {mean} tCO₂/yr more on average."},
+    "frontier_no_greedy": {"zh": "在所选预算范围内，贪心法在任何预算下都未能满足全部目标。",
+                           "en": "In this range the greedy meets every target at no budget."},
+    "method_accounting_title": {"zh": "核算规则", "en": "Accounting rules"},
+    "method_accounting": {
+        "zh": "- **减排与节能可相加**：项目对设施的作用是其单位能耗的*降幅*（改造前 − 改造后，空白为 0）；同一设施入选项目的降幅"
+              "与其减排量一样直接相加，设施在 `能耗 − Σ降幅 ≤ 水平` 时即达到标杆（或基准）。两个部分改造可共同达标；"
+              "若两行不可叠加（同一改造的不同方案），须在清单中设为互斥组。\n"
+              "- **负降幅**：使能耗升高的项目（如碳捕集、部分燃料替代）按其符号计入：已达标杆的设施可能因此跌出比例。\n"
+              "- **按规定淘汰**：产能低于规划淘汰门槛的产线在优化之前即关闭，不再计入任何比例，也不再选择其他项目；"
+              "若清单列有其淘汰项目，则按规定选中，投资默认计入预算（可在“假设与口径”中改为预算外）；未列出时零成本关闭、不计减排。\n"
+              "- **淘汰按净额计减排**：减排量空白的淘汰项目只计 `产能 × (能耗 − 标杆) / 1000` 吨标煤乘以燃料因子，"
+              "因为其产量转移到标杆水平的产线；给定的减排量按原值使用。\n"
+              "- **结构减排与技术减排**：淘汰带来的为结构减排，改造带来的为技术减排，分别报告；节能量以吨标煤/年报告，"
+              "并给出各产品改造前后的单位产品能耗。\n"
+              "- **合规裕量**：加到每个标杆比例目标上的百分点（默认 0），避免结果恰好落在门槛上。\n"
+              "- **最接近的组合**：预算不足以满足全部目标时，除给出满足全部目标的最少预算外，还给出预算内最接近目标的组合："
+              "各目标缺口（百分点）之和最小，其次减排最多，并列出每个目标的缺口。\n"
+              "- **燃料与电力因子**：`节能量（吨标煤）` 只计燃料，按该行 `燃料`（空白为煤）的因子换算；节电量只计入 "
+              "`节电量（MWh）`，按电网因子换算；燃料填“电力”的行视为重复计算而拒收。各因子与折现率均可在“假设与口径”中修改，"
+              "并记录在每个导出文件中。",
+        "en": "- **Reductions add up**: a project's effect on its facility is its intensity *reduction* (before − after, "
+              "blank = 0); the reductions of the chosen projects on one facility add up exactly as their CO₂ does, and "
+              "a facility is at benchmark (or baseline) when `intensity − Σ reductions ≤ level`. Two partial retrofits "
+              "can reach benchmark together; rows that are not additive (variants of one retrofit) must be "
+              "alternatives in an exclusive group.\n"
+              "- **Negative reductions**: projects that raise intensity (carbon capture, some fuel switches) count with "
+              "their sign: a plant at benchmark that takes one may fall out of the share.\n"
+              "- **Closures by order**: a line below the plans' elimination threshold is closed before optimizing; it "
+              "leaves every share and takes no other project. A listed retirement row for it is chosen by order and "
+              "paid from the budget (the Assumptions can keep it outside); with none listed the line closes at no cost "
+              "and no CO₂ credit.\n"
+              "- **Net closure credit**: a retirement row with a blank CO₂ cut is credited "
+              "`capacity × (intensity − benchmark) / 1000` tce times its fuel's factor, since its output moves to "
+              "plants at benchmark; a given CO₂ cut is used as given.\n"
+              "- **Structural and technical**: CO₂ from closures (structural) and from retrofits (technical) is "
+              "reported apart; energy saved in tce/yr, and each product's intensity before and after.\n"
+              "- **Compliance margin**: share points added to every benchmark-share target (default 0), so the "
+              "answer does not sit exactly on the threshold.\n"
+              "- **Closest portfolio**: when the budget cannot meet every target, besides the least budget that meets "
+              "them all, the portfolio within the budget with the least total shortfall (share points summed over the "
+              "targets), then the most CO₂, with each target's shortfall.\n"
+              "- **Fuel and electricity factors**: `energy_saving_tce` counts fuel only, converted with the factor of "
+              "the row's `fuel` (coal when blank); electricity goes in `electricity_saving_mwh` only, converted with "
+              "the grid factor; a row naming electricity as its fuel is refused as double counting. Every factor and "
+              "the discount rate are settings under Assumptions, recorded in every file.",
+    },
+})

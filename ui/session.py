@@ -52,6 +52,45 @@ BINDINGS: dict[str, Binding] = {
     "gap": Binding(lambda s: float(s.gap), lambda s, v: replace(s, gap=float(v))),
 }
 
+#: The grid selectbox's option for "a value of my own" (the number box beside it).
+CUSTOM_GRID = "custom"
+
+
+def _fuel_binding(fuel: str) -> Binding:
+    """A fuel's factor (tCO2/tce): shown as in use, kept only when it differs from the shipped one."""
+
+    def show(s: Settings) -> float:
+        return float(dict(compute.factors(s).fuels).get(fuel, 0.0))
+
+    def keep(s: Settings, value: Any) -> Settings:
+        mine = {k: v for k, v in s.fuel_factors if k != fuel}
+        if float(value) != compute.shipped_fuel_factors().get(fuel):
+            mine[fuel] = float(value)
+        return replace(s, fuel_factors=tuple(sorted(mine.items())))
+
+    return Binding(show, keep)
+
+
+def _keep_grid_choice(s: Settings, value: Any) -> Settings:
+    if value == CUSTOM_GRID:  # keep the factor in use, now as the analyst's own value
+        return replace(s, grid_factor=float(compute.factors(s).grid_t_per_mwh))
+    return replace(s, grid_factor_id=str(value), grid_factor=None)
+
+
+# The assumptions (issue 10): margin in share points, closures' capex, grid and fuel factors, discount rate in %.
+BINDINGS.update({
+    "margin": Binding(lambda s: float(s.margin), lambda s, v: replace(s, margin=float(v))),
+    "order_capex_in_budget": Binding(lambda s: bool(s.order_capex_in_budget),
+                                     lambda s, v: replace(s, order_capex_in_budget=bool(v))),
+    "grid_factor_id": Binding(lambda s: CUSTOM_GRID if s.grid_factor is not None else s.grid_factor_id,
+                              _keep_grid_choice),
+    "grid_factor": Binding(lambda s: float(compute.factors(s).grid_t_per_mwh),
+                           lambda s, v: replace(s, grid_factor=float(v))),
+    **{f"fuel_factor_{fuel}": _fuel_binding(fuel) for fuel in compute.FUELS},
+    "discount_rate": Binding(lambda s: round(float(s.discount_rate) * 100, 6),
+                             lambda s, v: replace(s, discount_rate=float(v) / 100)),
+})
+
 
 # --- the question ------------------------------------------------------------------------------
 

@@ -38,6 +38,10 @@ TIME_LIMIT_RANGE = (1.0, 3600.0)
 GAP_RANGE = (0.0, 0.5)
 CO2_GOAL_MAX = 1e12
 YEAR_RANGE = (2000, 2100)
+MARGIN_RANGE = (0.0, 20.0)  # share points
+DISCOUNT_RATE_RANGE = (0.0, 1.0)
+GRID_FACTOR_RANGE = (0.0, 2.0)  # tCO2/MWh
+FUEL_FACTOR_RANGE = (0.0, 10.0)  # tCO2/tce
 
 
 @dataclass(frozen=True)
@@ -245,9 +249,10 @@ class Settings:
             co2_goal=clamp("co2_goal", s.co2_goal, 0.0, CO2_GOAL_MAX),
             time_limit=clamp("time_limit", s.time_limit, *TIME_LIMIT_RANGE),
             gap=clamp("gap", s.gap, *GAP_RANGE),
-            margin=clamp("margin", s.margin, 0.0, 100.0),
-            discount_rate=clamp("discount_rate", s.discount_rate, 0.0, 1.0),
+            margin=clamp("margin", s.margin, *MARGIN_RANGE),
+            discount_rate=clamp("discount_rate", s.discount_rate, *DISCOUNT_RATE_RANGE),
         )
+        s = _checked_factors(s, notices, clamp)
         kept = []
         for t in s.targets:
             if t.target_id not in limits.targets:
@@ -263,6 +268,24 @@ class Settings:
                 kept.append(TargetSetting(t.target_id, t.enabled, new_value))
         s = replace(s, targets=tuple(sorted(kept, key=lambda t: t.target_id)))
         return s, notices
+
+
+def _grid_ids() -> tuple[str, ...]:
+    """The grid rows of the shipped emission factors (data/emission_factors.csv)."""
+    from optimizer.dataset import load_emission_factors
+
+    table = load_emission_factors()
+    return tuple(str(i) for i in table.index[table["kind"] == "grid"])
+
+
+def _checked_factors(s: Settings, notices: list[Notice], clamp: Any) -> Settings:
+    """The grid row known (else the default, with a notice), the grid and fuel factors within their ranges."""
+    if s.grid_factor_id not in _grid_ids():
+        notices.append(Notice("notice_unknown", (("field", "grid_factor_id"), ("value", str(s.grid_factor_id)))))
+        s = replace(s, grid_factor_id=DEFAULT_GRID_FACTOR)
+    grid = None if s.grid_factor is None else clamp("grid_factor", s.grid_factor, *GRID_FACTOR_RANGE)
+    fuels = tuple((fuel, clamp("fuel_factors", value, *FUEL_FACTOR_RANGE)) for fuel, value in s.fuel_factors)
+    return replace(s, grid_factor=grid, fuel_factors=fuels)
 
 
 #: Fields a link carries only when they differ from the default.
