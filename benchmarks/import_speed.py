@@ -39,6 +39,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -46,9 +47,19 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from optimizer.schema import FACILITIES, PROJECTS
+from optimizer.schema import FACILITIES, PROJECTS  # noqa: E402 - after the sys.path line above
 
-SHAPES = {  # projects per facility, dense optional columns, Chinese GBK, flat layout
+
+class Shape(TypedDict):
+    """Projects per facility, dense optional columns, Chinese GBK, flat layout."""
+
+    per_facility: float
+    dense: bool
+    zh: bool
+    flat: bool
+
+
+SHAPES: dict[str, Shape] = {
     "plain": {"per_facility": 2.5, "dense": False, "zh": False, "flat": False},
     "dense": {"per_facility": 12, "dense": True, "zh": False, "flat": False},
     "zh_gbk": {"per_facility": 1, "dense": False, "zh": True, "flat": False},
@@ -103,7 +114,8 @@ def make_tables(shape: str, n_projects: int, seed: int = 20260601) -> tuple[pd.D
         projects["annual_saving"] = np.round(capex / rng.uniform(3, 12, n_projects), 1)
         projects["lifetime_years"] = rng.integers(10, 25, n_projects)
         projects["earliest_year"] = rng.integers(2025, 2031, n_projects)
-        projects["fuel"] = np.where(which == 1, np.array(["coal", "natural_gas", "coke"])[rng.integers(0, 3, n_projects)], "")
+        fuels = np.array(["coal", "natural_gas", "coke"])
+        projects["fuel"] = np.where(which == 1, fuels[rng.integers(0, 3, n_projects)], "")
         projects["lead_time_years"] = rng.integers(0, 4, n_projects)
         projects["co2_low"] = np.where(which == 0, np.round(saving * 0.8, 1).astype(str), blank)
         projects["co2_high"] = np.where(which == 0, np.round(saving * 1.2, 1).astype(str), blank)
@@ -123,7 +135,7 @@ def write_case(folder: Path, shape: str, n_projects: int, formats: list[str]) ->
     """Write the list as a CSV folder (or flat CSV) and an xlsx workbook, once per cache folder."""
     base = folder / f"{shape}_{n_projects}"
     out = {}
-    facilities = projects = None
+    tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None] | None = None  # made once, when needed
     spec = SHAPES[shape]
     encoding = "gbk" if spec["zh"] else "utf-8"
     for fmt in formats:
@@ -131,19 +143,21 @@ def write_case(folder: Path, shape: str, n_projects: int, formats: list[str]) ->
         out[fmt] = path
         if path.exists():
             continue
-        if facilities is None:
+        if tables is None:
             facilities, projects = make_tables(shape, n_projects)
-            if spec["flat"]:
-                flat = projects.merge(facilities.rename(columns={"name": "facility_name"}), on="facility_id")
+            flat = (projects.merge(facilities.rename(columns={"name": "facility_name"}), on="facility_id")
+                    if spec["flat"] else None)
+            tables = facilities, projects, flat
+        facilities, projects, flat = tables
         tmp = Path(str(path) + ".tmp")
-        if fmt == "csv" and spec["flat"]:
+        if fmt == "csv" and flat is not None:
             flat.to_csv(tmp, index=False, encoding=encoding)
         elif fmt == "csv":
             tmp.mkdir(parents=True, exist_ok=True)
             facilities.to_csv(tmp / "facilities.csv", index=False, encoding=encoding)
             projects.to_csv(tmp / "projects.csv", index=False, encoding=encoding)
         else:
-            _write_xlsx(tmp, {"Sheet1": flat} if spec["flat"] else {"facilities": facilities, "projects": projects})
+            _write_xlsx(tmp, {"Sheet1": flat} if flat is not None else {"facilities": facilities, "projects": projects})
         tmp.rename(path)
     return out
 
@@ -200,19 +214,30 @@ print(json.dumps({{"seconds": seconds, "cpu": cpu, "mib": peak / 1024, "projects
 """
 
 
-def time_load(code_root: Path, path: Path, mode: str, repeat: int) -> dict | None:
-    runs = []
+class Timing(TypedDict, total=False):
+    """What one timed load reports (the child's JSON), or ``error`` alone when it failed."""
+
+    seconds: float
+    cpu: float
+    mib: float
+    projects: int
+    facilities: int
+    error: str
+
+
+def time_load(code_root: Path, path: Path, mode: str, repeat: int) -> Timing | None:
+    runs: list[Timing] = []
     for _ in range(repeat):
         child = CHILD.format(root=str(code_root), path=str(path), mode=mode)
         done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, cwd=code_root,
                               timeout=900, check=False)
         if done.returncode != 0:
             return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
-        result = json.loads(done.stdout.strip().splitlines()[-1])
+        result: Timing | None = json.loads(done.stdout.strip().splitlines()[-1])
         if result is None:
             return None
         runs.append(result)
-    best = dict(runs[0])
+    best = runs[0].copy()
     best["seconds"] = statistics.median(r["seconds"] for r in runs)
     best["cpu"] = statistics.median(r["cpu"] for r in runs)
     best["mib"] = max(r["mib"] for r in runs)
@@ -264,9 +289,9 @@ def main() -> None:
                             print(f"| {shape} | {size:,} | | {fmt} | {mb:.1f} | {label} | {mode} | error: "
                                   f"{result['error'][:80]} | | |", flush=True)
                             continue
-                        print(f"| {shape} | {result['projects']:,} | {result['facilities']:,} | {fmt} | {mb:.1f} | "
-                              f"{label} | {mode} | {result['seconds']:.2f} | {result['cpu']:.2f} | {result['mib']:.0f} |",
-                              flush=True)
+                        print(f"| {shape} | {result['projects']:,} | {result['facilities']:,} | {fmt} | "
+                              f"{mb:.1f} | {label} | {mode} | {result['seconds']:.2f} | {result['cpu']:.2f} | "
+                              f"{result['mib']:.0f} |", flush=True)
     if scratch:
         scratch.cleanup()
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -63,7 +65,7 @@ NONNEGATIVE_INTEGERS = {"lead_time_years"}
 MAX_SUGGESTIONS = 50
 
 
-def load_dataset(path, name: str = "") -> Dataset:
+def load_dataset(path: str | Path, name: str = "") -> Dataset:
     """Read and check a project list from a folder, workbook, zip or flat CSV."""
     return build_dataset(read_path(path), name=name or str(path))
 
@@ -126,9 +128,9 @@ def build_dataset(tables: list[RawTable], name: str = "",
 
     if facilities is None or projects is None:
         raise DataError(_one_per_cell(problems))
-    for table, rows in (("facilities", facilities), ("projects", projects)):
+    for label, rows in (("facilities", facilities), ("projects", projects)):
         if len(rows.frame) == 0:
-            problems.append(Problem("empty_file", table))
+            problems.append(Problem("empty_file", label))
 
     _check_facilities(facilities, products, problems)
     _check_projects(projects, facilities.frame, products, problems)
@@ -234,7 +236,7 @@ def _parse_table(table: RawTable, spec: TableSpec, problems: list[Problem], uniq
         return None
     rows = np.asarray(table.rows, dtype=np.int64)
     n = frame.shape[0]
-    out: dict[str, object] = {}
+    out: dict[str, np.ndarray] = {}
     bad: dict[str, np.ndarray] = {}
     for column in spec.columns:
         if column.name in positions:
@@ -242,8 +244,8 @@ def _parse_table(table: RawTable, spec: TableSpec, problems: list[Problem], uniq
             cells, header = frame.iloc[:, i].to_numpy(dtype=object), shown_headers[i].strip()
         else:
             cells, header = np.full(n, None, dtype=object), column.name
-        where = Cells(table.file, rows, column.name, header, problems)
-        out[column.name], bad[column.name] = parse_column(cells, column, where,
+        located = Cells(table.file, rows, column.name, header, problems)
+        out[column.name], bad[column.name] = parse_column(cells, column, located,
                                                           nonnegative=column.name in NONNEGATIVE_INTEGERS)
     for name, i in extras:
         if name not in out:
@@ -287,7 +289,7 @@ class Parsed:
                       self.headers)
 
 
-def _suggest_header(column: Column, present) -> str:
+def _suggest_header(column: Column, present: list[str]) -> str:
     candidates = {str(c): str(c) for c in present}
     match = difflib.get_close_matches(column.name, list(candidates), n=1, cutoff=0.6)
     if not match:
@@ -321,7 +323,7 @@ def _check_levels(parsed: Parsed, problems: list[Problem]) -> None:
     products["sector"] = [SECTOR_ALIASES.get(str(s).strip().lower(), s) for s in products["sector"]]
 
 
-def _present(value) -> bool:
+def _present(value: object) -> bool:
     """A parsed value that is there (blank numbers are NaN in a frame)."""
     return value is not None and not (isinstance(value, float) and np.isnan(value))
 
@@ -332,14 +334,15 @@ def _present(value) -> bool:
 class _Found:
     """Problems of the cross-table checks, put in the order the row-by-row checks gave them."""
 
-    def __init__(self, parsed: Parsed):
+    def __init__(self, parsed: Parsed) -> None:
         self.parsed, frame = parsed, parsed.frame
         self.rows = frame["src_row"].to_numpy()
         self.files = frame["src_file"].to_numpy()
         self.items: list[tuple[int, int, Problem]] = []
         self.counts: dict[tuple[str, str], int] = defaultdict(int)
 
-    def add(self, code: str, positions, column: str, details=lambda i: {}) -> None:
+    def add(self, code: str, positions: np.ndarray | list[int], column: str,
+            details: Callable[[int], dict[str, object]] = lambda i: {}) -> None:
         for i in np.asarray(positions, dtype=np.int64):
             key = (code, column)
             self.counts[key] += 1
@@ -385,16 +388,16 @@ def _exporters(products: pd.DataFrame) -> pd.Series:
     return (benchmark <= 0) & benchmark.notna()
 
 
-def _suggester(known):
+def _suggester(known: pd.Index | np.ndarray) -> Callable[[object, int], str]:
     """"did you mean" for the first few unknown values (each search scans every known id)."""
     choices = [str(k) for k in known]
     asked: dict[str, str] = {}
 
-    def suggest(value, _position) -> str:
-        value = str(value)
-        if value not in asked:
-            asked[value] = _suggest_value(value, choices) if len(asked) < MAX_SUGGESTIONS else ""
-        return asked[value]
+    def suggest(value: object, _position: int) -> str:
+        text = str(value)
+        if text not in asked:
+            asked[text] = _suggest_value(text, choices) if len(asked) < MAX_SUGGESTIONS else ""
+        return asked[text]
     return suggest
 
 
@@ -421,7 +424,8 @@ def _check_projects(parsed: Parsed, facilities: pd.DataFrame, products: pd.DataF
         if itself[entry]:
             found.add("requires_itself", [req_pos[entry]], "requires")
         else:
-            found.add("unknown_requirement", [req_pos[entry]], "requires", lambda i, v=req_ids.iat[entry]: {"value": v})
+            required = req_ids.iat[entry]  # details are worded inside add(), before the loop moves on
+            found.add("unknown_requirement", [req_pos[entry]], "requires", lambda i: {"value": required})
 
     savings = ("co2_reduction", "energy_saving_tce", "electricity_saving_mwh")
     given = np.zeros(len(projects), bool)
@@ -490,8 +494,9 @@ def _check_co2_range(projects: pd.DataFrame, found: _Found) -> None:
         low_wrong = (low > high) | (low > value)
         high_wrong = ~low_wrong & (value > high)
 
-    def details(i: int) -> dict:
-        return {k: ("—" if np.isnan(v) else f"{v:g}") for k, v in (("low", low[i]), ("value", value[i]), ("high", high[i]))}
+    def details(i: int) -> dict[str, object]:
+        return {k: ("—" if np.isnan(v) else f"{v:g}")
+                for k, v in (("low", low[i]), ("value", value[i]), ("high", high[i]))}
     found.add("co2_range_order", np.flatnonzero(low_wrong), "co2_low", details)
     found.add("co2_range_order", np.flatnonzero(high_wrong), "co2_high", details)
 
@@ -538,7 +543,7 @@ def _check_cycles(parsed: Parsed, problems: list[Problem]) -> None:
     order = [ids[i] for i in np.flatnonzero(alive) if ids[i] in graph]
     rows = dict(zip(ids, zip(projects["src_file"], projects["src_row"])))
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    reported: set[frozenset] = set()
+    reported: set[frozenset[str]] = set()
     for start in order:
         if state.get(start):
             continue
@@ -565,7 +570,7 @@ def _check_cycles(parsed: Parsed, problems: list[Problem]) -> None:
                 stack.append((child, iter(graph[child])))
 
 
-def _suggest_value(value: str, known) -> str:
+def _suggest_value(value: str, known: pd.Index | list[str]) -> str:
     match = difflib.get_close_matches(str(value), [str(k) for k in known], n=1, cutoff=0.6)
     return f"; did you mean '{match[0]}'? / 是否为“{match[0]}”？" if match else ""
 
@@ -593,7 +598,8 @@ def _targets_from_frame(frame: pd.DataFrame, products: pd.DataFrame, problems: l
             units = sorted({str(u).strip() for u in products.loc[list(row.products), "unit"]
                             if pd.notna(u) and str(u).strip()})
             if len(units) > 1:
-                problems.append(Problem("mixed_units", row.src_file, row.src_row, "weight", {"units": ", ".join(units)}))
+                problems.append(Problem("mixed_units", row.src_file, row.src_row, "weight",
+                                        {"units": ", ".join(units)}))
                 bad = True
         if not bad and row.target_id and _present(row.value):
             targets.append(Target(row.target_id, row.kind, tuple(row.products), float(row.value), weight,

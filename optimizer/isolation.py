@@ -25,11 +25,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, TypeVar, TypeVarTuple, cast
 
 from .dataset import Dataset
 from .problems import DataError, Problem
 
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
 __all__ = ["DEFAULT_LIMITS", "Limits", "load_dataset_isolated", "run_isolated"]
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True)
@@ -90,15 +97,9 @@ def load_dataset_isolated(source: str | Path | bytes, name: str = "", limits: Li
         if not filename:
             raise ValueError("filename is required with bytes")
         label = PurePosixPath(filename).name
-        data, upload_name = bytes(source), filename
-        work = _work_bytes
-        args = (upload_name, data, name or filename)
-    else:
-        path = Path(source)
-        label = path.name or str(path)
-        work = _work_path
-        args = (str(path), name or str(source))
-    return run_isolated(work, args, limits, label)
+        return run_isolated(_work_bytes, (filename, bytes(source), name or filename), limits, label)
+    path = Path(source)
+    return run_isolated(_work_path, (str(path), name or str(source)), limits, path.name or str(path))
 
 
 def _work_path(path: str, name: str) -> Dataset:
@@ -121,7 +122,7 @@ def _work_bytes(filename: str, data: bytes, name: str) -> Dataset:
     return dataset
 
 
-def run_isolated(work: Callable, args: tuple, limits: Limits, label: str):
+def run_isolated(work: Callable[[*Ts], T], args: tuple[*Ts], limits: Limits, label: str) -> T:
     """``work(*args)`` in a child process under ``limits``; its result, or its DataError raised here.
 
     ``label`` names the file in the messages of a stopped reader.
@@ -139,7 +140,7 @@ def _too_much_memory(label: str, limits: Limits) -> DataError:
     return DataError([Problem("too_much_memory", label, details={"limit_mb": limits.memory_bytes / 2**20})])
 
 
-def _outcome(work: Callable, args: tuple) -> tuple[str, object]:
+def _outcome(work: Callable[[*Ts], object], args: tuple[*Ts]) -> tuple[str, object]:
     """What the child reports: ("ok", result), ("problems", [...]), ("memory", None) or ("error", text)."""
     try:
         return "ok", work(*args)
@@ -170,7 +171,7 @@ def _apply_limits(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
-def _run_forked(work: Callable, args: tuple, limits: Limits, label: str):
+def _run_forked(work: Callable[[*Ts], T], args: tuple[*Ts], limits: Limits, label: str) -> T:
     read_end, write_end = os.pipe()
     start = time.monotonic()
     pid = os.fork()
@@ -228,10 +229,11 @@ def _run_forked(work: Callable, args: tuple, limits: Limits, label: str):
         if number in (signal.SIGSEGV, signal.SIGBUS) and not chunks:  # past RLIMIT_AS inside C code
             raise _too_much_memory(label, limits)
         raise DataError([Problem("reader_failed", label, details={"reason": f"signal {number}"})])
-    return _result(b"".join(chunks), label, limits, status)
+    return cast(T, _result(b"".join(chunks), label, limits, status))  # what work(*args) returned, unpickled
 
 
-def _result(payload: bytes, label: str, limits: Limits, status: int | None):
+def _result(payload: bytes, label: str, limits: Limits, status: int | None) -> object:
+    """The child's result unpickled (its ``work``'s return value), or its problems raised."""
     try:
         kind, value = pickle.loads(payload)
     except Exception:  # noqa: BLE001 - an empty or cut pipe: the child died before it could say why
@@ -253,12 +255,14 @@ def _kill(pid: int) -> None:
         pass
 
 
-def _spawned_child(connection, work, args):  # pragma: no cover - Windows
+def _spawned_child(connection: Connection, work: Callable[[*Ts], object],
+                   args: tuple[*Ts]) -> None:  # pragma: no cover - Windows
     connection.send_bytes(pickle.dumps(_outcome(work, args), protocol=pickle.HIGHEST_PROTOCOL))
     connection.close()
 
 
-def _run_spawned(work: Callable, args: tuple, limits: Limits, label: str):  # pragma: no cover - Windows
+def _run_spawned(work: Callable[[*Ts], T], args: tuple[*Ts], limits: Limits,
+                 label: str) -> T:  # pragma: no cover - Windows
     """Where there is no fork: a spawned process with the wall-clock limit only."""
     import multiprocessing
 
@@ -277,7 +281,7 @@ def _run_spawned(work: Callable, args: tuple, limits: Limits, label: str):  # pr
     finally:
         process.join(5)
         receiver.close()
-    return _result(payload, label, limits, None)
+    return cast(T, _result(payload, label, limits, None))  # what work(*args) returned, unpickled
 
 
 if __name__ == "__main__":  # pragma: no cover - a manual check: python -m optimizer.isolation PATH

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,8 @@ class Cells:
     def __init__(self, file: str, rows: np.ndarray, column: str, header: str, problems: list[Problem]):
         self.file, self.rows, self.column, self.header, self.problems = file, rows, column, header, problems
 
-    def report(self, code: str, positions, details=lambda i: {}) -> None:
+    def report(self, code: str, positions: np.ndarray | list[int],
+               details: Callable[[int], dict[str, object]] = lambda i: {}) -> None:
         """One problem per position (capped at :data:`MAX_CELL_PROBLEMS`, the rest counted)."""
         positions = np.asarray(positions, dtype=np.int64)
         for i in positions[:MAX_CELL_PROBLEMS]:
@@ -71,7 +73,7 @@ def _missing(values: np.ndarray) -> np.ndarray:
     return pd.isna(values)
 
 
-def _cell_text(cell) -> str:
+def _cell_text(cell: object) -> str:
     """A non-text cell (a workbook number, date or yes/no) as the text it stands for."""
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))  # an id typed as 101 in Excel arrives as 101.0
@@ -91,7 +93,7 @@ def as_text(values: np.ndarray) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(text, dtype=object, copy=False), missing
 
 
-def _arrow(text) -> pa.Array:
+def _arrow(text: pd.Series | np.ndarray) -> pa.Array:
     return pa.array(np.asarray(text, dtype=object), type=pa.string())
 
 
@@ -128,7 +130,7 @@ def _clean(values: np.ndarray) -> tuple[pd.Series, pa.Array | None]:
     return pd.Series(_objects(arrow), dtype=object, copy=False), arrow
 
 
-def shown(cell) -> str:
+def shown(cell: object) -> str:
     """A cell as quoted in a message (long cells shortened)."""
     text = _cell_text(cell) if isinstance(cell, float) and math.isfinite(cell) else str(cell)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -137,7 +139,8 @@ def shown(cell) -> str:
 # --- one column ---------------------------------------------------------------
 
 
-def parse_column(values: np.ndarray, column: Column, where: Cells, nonnegative: bool = False):
+def parse_column(values: np.ndarray, column: Column, where: Cells,
+                 nonnegative: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Typed values of one column, and a mask of the cells that had a problem.
 
     Text columns give objects (None for blank), lists tuples (None for blank),
@@ -159,7 +162,7 @@ def parse_column(values: np.ndarray, column: Column, where: Cells, nonnegative: 
     return result, bad
 
 
-def _text_column(values: np.ndarray, where: Cells):
+def _text_column(values: np.ndarray, where: Cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     text, arrow = _clean(values)
     out = text.to_numpy(dtype=object)
     blank = out == ""
@@ -174,7 +177,7 @@ def _text_column(values: np.ndarray, where: Cells):
     return out, too_long, blank
 
 
-def _list_column(values: np.ndarray):
+def _list_column(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     text = clean_text(values)
     blank = text.to_numpy(dtype=object) == ""
     out = np.full(len(text), None, dtype=object)
@@ -189,7 +192,7 @@ def _list_column(values: np.ndarray):
     return out, np.zeros(len(text), bool), blank
 
 
-def _bool_column(values: np.ndarray, where: Cells):
+def _bool_column(values: np.ndarray, where: Cells) -> tuple[np.ndarray, np.ndarray]:
     text, _ = as_text(values)
     arrow = pa.array(text.to_numpy(dtype=object), type=pa.string())
     words = pd.Series(pc.utf8_lower(pc.utf8_trim_whitespace(arrow)).to_numpy(zero_copy_only=False), dtype=object)
@@ -208,7 +211,8 @@ def _bool_column(values: np.ndarray, where: Cells):
     return out, bad
 
 
-def _number_column(values: np.ndarray, kind: str, where: Cells, nonnegative: bool):
+def _number_column(values: np.ndarray, kind: str, where: Cells,
+                   nonnegative: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     numbers, blank, failed = _numbers(values, where)
     ok = ~blank & ~failed
     with np.errstate(invalid="ignore"):
@@ -281,7 +285,8 @@ def _numbers(values: np.ndarray, where: Cells) -> tuple[np.ndarray, np.ndarray, 
     return numbers, blank, failed
 
 
-def _numbers_from_text(cells: np.ndarray, originals: np.ndarray, where: Cells, positions: np.ndarray):
+def _numbers_from_text(cells: np.ndarray, originals: np.ndarray, where: Cells,
+                       positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The slower path for text that is not a plain number: normalise, then judge commas."""
     arrow = pc.utf8_normalize(_arrow(cells), form="NFKC")
     arrow = pc.replace_substring(pc.utf8_trim_whitespace(arrow), " ", "")
@@ -291,11 +296,11 @@ def _numbers_from_text(cells: np.ndarray, originals: np.ndarray, where: Cells, p
         grouped = _objects(pc.match_substring_regex(arrow, f"^{_THOUSANDS}$")).astype(bool)
         stray = np.flatnonzero(comma & ~grouped)
         text = _objects(arrow)
-        suggestions = {}
+        suggestions: dict[int, str] = {}
         for i in stray:
             suggestion = _decimal_suggestion(text[i])
             if suggestion is not None:
-                suggestions[i] = suggestion
+                suggestions[int(i)] = suggestion
         refused[list(suggestions)] = True
         malformed = np.zeros(len(cells), bool)  # "1,,5", "1,5,0": no number, whichever way the comma reads
         malformed[[i for i in stray if i not in suggestions]] = True

@@ -25,6 +25,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Iterator
 from xml.etree import ElementTree
 
 import numpy as np
@@ -50,6 +51,7 @@ MAX_CELLS = 10_000_000
 MAX_XML_BYTES = 64 * 1024 * 1024
 
 ENCODINGS = ("utf-8-sig", "gb18030")
+_LEADING_SPACE = re.compile(r"\s*")
 
 #: What reading a damaged or encrypted zip member can raise.
 ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError, ValueError)
@@ -146,7 +148,9 @@ def _read_csv(filename: str, data: bytes) -> RawTable:
     if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")  # old Mac line ends: one convention for numpy and pandas
     # Blank lines are rows in a spreadsheet: keep them while numbering rows, then drop them.
-    blank_prefix = re.match(r"\s*", text).group()
+    # ``\s*`` matches every string (the empty prefix at worst); no match would mean no blank prefix.
+    prefix_match = _LEADING_SPACE.match(text)
+    blank_prefix = prefix_match.group() if prefix_match is not None else ""
     leading = blank_prefix.splitlines(keepends=True)
     complete = [line for line in leading if line.endswith(("\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e",
                                                           "\x85", "\u2028", "\u2029"))]
@@ -208,7 +212,15 @@ def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
     return blank
 
 
-def _record_widths(text: str) -> tuple | None:
+#: What :func:`_record_widths` finds: the widths, the bytes, the separator mask and the record starts.
+_Widths = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+#: A sheet's rows as read: (row number, the row's cell values).
+_SheetRows = Iterator[tuple[int, tuple[object, ...]]]
+#: A worksheet: (title, part, state, rows).
+_Sheet = tuple[str, str, str, _SheetRows]
+
+
+def _record_widths(text: str) -> _Widths | None:
     """Fields in each CSV record, counted with numpy over the bytes (quote-aware).
 
     Returns the widths and what :func:`_check_widths` needs, or None when
@@ -317,7 +329,7 @@ def _read_workbook(filename: str, data: bytes) -> list[RawTable]:
     return tables
 
 
-def _open_sheets(data: bytes, data_only: bool = True) -> list[tuple]:
+def _open_sheets(data: bytes, data_only: bool = True) -> list[_Sheet]:
     """(title, part, state, rows) of each worksheet; ``rows`` yields (row number, tuple of values).
 
     openpyxl's own reader, without its read-only worksheet's first pass over
@@ -340,7 +352,7 @@ def _open_sheets(data: bytes, data_only: bool = True) -> list[tuple]:
     if not isinstance(book, openpyxl.Workbook):
         raise TypeError("not a workbook")
 
-    def rows(part: str):
+    def rows(part: str) -> _SheetRows:
         with reader.archive.open(part) as source:
             parser = WorkSheetParser(source, reader.shared_strings, data_only=data_only, epoch=book.epoch,
                                      date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
@@ -361,21 +373,24 @@ def _open_sheets(data: bytes, data_only: bool = True) -> list[tuple]:
     return sheets
 
 
-def _read_sheet(filename: str, title: str, state: str, sheet_rows, formulas_without_value: int,
+def _read_sheet(filename: str, title: str, state: str, sheet_rows: _SheetRows, formulas_without_value: int,
                 data: bytes) -> RawTable | None:
     """One sheet's cells as written: header = its first non-blank row, rows numbered as Excel shows them."""
     label = f"{filename} [{title}]"
-    header, header_row, records, numbers = None, 0, [], []
+    header_values: tuple[object, ...] | None = None
+    header_row = 0
+    records: list[tuple[object, ...]] = []
+    numbers: list[int] = []
     for number, values in sheet_rows:
         first = values[0] if values else None
         if (first is None or (isinstance(first, str) and not first.strip())) and not any(
                 v is not None and not (isinstance(v, str) and not v.strip()) for v in values):
             continue
-        if header is None:
-            header, header_row = values, number
-            if len(header) > MAX_COLUMNS:
+        if header_values is None:
+            header_values, header_row = values, number
+            if len(header_values) > MAX_COLUMNS:
                 raise DataError([Problem("too_many_columns", label, number, details={
-                    "columns": len(header), "limit": MAX_COLUMNS})])
+                    "columns": len(header_values), "limit": MAX_COLUMNS})])
             continue
         if len(values) > MAX_COLUMNS:
             raise DataError([Problem("too_many_columns", label, number, details={
@@ -384,9 +399,9 @@ def _read_sheet(filename: str, title: str, state: str, sheet_rows, formulas_with
         numbers.append(number)
         if len(records) > MAX_ROWS:
             raise DataError([Problem("too_many_rows", label, details={"rows": len(records), "limit": MAX_ROWS})])
-    if header is None:
+    if header_values is None:
         return None
-    header = list(header)
+    header = list(header_values)
     while header and (header[-1] is None or (isinstance(header[-1], str) and not header[-1].strip())):
         header.pop()
     width = max([len(header)] + [_filled_width(r) for r in records])
@@ -407,14 +422,14 @@ def _read_sheet(filename: str, title: str, state: str, sheet_rows, formulas_with
     return table
 
 
-def _filled_width(record: tuple) -> int:
+def _filled_width(record: tuple[object, ...]) -> int:
     for i in range(len(record) - 1, -1, -1):
         if record[i] is not None:
             return i + 1
     return 0
 
 
-def _cell_header(cell) -> str:
+def _cell_header(cell: object) -> str:
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     return str(cell)
@@ -495,7 +510,7 @@ def _check_workbook_size(filename: str, data: bytes) -> dict[str, int]:
     return formulas
 
 
-def _sheet_parts(archive: zipfile.ZipFile, names: dict) -> tuple[list[str] | None, str]:
+def _sheet_parts(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> tuple[list[str] | None, str]:
     """The part of every sheet the workbook lists, and the shared strings part, from its relationships."""
     try:
         workbook = "xl/workbook.xml"
@@ -527,7 +542,7 @@ def _sheet_parts(archive: zipfile.ZipFile, names: dict) -> tuple[list[str] | Non
         return None, ""
 
 
-def _xml(archive: zipfile.ZipFile, names: dict, name: str):
+def _xml(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], name: str) -> ElementTree.Element | None:
     info = names.get(name)
     if info is None:
         return None
@@ -571,7 +586,7 @@ def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, i
     return rows, cells, no_value
 
 
-def _count(archive: zipfile.ZipFile, info: zipfile.ZipInfo, pattern: re.Pattern) -> int:
+def _count(archive: zipfile.ZipFile, info: zipfile.ZipInfo, pattern: re.Pattern[bytes]) -> int:
     """Exact count of start tags (any namespace prefix) in a part, streamed."""
     total, tail = 0, b""
     with archive.open(info) as member:
@@ -603,17 +618,20 @@ def _read_zip(filename: str, data: bytes) -> list[RawTable]:
                 continue
             path = PurePosixPath(name.replace("\\", "/"))
             if path.is_absolute() or ".." in path.parts:
-                problems.append(Problem("unsafe_zip", filename, details={"member": name, "reason": "path outside the archive"}))
+                problems.append(Problem("unsafe_zip", filename, details={
+                    "member": name, "reason": "path outside the archive"}))
                 continue
             suffix = path.suffix.lower()
             if suffix == ".zip":
-                problems.append(Problem("unsafe_zip", filename, details={"member": name, "reason": "nested zip files are not read"}))
+                problems.append(Problem("unsafe_zip", filename, details={
+                    "member": name, "reason": "nested zip files are not read"}))
                 continue
             if suffix not in (".csv", ".xlsx"):
                 continue
             total += info.file_size
             if total > MAX_UNZIPPED_BYTES or info.file_size > MAX_FILE_BYTES:
-                problems.append(Problem("unsafe_zip", filename, details={"member": name, "reason": "uncompressed size over the limit"}))
+                problems.append(Problem("unsafe_zip", filename, details={
+                    "member": name, "reason": "uncompressed size over the limit"}))
                 break
             try:
                 with archive.open(info) as member:

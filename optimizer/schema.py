@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 ColumnType = Literal["text", "number", "positive", "nonnegative", "integer", "bool", "list"]
 
@@ -75,7 +75,8 @@ PROJECTS = TableSpec(
         Column("energy_saving_tce", "节能量", "nonnegative", False,
                "energy saved, tce per year (converted with the fuel factor)", "年节能量（吨标准煤）"),
         Column("electricity_saving_mwh", "节电量", "number", False,
-               "grid electricity avoided, MWh per year (converted with the grid factor)", "年节电量或光伏发电量（兆瓦时）"),
+               "grid electricity avoided, MWh per year (converted with the grid factor)",
+               "年节电量或光伏发电量（兆瓦时）"),
         Column("energy_intensity_after", "改造后单位产品能耗", "number", False,
                "facility energy intensity after the project; blank = unchanged", "改造后单位产品能耗；空白表示不变"),
         Column("exclusive_group", "互斥组", "text", False,
@@ -83,16 +84,21 @@ PROJECTS = TableSpec(
         Column("requires", "前置项目", "list", False,
                "project ids, ';'-separated, that must also be chosen", "必须同时选择的前置项目编号，用分号分隔"),
         Column("retire", "淘汰", "bool", False, "true: choosing it closes the facility", "是：选择后该设施关停淘汰"),
-        Column("annual_saving", "年节约费用", "number", False, "operating cost saved, 万元 per year", "年节约运行费用（万元）"),
-        Column("lifetime_years", "寿命", "positive", False, "economic lifetime in years (default 15)", "经济寿命（年，默认15）"),
+        Column("annual_saving", "年节约费用", "number", False,
+               "operating cost saved, 万元 per year", "年节约运行费用（万元）"),
+        Column("lifetime_years", "寿命", "positive", False,
+               "economic lifetime in years (default 15)", "经济寿命（年，默认15）"),
         Column("earliest_year", "最早年份", "integer", False, "first year it can start", "最早可实施年份"),
         Column("fuel", "节约燃料", "text", False,
                "fuel whose saving energy_saving_tce counts (coal default, natural_gas, oil, ...); never electricity",
                "节能量对应的燃料（默认煤，天然气、油等）；电力节约填入节电量"),
         Column("lead_time_years", "建设周期", "integer", False,
-               "years from start to service (default 1); capex is spread over them", "建设周期（年，默认1），投资在其间平均分摊"),
-        Column("co2_low", "减排量下限", "nonnegative", False, "low end of the CO2 cut, tCO2 per year", "年减排量下限（吨）"),
-        Column("co2_high", "减排量上限", "nonnegative", False, "high end of the CO2 cut, tCO2 per year", "年减排量上限（吨）"),
+               "years from start to service (default 1); capex is spread over them",
+               "建设周期（年，默认1），投资在其间平均分摊"),
+        Column("co2_low", "减排量下限", "nonnegative", False,
+               "low end of the CO2 cut, tCO2 per year", "年减排量下限（吨）"),
+        Column("co2_high", "减排量上限", "nonnegative", False,
+               "high end of the CO2 cut, tCO2 per year", "年减排量上限（吨）"),
     ),
 )
 
@@ -143,7 +149,8 @@ SECTORS = ("petrochemical", "steel", "building_materials")
 SECTOR_ALIASES = {
     "petrochemical": "petrochemical", "石化化工": "petrochemical", "石化": "petrochemical", "化工": "petrochemical",
     "steel": "steel", "钢铁": "steel",
-    "building_materials": "building_materials", "building materials": "building_materials", "建材": "building_materials",
+    "building_materials": "building_materials", "building materials": "building_materials",
+    "建材": "building_materials",
 }
 
 TARGET_KINDS = ("benchmark_share_min", "baseline_all", "min_line_capacity")
@@ -155,18 +162,20 @@ FALSE_WORDS = {"false", "no", "n", "0", "否", ""}
 DEFAULT_LIFETIME_YEARS = 15.0
 
 
+_T = TypeVar("_T")
+
 #: A text cell starting with one of these could run as a spreadsheet formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def escape_cell(value):
+def escape_cell(value: _T) -> _T | str:
     """Make a text cell inert in a spreadsheet."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
 
-def unescape_cell(value):
+def unescape_cell(value: _T) -> _T | str:
     """Undo :func:`escape_cell` when reading a file this product wrote."""
     if isinstance(value, str) and value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_STARTS):
         return value[1:]
