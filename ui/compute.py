@@ -362,7 +362,7 @@ def closest_result(settings: Settings) -> PortfolioResult | None:
     outcome = SolveOutcome(status=closest.get("status") or "feasible", objective=None, bound=None,
                            gap=closest.get("gap"), seconds=0.0, chosen=chosen)
     return make_result(inst, targets(settings), outcome, "co2", settings.solve_budget(), None, 0.0,
-                       settings.solver, options(settings))
+                       solver_settings(settings).solver, options(settings))
 
 
 def _result_for(path: str, settings: Settings, which: str) -> PortfolioResult:
