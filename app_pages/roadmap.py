@@ -45,8 +45,7 @@ def render_inputs(settings: Settings) -> None:
                       help=t("budget_all_years_help"))
     with right:
         rows = pd.DataFrame({"year": [str(y) for y in budgets], "budget": list(budgets.values())})
-        digest = hashlib.sha1(repr(sorted(budgets.items())).encode()).hexdigest()[:12]
-        key = f"roadmap_budgets_{digest}"
+        key = editor_key(budgets)
         st.data_editor(rows, key=key, **TABLE, num_rows="fixed", disabled=["year"],
                        on_change=_keep_budgets, args=(key, list(budgets), rows),
                        column_config={
@@ -54,6 +53,19 @@ def render_inputs(settings: Settings) -> None:
                            "budget": st.column_config.NumberColumn(t("col_budget"), min_value=0.0, max_value=top,
                                                                    format="localized", required=True),
                        })
+
+
+def _digest(budgets: dict[int, float]) -> str:
+    return hashlib.sha1(repr(sorted(budgets.items())).encode()).hexdigest()[:12]
+
+
+def editor_key(budgets: dict[int, float]) -> str:
+    """The table's key: kept while the budgets are the ones its own edits made (so it is not redrawn under
+    the user's hands), new when they changed from outside (the one-figure box, a link, a scenario)."""
+    owned = session.view("roadmap_editor", None)
+    if owned and owned[0] == _digest(budgets):
+        return str(owned[1])
+    return f"roadmap_budgets_{_digest(budgets)}"
 
 
 def _keep_budgets(key: str, years: list[int], rows: pd.DataFrame) -> None:
@@ -65,6 +77,7 @@ def _keep_budgets(key: str, years: list[int], rows: pd.DataFrame) -> None:
             changes[years[int(index)]] = float(value)
     if changes:
         session.set_budgets(changes)
+        session.set_view("roadmap_editor", (_digest(compute.roadmap_budgets(session.settings())), key))
 
 
 # --- a roadmap ---------------------------------------------------------------------------------------

@@ -192,7 +192,7 @@ def gantt_chart(schedule: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
     ``schedule`` is :func:`ui.compute.roadmap_schedule`'s table. Projects of one facility sit side
     by side in its row (``slot``); bars are coloured by sector, labelled in the chosen language.
     """
-    frame = schedule.copy()
+    frame = schedule.drop(columns=["capex_by_year"], errors="ignore")
     frame["sector_label"] = frame["sector"].map(sector_name)
     frame["slot"] = frame.groupby("facility_id").cumcount()
     frame["label"] = frame["facility_name"].astype(str)
