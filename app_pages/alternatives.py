@@ -65,7 +65,8 @@ def matrix_table(settings: Settings, result: Any) -> pd.DataFrame:
 def summary_table(result: Any) -> pd.DataFrame:
     best = result.alternatives[0].co2_reduction_t if result.alternatives else 0.0
     return pd.DataFrame([{
-        t("col_alternative"): t("alt_name", i=i), t("col_co2"): a.co2_reduction_t, t("col_capex"): a.spend,
+        t("col_alternative"): t("alt_name", i=i), t("col_co2"): round(a.co2_reduction_t),
+        t("col_capex"): round(a.spend),
         t("col_vs_best"): pct((a.co2_reduction_t - best) / best, 2) if best else "—",
         t("col_projects"): len(a.selected), t("col_distance"): "—" if a.distance is None else a.distance,
     } for i, a in enumerate(result.alternatives, start=1)])
@@ -124,7 +125,8 @@ def render_cut_first(settings: Settings) -> None:
         cut = compute.cut_first(settings)
     st.info(t("cut_nested") if cut.all_nested else t("cut_not_nested"))
     st.dataframe(pd.DataFrame([{
-        t("col_cut"): f"−{level.cut:.0%}", t("col_budget"): level.budget, t("col_co2"): level.co2_reduction_t,
+        t("col_cut"): f"−{level.cut:.0%}", t("col_budget"): round(level.budget),
+        t("col_co2"): round(level.co2_reduction_t),
         t("col_nested"): t("yes_plain") if level.nested else t("no_plain"),
         t("col_leaves"): "、".join(level.leaves) or "—", t("col_enters"): "、".join(level.enters) or "—",
     } for level in cut.levels]), **TABLE, column_config=number_config(t("col_budget"), t("col_co2")))

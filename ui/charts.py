@@ -221,8 +221,12 @@ def gantt_chart(schedule: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
 
 
 def gantt_height(schedule: pd.DataFrame) -> int:
-    rows = schedule["facility_id"].nunique() if not schedule.empty else 1
-    return int(min(2400, max(220, rows * 22 + 80)))
+    """Room for every facility's row, each as tall as its projects side by side need (at most 2,400 px)."""
+    if schedule.empty:
+        return 220
+    rows = schedule["facility_id"].nunique()
+    slots = int(schedule.groupby("facility_id").size().max())
+    return int(min(2400, max(220, rows * (14 + 7 * slots) + 90)))
 
 
 def spend_chart(spend: dict[int, float], budget: dict[int, float] | None) -> alt.LayerChart | alt.FacetChart:
