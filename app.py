@@ -24,6 +24,8 @@ PAGES = [
     ("app_pages/projects.py", "page_projects", "📋", "project-list"),
     ("app_pages/optimize.py", "page_optimize", "🎯", "portfolio"),
     ("app_pages/frontier.py", "page_frontier", "📈", "budget-frontier"),
+    ("app_pages/roadmap.py", "page_roadmap", "🗓️", "roadmap"),
+    ("app_pages/alternatives.py", "page_alternatives", "🔀", "alternatives"),
     ("app_pages/scenarios.py", "page_scenarios", "🗂️", "saved-scenarios"),
     ("app_pages/method.py", "page_method", "📐", "method-and-sources"),
 ]

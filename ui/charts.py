@@ -180,3 +180,118 @@ def _overview_specs(path: str, settings: Settings, lang: str) -> dict[str, dict[
 def overview_specs(settings: Settings) -> dict[str, dict[str, Any] | None]:
     """The Overview page's charts (targets today, potential by sector) as Vega-Lite specs."""
     return _overview_specs(compute.store_path(), settings, language())
+
+
+# --- the roadmap (issue 11) ------------------------------------------------------------------------
+
+SECTOR_SCHEME: Any = "tableau10"
+
+
+def gantt_chart(schedule: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
+    """Projects by facility and year: a bar from the start of build to the in-service year, a diamond at it.
+
+    ``schedule`` is :func:`ui.compute.roadmap_schedule`'s table. Projects of one facility sit side
+    by side in its row (``slot``); bars are coloured by sector, labelled in the chosen language.
+    """
+    frame = schedule.drop(columns=["capex_by_year"], errors="ignore")
+    frame["sector_label"] = frame["sector"].map(sector_name)
+    frame["slot"] = frame.groupby("facility_id").cumcount()
+    frame["label"] = frame["facility_name"].astype(str)
+    frame["build_start"] = frame["start_year"].astype(float)
+    frame["build_end"] = frame["in_service_year"].astype(float)
+    frame["service_end"] = frame["in_service_year"].astype(float) + 0.95
+    order = frame.sort_values(["in_service_year", "facility_id"])["label"].drop_duplicates().tolist()
+    y = alt.Y("label:N", title=t("col_facility"), sort=order, axis=alt.Axis(labelLimit=220))
+    tooltip = [alt.Tooltip("project_id:N", title=t("col_id")), alt.Tooltip("name:N", title=t("col_name")),
+               alt.Tooltip("label:N", title=t("col_facility")),
+               alt.Tooltip("sector_label:N", title=t("col_sector")),
+               alt.Tooltip("start_year:Q", title=t("col_start_year"), format="d"),
+               alt.Tooltip("in_service_year:Q", title=t("col_in_service"), format="d"),
+               alt.Tooltip("capex:Q", title=t("col_capex"), format=",.0f"),
+               alt.Tooltip("co2_t:Q", title=t("col_co2"), format=",.0f")]
+    color = alt.Color("sector_label:N", title=t("col_sector"), scale=alt.Scale(scheme=SECTOR_SCHEME),
+                      legend=alt.Legend(orient="top"))
+    base = alt.Chart(frame).encode(y=y, yOffset=alt.YOffset("slot:N"), tooltip=tooltip)
+    years = sorted({*frame["start_year"].astype(int), *frame["in_service_year"].astype(int)}) or [0]
+    x_scale = alt.Scale(domain=[min(years), max(years) + 1], nice=False)
+    x = alt.X("build_start:Q", title=t("col_year"), scale=x_scale,
+              axis=alt.Axis(format="d", tickMinStep=1, values=list(range(min(years), max(years) + 2))))
+    build = base.mark_bar(opacity=0.45, height={"band": 0.9}).encode(x=x, x2="build_end:Q", color=color)
+    service = base.mark_bar(height={"band": 0.9}).encode(x=alt.X("build_end:Q"), x2="service_end:Q", color=color)
+    return alt.layer(build, service).properties(title=t("gantt_chart"))
+
+
+def gantt_height(schedule: pd.DataFrame) -> int:
+    """Room for every facility's row, each as tall as its projects side by side need (at most 2,400 px)."""
+    if schedule.empty:
+        return 220
+    rows = schedule["facility_id"].nunique()
+    slots = int(schedule.groupby("facility_id").size().max())
+    return int(min(2400, max(220, rows * (14 + 7 * slots) + 90)))
+
+
+def spend_chart(spend: dict[int, float], budget: dict[int, float] | None) -> alt.LayerChart | alt.FacetChart:
+    """Spend per year as bars, each year's budget as a red tick."""
+    frame = pd.DataFrame({"year": [str(y) for y in spend], "spend": list(spend.values()),
+                          "budget": [None if budget is None else budget.get(y) for y in spend]})
+    base = alt.Chart(frame).encode(x=alt.X("year:O", title=t("col_year"), axis=alt.Axis(labelAngle=0)))
+    tooltip = [alt.Tooltip("year:O", title=t("col_year")),
+               alt.Tooltip("spend:Q", title=t("col_spend"), format=",.0f"),
+               alt.Tooltip("budget:Q", title=t("col_budget"), format=",.0f")]
+    bars = base.mark_bar(color=CHOSEN_COLOR).encode(
+        y=alt.Y("spend:Q", title=t("col_spend"), axis=alt.Axis(format=",.0f")), tooltip=tooltip)
+    ticks = base.mark_tick(color="#d62728", thickness=3, size=40).encode(y="budget:Q", tooltip=tooltip)
+    return alt.layer(bars, ticks).properties(title=t("spend_chart"))
+
+
+def targets_by_year_chart(rows: list[dict[str, Any]],
+                          names: dict[str, str]) -> alt.LayerChart | alt.FacetChart | None:
+    """One line per share target over the years, its required level dashed, its deadline as a rule."""
+    frame = pd.DataFrame([r for r in rows if kind_of(r["kind"]).is_share])
+    if frame.empty:
+        return None
+    frame["target"] = frame["target_id"].map(names).fillna(frame["target_id"])
+    frame["year_text"] = frame["year"].astype(str)
+    frame["met_text"] = frame["met"].map({True: t("yes"), False: t("no")})
+    color = alt.Color("target:N", title=t("col_target"), legend=alt.Legend(orient="bottom", columns=1,
+                                                                            labelLimit=600))
+    tooltip = [alt.Tooltip("target:N", title=t("col_target")), alt.Tooltip("year:O", title=t("col_year")),
+               alt.Tooltip("value:Q", title=t("col_after"), format=".1%"),
+               alt.Tooltip("required:Q", title=t("col_required"), format=".1%"),
+               alt.Tooltip("met_text:N", title=t("col_met"))]
+    base = alt.Chart(frame)
+    x = alt.X("year:O", title=t("col_year"), axis=alt.Axis(labelAngle=0))
+    lines = base.mark_line(point=True).encode(
+        x=x, y=alt.Y("value:Q", title=t("share"), axis=alt.Axis(format="%")), color=color, tooltip=tooltip)
+    required = base.mark_line(strokeDash=[5, 4], opacity=0.8).encode(x=x, y="required:Q", color=color,
+                                                                     tooltip=tooltip)
+    deadlines = frame.dropna(subset=["deadline"]).drop_duplicates("target_id")
+    deadlines = deadlines.assign(deadline_year=deadlines["deadline"].astype(int))
+    rule = alt.Chart(deadlines).mark_point(shape="triangle-down", size=160, filled=True, opacity=1).encode(
+        x=alt.X("deadline_year:O"), y="required:Q", color=color,
+        tooltip=[alt.Tooltip("target:N", title=t("col_target")),
+                 alt.Tooltip("deadline_year:O", title=t("col_deadline")),
+                 alt.Tooltip("required:Q", title=t("col_required"), format=".1%")])
+    return alt.layer(required, lines, rule).properties(title=t("targets_by_year_chart"))
+
+
+def co2_by_sector_chart(schedule: pd.DataFrame, years: list[int]) -> alt.Chart:
+    """CO2 cut in each year of the horizon, stacked by sector (a project counts from its in-service year)."""
+    rows = []
+    for year in years:
+        running = schedule[schedule["in_service_year"] <= year]
+        for sector, co2 in running.groupby("sector")["co2_t"].sum().items():
+            rows.append({"year": str(year), "sector_label": sector_name(str(sector)), "co2_t": float(co2)})
+    frame = pd.DataFrame(rows, columns=["year", "sector_label", "co2_t"])
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X("year:O", title=t("col_year"), axis=alt.Axis(labelAngle=0), sort=[str(y) for y in years]),
+        y=alt.Y("co2_t:Q", title=t("col_co2"), axis=alt.Axis(format=",.0f")),
+        color=alt.Color("sector_label:N", title=t("col_sector"), scale=alt.Scale(scheme=SECTOR_SCHEME)),
+        tooltip=[alt.Tooltip("year:O", title=t("col_year")), alt.Tooltip("sector_label:N", title=t("col_sector")),
+                 alt.Tooltip("co2_t:Q", title=t("col_co2"), format=",.0f")],
+    ).properties(title=t("co2_by_year_chart"))
+
+
+def spec(chart: Any, height: int) -> dict[str, Any]:
+    """A chart as a Vega-Lite spec with the app's common look."""
+    return _spec(chart, height)

@@ -443,3 +443,197 @@ def can_make_pdf() -> bool:
     import shutil
 
     return bool(shutil.which("soffice") or shutil.which("libreoffice"))
+
+
+# --- the roadmap (issue 11) ----------------------------------------------------------------------
+
+#: The least optimality gap a roadmap is solved to (the CLI's default for roadmaps).
+ROADMAP_GAP = 5e-3
+
+
+def this_year() -> int:
+    import datetime
+
+    return datetime.date.today().year
+
+
+def roadmap_budgets(settings: Settings) -> dict[int, float]:
+    """Every year of the question's horizon with its budget (万元)."""
+    from .settings import roadmap_budgets as budgets
+
+    return budgets(settings, this_year())
+
+
+def roadmap_horizon(settings: Settings) -> Any:
+    """The checked horizon of the question (raises ``RoadmapSettingsError`` naming each bad setting)."""
+    from optimizer.roadmap import make_horizon
+
+    from .settings import roadmap_years
+
+    first, last = roadmap_years(settings, this_year())
+    return make_horizon(first, last, budgets=roadmap_budgets(settings), carry_over=settings.carry_over,
+                        overdue_deadline=settings.overdue_deadline)
+
+
+def roadmap_solver(settings: Settings) -> SolverSettings:
+    return SolverSettings(solver=settings.solver, time_limit=settings.time_limit,  # type: ignore[arg-type]
+                          gap=max(settings.gap, ROADMAP_GAP), core_search=False)
+
+
+@dataclass(frozen=True)
+class Roadmap:
+    """A roadmap result, or the settings problems (English, Chinese) that kept it from being solved."""
+
+    result: Any  # optimizer.roadmap.RoadmapResult (imported lazily)
+    problems: tuple[tuple[str, str], ...] = ()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _roadmap(path: str, settings: Settings) -> Roadmap:
+    from optimizer.roadmap import RoadmapSettingsError, plan_roadmap
+
+    try:
+        horizon = roadmap_horizon(settings)
+    except RoadmapSettingsError as error:
+        return Roadmap(None, tuple(error.problems))
+    result = plan_roadmap(instance(settings), horizon, targets=targets(settings), options=options(settings),
+                          settings=roadmap_solver(settings), diagnose=False)
+    return Roadmap(result)
+
+
+def roadmap(settings: Settings) -> Roadmap:
+    """The roadmap of the question on screen (most tCO2 over the horizon within the yearly budgets)."""
+    return _roadmap(_path(), settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _roadmap_diagnosis(path: str, settings: Settings) -> dict[str, Any]:
+    from optimizer.roadmap import diagnose_roadmap
+
+    return diagnose_roadmap(instance(settings), targets(settings), roadmap_horizon(settings),
+                            options=options(settings), settings=roadmap_solver(settings))
+
+
+def roadmap_diagnosis(settings: Settings) -> dict[str, Any]:
+    """Why the question has no roadmap: targets missed per year, the earliest year each is met, the closest roadmap."""
+    return _roadmap_diagnosis(_path(), settings)
+
+
+def roadmap_schedule(settings: Settings, schedule: list[dict[str, Any]]) -> pd.DataFrame:
+    """The schedule as a table: one row per project, with its name, facility name, start of build and lead."""
+    data, inst = dataset(settings), instance(settings)
+    frame = pd.DataFrame(schedule, columns=["project_id", "facility_id", "sector", "in_service_year", "capex",
+                                            "capex_by_year", "co2_t", "retire"])
+    position = {str(pid): i for i, pid in enumerate(inst.project_ids)}
+    lead = np.asarray(inst.lead_time, dtype=int)
+    frame["lead"] = [int(lead[position[p]]) for p in frame["project_id"]]
+    frame["start_year"] = [min(paid) if paid else year for paid, year in
+                           zip(frame["capex_by_year"], frame["in_service_year"])]
+    frame["name"] = frame["project_id"].map(data.projects["name"]) if "name" in data.projects else ""
+    names = data.facilities["name"] if "name" in data.facilities else data.facilities.index.to_series()
+    frame["facility_name"] = frame["facility_id"].map(names).fillna(frame["facility_id"])
+    frame["category"] = frame["project_id"].map(data.projects["category"]) if "category" in data.projects else None
+    return frame
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _roadmap_files(path: str, settings: Settings) -> tuple[bytes, bytes]:
+    from optimizer.cli_roadmap import roadmap_workbook
+
+    result = _roadmap(path, settings).result
+    workbook = roadmap_workbook(instance(settings), result)
+    frame = roadmap_schedule(settings, result.schedule)
+    years = list(result.spend_by_year)
+    table = frame[["project_id", "name", "facility_id", "sector", "start_year", "in_service_year", "capex",
+                   "co2_t"]].copy()
+    for year in years:
+        table[f"capex_{year}"] = [paid.get(year, 0.0) for paid in frame["capex_by_year"]]
+    from optimizer.schema import escape_cell
+
+    for column in ("project_id", "name", "facility_id", "sector"):
+        table[column] = table[column].map(lambda v: escape_cell(v) if isinstance(v, str) else v)
+    return table.to_csv(index=False).encode("utf-8-sig"), workbook
+
+
+def roadmap_csv(settings: Settings) -> bytes:
+    return _roadmap_files(_path(), settings)[0]
+
+
+def roadmap_xlsx(settings: Settings) -> bytes:
+    return _roadmap_files(_path(), settings)[1]
+
+
+# --- decisions under doubt (issue 13) ---------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _alternatives(path: str, settings: Settings, count: int, slack: float, exclude: tuple[str, ...]) -> Any:
+    from optimizer.alternatives import near_optimal_alternatives
+
+    return near_optimal_alternatives(instance(settings), budget=float(settings.budget), targets=targets(settings),
+                                     count=count, slack=slack, exclude=exclude, settings=solver_settings(settings))
+
+
+def alternatives(settings: Settings, count: int, slack: float, exclude: tuple[str, ...] = ()) -> Any:
+    """Up to ``count`` portfolios within ``slack`` of the best CO2, without the ``exclude`` projects."""
+    return _alternatives(_path(), settings, int(count), float(slack), tuple(sorted(exclude)))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cut_first(path: str, settings: Settings) -> Any:
+    from optimizer.cutfirst import cut_first as cut
+
+    return cut(instance(settings), budget=float(settings.budget), targets=targets(settings),
+               settings=solver_settings(settings))
+
+
+def cut_first(settings: Settings) -> Any:
+    """Which projects leave first when the budget shrinks by 10/20/30 % (nested where that costs at most the gap)."""
+    return _cut_first(_path(), settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _monte_carlo(path: str, settings: Settings, draws: int, seed: int) -> Any:
+    from optimizer.uncertainty import project_spreads, simulate
+
+    result = solve(settings).result
+    inst = instance(settings)
+    spreads = project_spreads(dataset(settings), inst)
+    return simulate(inst, targets(settings), result.chosen, spreads, draws=draws, seed=seed)
+
+
+def monte_carlo(settings: Settings, draws: int, seed: int = 0) -> Any:
+    """P(each target met) and P10/P50/P90 of the CO2 cut of the question's portfolio (seeded)."""
+    return _monte_carlo(_path(), settings, int(draws), int(seed))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _robust(path: str, settings: Settings, probability: float, scenarios: int, seed: int) -> Any:
+    from optimizer.uncertainty import project_spreads, robust_portfolio
+
+    inst = instance(settings)
+    spreads = project_spreads(dataset(settings), inst)
+    return robust_portfolio(inst, targets(settings), spreads, budget=float(settings.budget),
+                            probability=probability, scenarios=scenarios, seed=seed,
+                            settings=solver_settings(settings))
+
+
+def robust(settings: Settings, probability: float = 0.9, scenarios: int = 100, seed: int = 0) -> Any:
+    """The portfolio meeting every target with probability ≥ ``probability``, and its price of confidence."""
+    return _robust(_path(), settings, float(probability), int(scenarios), int(seed))
+
+
+def alternatives_xlsx(settings: Settings, matrix: pd.DataFrame, summary: pd.DataFrame) -> bytes:
+    """The project × alternative matrix with labels, and each alternative's CO2 and capex, as a workbook."""
+    import io
+
+    from optimizer.schema import escape_cell
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        safe = matrix.map(lambda v: escape_cell(v) if isinstance(v, str) else v)
+        safe.to_excel(writer, sheet_name="alternatives", index=False)
+        summary.to_excel(writer, sheet_name="summary", index=False)
+        pd.DataFrame([settings.to_assumptions()]).T.reset_index().set_axis(["item", "value"], axis=1).to_excel(
+            writer, sheet_name="assumptions", index=False)
+    return buffer.getvalue()

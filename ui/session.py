@@ -25,7 +25,7 @@ import streamlit as st
 from . import compute, datastore
 from .compute import PortfolioResult
 from .i18n import LANGUAGE_KEY
-from .settings import LANGUAGES, Notice, Settings
+from .settings import LANGUAGES, Notice, Settings, check_roadmap, roadmap_budgets, roadmap_years, with_budgets
 
 SETTINGS_KEY = "settings"
 SCENARIO_KEY = "scenario_loaded"
@@ -184,6 +184,8 @@ def start() -> Settings:
     limits = compute.limits(current, infos[current.dataset], names)
     current, notices = current.checked(limits)
     notify(notices)
+    current, notices = check_roadmap(current, limits.budget_max, this_year())
+    notify(notices)
     put(current)
     load_widgets()
     write_link()
@@ -263,3 +265,72 @@ def view(key: str, default: Any) -> Any:
 
 def set_view(key: str, value: Any) -> None:
     st.session_state[f"view_{key}"] = value
+
+
+# --- the roadmap's widgets (issue 11) and the alternatives' exclusions (issue 13) --------------------
+
+
+def this_year() -> int:
+    """The calendar year the default horizon starts in."""
+    import datetime
+
+    return datetime.date.today().year
+
+
+def _horizon(s: Settings) -> tuple[int, int]:
+    return roadmap_years(s, this_year())
+
+
+def _overdue(s: Settings) -> int:
+    """The overdue deadline in force: the question's, else the first year + 1, within the horizon."""
+    first, last = _horizon(s)
+    wanted = s.overdue_deadline if s.overdue_deadline is not None else first + 1
+    return min(max(wanted, first), last)
+
+
+def _keep_first(s: Settings, value: Any) -> Settings:
+    first = int(value)
+    _, last = _horizon(s)
+    return replace(s, horizon_start=first, horizon_end=max(last, first))
+
+
+def _keep_budget_all(s: Settings, value: Any) -> Settings:
+    first, last = _horizon(s)
+    return with_budgets(s, {year: float(value) for year in range(first, last + 1)})
+
+
+BINDINGS.update({
+    "roadmap_first": Binding(lambda s: _horizon(s)[0], _keep_first),
+    "roadmap_last": Binding(lambda s: _horizon(s)[1], lambda s, v: replace(s, horizon_end=int(v))),
+    "roadmap_carry_over": Binding(lambda s: bool(s.carry_over), lambda s, v: replace(s, carry_over=bool(v))),
+    "roadmap_deadline": Binding(_overdue, lambda s, v: replace(s, overdue_deadline=int(v))),
+    "roadmap_budget_all": Binding(lambda s: next(iter(roadmap_budgets(s, this_year()).values())),
+                                  _keep_budget_all),
+})
+
+
+def set_budgets(budgets: dict[int, float]) -> None:
+    """Set some years' budgets (the yearly budget table's callback)."""
+    put(with_budgets(settings(), budgets))
+
+
+def excluded(question: Settings) -> tuple[str, ...]:
+    """Projects the analyst excluded from the alternatives on this dataset (kept in the session)."""
+    kept = st.session_state.get("view_excluded") or {}
+    return tuple(kept.get(question.dataset, ()))
+
+
+def set_excluded(question: Settings, projects: tuple[str, ...]) -> None:
+    kept = dict(st.session_state.get("view_excluded") or {})
+    kept[question.dataset] = tuple(sorted(set(projects)))
+    st.session_state["view_excluded"] = kept
+
+
+def exclude(question: Settings, project_id: str) -> None:
+    """A callback: leave one more project out of the alternatives and re-solve."""
+    set_excluded(question, (*excluded(question), project_id))
+
+
+def keep_view(key: str) -> None:
+    """The ``on_change`` of a page widget that is not part of the question: remember its value."""
+    set_view(key, st.session_state[key])

@@ -383,3 +383,72 @@ def _query_text(value: Any) -> str:
 
 
 __all__ = ["LANGUAGES", "OBJECTIVES", "SOLVERS", "Limits", "Notice", "Settings", "TargetSetting"]
+
+
+# --- the roadmap's part of the question (issue 11) ----------------------------------------------------
+
+#: The yearly budget of a year the table leaves blank (万元/yr), and the range of a horizon's years.
+DEFAULT_BUDGET_PER_YEAR = 80_000.0
+DEFAULT_LAST_YEAR = 2030
+HORIZON_RANGE = (2020, 2060)
+#: The longest horizon the app solves (years); a longer one from a link is cut with a notice.
+MAX_HORIZON_YEARS = 15
+
+
+def roadmap_years(s: Settings, this_year: int) -> tuple[int, int]:
+    """The horizon of the question: its own years, else this year to 2030 (never ending before it starts)."""
+    first = s.horizon_start if s.horizon_start is not None else this_year
+    last = s.horizon_end if s.horizon_end is not None else max(DEFAULT_LAST_YEAR, first)
+    return first, last
+
+
+def roadmap_budgets(s: Settings, this_year: int) -> dict[int, float]:
+    """Every year of the horizon with its budget (万元): the table's figure, else the default one."""
+    first, last = roadmap_years(s, this_year)
+    table = dict(s.budgets_per_year)
+    return {year: float(table.get(year, DEFAULT_BUDGET_PER_YEAR)) for year in range(first, last + 1)}
+
+
+def with_budgets(s: Settings, budgets: Mapping[int, float]) -> Settings:
+    """This question with the yearly budgets set (years of the table outside ``budgets`` kept)."""
+    table = {**dict(s.budgets_per_year), **{int(y): float(b) for y, b in budgets.items()}}
+    return replace(s, budgets_per_year=tuple(sorted(table.items())))
+
+
+def check_roadmap(s: Settings, budget_max: float, this_year: int) -> tuple[Settings, list[Notice]]:
+    """The roadmap fields brought into range, with a notice for each change (as :meth:`Settings.checked`).
+
+    First year within :data:`HORIZON_RANGE`; the last year not before the first and at most
+    :data:`MAX_HORIZON_YEARS` after it; the overdue deadline within the horizon; each yearly budget
+    within 0..``budget_max`` (more than every project's capex buys nothing).
+    """
+    notices: list[Notice] = []
+
+    def note(name: str, value: Any, new: Any) -> None:
+        notices.append(Notice("notice_clamped", (("field", name), ("value", str(value)), ("new", str(new)))))
+
+    first, last = roadmap_years(s, this_year)
+    new_first = min(max(first, HORIZON_RANGE[0]), HORIZON_RANGE[1])
+    if s.horizon_start is not None and new_first != first:
+        note("horizon_start", first, new_first)
+        s = replace(s, horizon_start=new_first)
+    first = new_first
+    new_last = min(max(last, first), first + MAX_HORIZON_YEARS - 1, HORIZON_RANGE[1])
+    if new_last != last:
+        note("horizon_end", last, new_last)
+        s = replace(s, horizon_end=new_last)
+    last = new_last
+    if s.overdue_deadline is not None:
+        deadline = min(max(s.overdue_deadline, first), last)
+        if deadline != s.overdue_deadline:
+            note("overdue_deadline", s.overdue_deadline, deadline)
+            s = replace(s, overdue_deadline=deadline)
+    budgets = []
+    for year, value in s.budgets_per_year:
+        new = min(max(value, 0.0), budget_max)
+        if new != value:
+            note("budgets_per_year", f"{year}: {_shown(value)}", _shown(new))
+        budgets.append((year, new))
+    if tuple(budgets) != s.budgets_per_year:
+        s = replace(s, budgets_per_year=tuple(budgets))
+    return s, notices

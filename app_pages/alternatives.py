@@ -1,0 +1,190 @@
+"""Alternatives: near-optimal portfolios, what to cut first, and how sure the portfolio is to meet the targets.
+
+Everything here answers the question on screen (the Optimize page's budget and targets). The
+count, the slack and the draws are page settings; the projects excluded with one click are kept
+in the session per dataset, and every solve leaves them out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ui import compute, session
+from ui.i18n import num, pct, t, target_name
+from ui.settings import Settings
+from ui.views import TABLE, kpi_cards, number_config
+
+LABEL_ORDER = {"must_have": 0, "swappable": 1, "never": 2}
+
+
+def persisted(key: str, default: Any) -> None:
+    """A page widget's value survives a visit to another page (kept in the session's view state)."""
+    if key not in st.session_state:
+        st.session_state[key] = session.view(key, default)
+
+
+def render_inputs() -> tuple[int, float]:
+    persisted("alt_count", 5)
+    persisted("alt_slack", 2.0)
+    left, right = st.columns(2)
+    left.number_input(t("alt_count"), min_value=2, max_value=10, step=1, key="alt_count",
+                      on_change=session.keep_view, args=("alt_count",))
+    right.number_input(t("alt_slack"), min_value=0.0, max_value=20.0, step=0.5, format="%.1f", key="alt_slack",
+                       on_change=session.keep_view, args=("alt_slack",), help=t("alt_slack_help"))
+    return int(st.session_state["alt_count"]), float(st.session_state["alt_slack"]) / 100
+
+
+def render_excluded(settings: Settings) -> None:
+    excluded = session.excluded(settings)
+    if not excluded:
+        return
+    left, right = st.columns([4, 1])
+    left.info(t("excluded_list", projects="、".join(excluded)))
+    right.button(t("restore_all"), key="restore_all", on_click=session.set_excluded, args=(settings, ()))
+
+
+def matrix_table(settings: Settings, result: Any) -> pd.DataFrame:
+    """Projects chosen in any alternative × alternatives (✓), with the label, name and facility."""
+    data = compute.dataset(settings)
+    chosen = [set(a.selected) for a in result.alternatives]
+    ids = sorted({p for s in chosen for p in s}, key=lambda p: (LABEL_ORDER.get(result.labels.get(p, ""), 3), p))
+    rows = []
+    for pid in ids:
+        row = {"project_id": pid, "name": data.projects.at[pid, "name"] if "name" in data.projects else "",
+               "facility_id": data.projects.at[pid, "facility_id"],
+               "label": t(f"label_{result.labels.get(pid, 'never')}")}
+        for i, selected in enumerate(chosen, start=1):
+            row[t("alt_name", i=i)] = "✓" if pid in selected else ""
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_table(result: Any) -> pd.DataFrame:
+    best = result.alternatives[0].co2_reduction_t if result.alternatives else 0.0
+    return pd.DataFrame([{
+        t("col_alternative"): t("alt_name", i=i), t("col_co2"): round(a.co2_reduction_t),
+        t("col_capex"): round(a.spend),
+        t("col_vs_best"): pct((a.co2_reduction_t - best) / best, 2) if best else "—",
+        t("col_projects"): len(a.selected), t("col_distance"): "—" if a.distance is None else a.distance,
+    } for i, a in enumerate(result.alternatives, start=1)])
+
+
+def _exclude_from_editor(key: str, ids: list[str]) -> None:
+    """The matrix's ``on_change``: a ticked "exclude" box leaves that project out, and the page re-solves."""
+    settings = session.settings()
+    edits = st.session_state[key].get("edited_rows", {})
+    chosen = [ids[int(index)] for index, cells in edits.items() if cells.get("exclude")]
+    if chosen:
+        session.set_excluded(settings, (*session.excluded(settings), *chosen))
+
+
+def render_alternatives(settings: Settings, count: int, slack: float) -> Any:
+    excluded = session.excluded(settings)
+    with st.spinner(t("alt_solving")):
+        result = compute.alternatives(settings, count, slack, excluded)
+    if not result.alternatives:
+        st.error(t("alt_none", status=result.status))
+        return None
+    labels = list(result.labels.values())
+    kpi_cards([(t("label_must_have"), num(labels.count("must_have"))),
+               (t("label_swappable"), num(labels.count("swappable"))),
+               (t("alt_found"), num(len(result.alternatives)))])
+    st.dataframe(summary_table(result), **TABLE, column_config=number_config(t("col_co2"), t("col_capex")))
+    if result.message:
+        st.caption(t("alt_message", message=result.message))
+    st.subheader(t("alt_matrix"))
+    st.caption(t("exclude_help"))
+    matrix = matrix_table(settings, result)
+    shown = matrix.assign(exclude=False)
+    shown = shown[["exclude", *matrix.columns]]
+    key = f"alt_matrix_{abs(hash((settings, count, slack, excluded))) % 10**12}"
+    st.data_editor(shown, key=key, **TABLE, num_rows="fixed", disabled=list(matrix.columns),
+                   on_change=_exclude_from_editor, args=(key, list(matrix["project_id"])),
+                   column_config={
+                       "exclude": st.column_config.CheckboxColumn(t("col_exclude"), width="small"),
+                       "project_id": st.column_config.TextColumn(t("col_id")),
+                       "name": st.column_config.TextColumn(t("col_name")),
+                       "facility_id": st.column_config.TextColumn(t("col_facility")),
+                       "label": st.column_config.TextColumn(t("col_label")),
+                   })
+    never = sum(1 for v in labels if v == "never")
+    st.caption(t("never_count", n=never))
+    st.download_button(t("download_alternatives"),
+                       lambda: compute.alternatives_xlsx(settings, matrix, summary_table(result)),
+                       file_name=f"alternatives_{settings.dataset}.xlsx", key="download_alternatives",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return result
+
+
+def render_cut_first(settings: Settings) -> None:
+    st.subheader(t("cut_first_header"))
+    with st.spinner(t("alt_solving")):
+        cut = compute.cut_first(settings)
+    st.info(t("cut_nested") if cut.all_nested else t("cut_not_nested"))
+    st.dataframe(pd.DataFrame([{
+        t("col_cut"): f"−{level.cut:.0%}", t("col_budget"): round(level.budget),
+        t("col_co2"): round(level.co2_reduction_t),
+        t("col_nested"): t("yes_plain") if level.nested else t("no_plain"),
+        t("col_leaves"): "、".join(level.leaves) or "—", t("col_enters"): "、".join(level.enters) or "—",
+    } for level in cut.levels]), **TABLE, column_config=number_config(t("col_budget"), t("col_co2")))
+
+
+def render_monte_carlo(settings: Settings) -> None:
+    st.subheader(t("mc_header"))
+    persisted("mc_draws", 10_000)
+    st.number_input(t("mc_draws"), min_value=1_000, max_value=100_000, step=1_000, key="mc_draws",
+                    on_change=session.keep_view, args=("mc_draws",))
+    solved = compute.solve(settings)
+    if not solved.result.has_portfolio:
+        st.info(t("mc_no_portfolio"))
+        return
+    draws = int(st.session_state["mc_draws"])
+    with st.spinner("…"):
+        mc = compute.monte_carlo(settings, draws, 0)
+    quantiles = mc.co2_quantiles[0]
+    kpi_cards([(t("kpi_p_all"), pct(mc.all_met_probability[0])), (t("kpi_p10"), num(quantiles["p10"])),
+               (t("kpi_p50"), num(quantiles["p50"])), (t("kpi_p90"), num(quantiles["p90"]))], per_row=4)
+    names = {tg.target_id: target_name(tg.name_en, tg.name_zh, tg.target_id) for tg in compute.targets(settings)}
+    st.dataframe(pd.DataFrame([{t("col_target"): names.get(tid, tid), t("col_p_met"): pct(p[0])}
+                               for tid, p in mc.met_probability.items()]), **TABLE)
+    st.caption(t("mc_caption", draws=num(mc.draws), seed=mc.seed))
+
+
+def render_robust(settings: Settings) -> None:
+    st.subheader(t("robust_header"))
+    persisted("robust_probability", 0.9)
+    st.slider(t("robust_probability"), min_value=0.5, max_value=0.99, step=0.01, key="robust_probability",
+              on_change=session.keep_view, args=("robust_probability",))
+    probability = float(st.session_state["robust_probability"])
+    if st.button(t("robust_button"), key="robust_button", help=t("robust_help")):
+        session.set_view("robust_for", (settings, probability))
+    if session.view("robust_for", None) != (settings, probability):
+        return
+    with st.spinner(t("robust_solving")):
+        robust = compute.robust(settings, probability)
+    if not robust.has_portfolio:
+        st.error(t("robust_none", status=robust.status))
+        return
+    kpi_cards([
+        (t("kpi_robust_co2"), num(robust.co2_reduction_t)),
+        (t("kpi_det_co2"), num(robust.deterministic_co2_t)),
+        (t("kpi_price_confidence"), num(robust.price_of_confidence_t)),
+        (t("kpi_in_sample"), pct(robust.in_sample_probability)),
+        (t("kpi_out_sample"), pct(robust.out_of_sample_probability)),
+        (t("kpi_det_out_sample"), pct(robust.deterministic_out_of_sample_probability)),
+    ])
+    st.caption(t("robust_caption", scenarios=robust.scenarios, seed=robust.seed))
+
+
+settings = session.settings()
+st.title(t("page_alternatives"))
+st.caption(t("alternatives_intro", budget=num(settings.budget)))
+count, slack = render_inputs()
+render_excluded(settings)
+render_alternatives(settings, count, slack)
+render_cut_first(settings)
+render_monte_carlo(settings)
+render_robust(settings)
