@@ -20,7 +20,7 @@ from optimizer import load_dataset, optimize
 from .conftest import SAMPLE
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["overview", "projects", "optimize", "frontier", "scenarios", "method"]
+PAGES = ["overview", "projects", "optimize", "frontier", "roadmap", "alternatives", "scenarios", "method"]
 
 
 @pytest.fixture
