@@ -146,8 +146,9 @@ def triangular_quantile(u: np.ndarray, low: np.ndarray, mode: np.ndarray, high: 
     wide = width > 0
     safe = np.where(wide, width, 1.0)
     peak = (mode - low) / safe
-    left = low + np.sqrt(u * safe * (mode - low))
-    right = high - np.sqrt((1.0 - u) * safe * (high - mode))
+    # (a degenerate triangle is answered by ``mode`` below; clip so its unused branches stay real)
+    left = low + np.sqrt(np.maximum(u * safe * (mode - low), 0.0))
+    right = high - np.sqrt(np.maximum((1.0 - u) * safe * (high - mode), 0.0))
     return np.where(wide, np.where(u < peak, left, right), mode)
 
 
