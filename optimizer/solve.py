@@ -286,8 +286,40 @@ def optimize(dataset: Dataset | Instance, *, budget: float | None = None, object
     model = build_model(instance, targets, objective, budget, co2_goal, options=options)
     build_seconds = time.perf_counter() - began
     outcome = solve_model(model, settings, start)
-    return make_result(instance, targets, outcome, objective, budget, co2_goal, build_seconds, settings.solver,
-                       options)
+    result = make_result(instance, targets, outcome, objective, budget, co2_goal, build_seconds, settings.solver,
+                         options)
+    for _ in range(MONEY_REPAIRS):
+        excess = _over_budget(result, budget)
+        if excess <= 0:
+            break
+        # HiGHS accepts a row within its feasibility tolerance (1e-6 of the budget row), money may not
+        # be: solve again with the budget cut by what was overspent. The first bound still holds.
+        assert budget is not None  # an excess needs a budget
+        cut = excess + SOLVER_TOLERANCE * max(budget, 1.0)  # beyond what the tolerance lets through again
+        tighter = build_model(instance, targets, objective, max(budget - cut, 0.0), co2_goal, options=options)
+        again = solve_model(tighter, settings)
+        if again.status not in ("optimal", "feasible"):
+            break
+        again.bound, again.seconds = outcome.bound, outcome.seconds + again.seconds
+        if again.objective is not None and again.bound is not None:
+            again.gap = _relative_gap(again.objective, again.bound)
+            again.status = "optimal" if again.gap <= settings.gap + 1e-12 else "feasible"
+        result = make_result(instance, targets, again, objective, budget, co2_goal, build_seconds,
+                             settings.solver, options)
+    return result
+
+
+#: Re-solves allowed when a solver's tolerance lets a portfolio overspend the budget by a hair.
+MONEY_REPAIRS = 2
+#: Twice HiGHS's default MIP feasibility tolerance, relative to the budget row (which is scaled by the budget).
+SOLVER_TOLERANCE = 2e-6
+
+
+def _over_budget(result: PortfolioResult, budget: float | None) -> float:
+    """万元 spent beyond the budget (0 when within it, exactly, in floating point)."""
+    if budget is None or not result.has_portfolio:
+        return 0.0
+    return max(0.0, result.spend - budget)
 
 
 def make_result(instance: Instance, targets: list[Target], outcome: SolveOutcome, objective: Objective,

@@ -91,3 +91,17 @@ def test_frontier_points_match_brute_force_and_the_comparators_are_consistent(ca
                 assert getattr(row, f"{name}_shortfall_t") >= -1e-6
     optimal = table.dropna(subset=["co2_t"])
     assert (np.diff(optimal["co2_t"]) >= -1e-6).all()  # more money never cuts less
+
+
+def test_spend_never_exceeds_the_budget_even_within_solver_tolerance():
+    """HiGHS accepts the budget row within 1e-6 of the budget; money may not: 390,000 万元 overspent by 0.1 once."""
+    from optimizer import load_dataset, optimize
+
+    from .conftest import SAMPLE
+
+    dataset = load_dataset(SAMPLE)
+    for budget in (380_000.0, 385_000.0, 390_000.0, 395_000.0):
+        result = optimize(dataset, budget=budget)
+        assert result.has_portfolio
+        assert result.spend <= budget, (budget, result.spend)
+        assert result.bound is None or result.bound >= result.co2_reduction_t - 1e-6

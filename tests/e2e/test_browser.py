@@ -40,7 +40,7 @@ def test_upload_solve_and_download_the_portfolio(server, page, tmp_path):
     with page.expect_download() as download_info:
         page.locator(".st-key-download_csv button").click()
     content = download_info.value.path().read_bytes()
-    portfolio = pd.read_csv(io.BytesIO(content), encoding="utf-8-sig")
+    portfolio = pd.read_csv(io.BytesIO(content), encoding="utf-8-sig", comment="#")  # '#' lines: the run record
     assert sorted(portfolio["project_id"]) == ["P1", "P3", "P6"]
     assert portfolio["capex (万元)"].sum() == 3800
 

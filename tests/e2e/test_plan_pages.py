@@ -51,6 +51,7 @@ def _rerun_done(page) -> None:
 
 
 def _download(page, key: str) -> bytes:
+    wait_idle(page)  # a download button clicked while the page reruns after the last one is lost
     with page.expect_download() as info:
         page.locator(f".st-key-{key} button").click()
     return open(info.value.path(), "rb").read()
