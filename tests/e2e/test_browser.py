@@ -32,7 +32,7 @@ def test_upload_solve_and_download_the_portfolio(server, page, tmp_path):
     page.locator(".st-key-upload_button button").click()
     page.wait_for_selector("[data-testid='stAlertContentSuccess']", timeout=30_000)
 
-    page.goto(f"{server}/portfolio?dataset=browser_list&budget=4000")
+    page.goto(f"{server}/portfolio?dataset=browser_list&budget=4000&lang=en")  # English headers in the CSV
     wait_idle(page)
     metrics = page.inner_text("[data-testid='stMain']")
     assert "51,650" in metrics  # P1 + P3 + P6: 2,500 tce x 2.66 + 40,000 + 5,000 tCO2/yr
