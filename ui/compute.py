@@ -236,27 +236,6 @@ def portfolio_table(settings: Settings, result: PortfolioResult) -> pd.DataFrame
     return table(dataset(settings), instance(settings), result, discount_rate=settings.discount_rate)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _portfolio_files(path: str, settings: Settings) -> tuple[bytes, bytes]:
-    from optimizer.export import portfolio_csv, portfolio_workbook
-    from optimizer.export import portfolio_table as table
-
-    result = _solve(path, settings).result
-    data, inst = dataset(settings), instance(settings)
-    csv = portfolio_csv(table(data, inst, result, discount_rate=settings.discount_rate))
-    workbook = portfolio_workbook(data.with_targets(targets(settings)), inst, result, factors(settings),
-                                  discount_rate=settings.discount_rate, settings=settings.to_assumptions())
-    return csv, workbook
-
-
-def portfolio_csv(settings: Settings) -> bytes:
-    return _portfolio_files(_path(), settings)[0]
-
-
-def portfolio_xlsx(settings: Settings) -> bytes:
-    return _portfolio_files(_path(), settings)[1]
-
-
 @st.cache_data(show_spinner=False)
 def template_workbook() -> bytes:
     from optimizer.export import template_workbook as template
