@@ -35,6 +35,10 @@ def app_url(tmp_path_factory):
 
 def _open(page, url: str) -> None:
     page.goto(url)
+    try:  # the first run may not have started yet when the page reports "not running"
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='running']", timeout=5_000)
+    except Exception:  # noqa: BLE001 - a fast run may be over before we look
+        pass
     wait_idle(page)
 
 
