@@ -121,6 +121,8 @@ def test_loading_a_scenario_then_typing_a_budget_keeps_the_typed_budget(app_url,
 
 def test_switching_dataset_rederives_every_widget(app_url, page):
     _open(page, f"{app_url}/portfolio?budget=300000")
+    page.wait_for_selector("[data-testid='stMetric']")  # the run has drawn its result, widgets included
+    wait_idle(page)
     assert _budget_input(page) == 300_000
     page.locator("[data-testid='stSidebar'] .st-key-dataset").click()
     page.get_by_role("option", name="tiny", exact=True).click()
