@@ -319,7 +319,8 @@ def _over_budget(result: PortfolioResult, budget: float | None) -> float:
     """万元 spent beyond the budget (0 when within it, exactly, in floating point)."""
     if budget is None or not result.has_portfolio:
         return 0.0
-    return max(0.0, result.spend - budget)
+    excess = result.spend - budget
+    return excess if excess > 1e-9 * max(budget, 1.0) else 0.0  # beyond float noise in the sum
 
 
 def make_result(instance: Instance, targets: list[Target], outcome: SolveOutcome, objective: Objective,
