@@ -22,8 +22,8 @@ import pulp
 from .closures import closed_mask, closures_by_order
 from .dataset import Target
 from .instance import Instance
-from .model import Objective, PolicyOptions, build_model
-from .solve import SolverSettings, make_result, optimize, solve_model
+from .model import Objective, PolicyOptions, RetrofitModel, build_model
+from .solve import SolveOutcome, SolverSettings, make_result, optimize, solve_model
 from .targets import shortfall
 
 #: Facility ids listed by name in a reason before "and N more".
@@ -117,8 +117,31 @@ def closest_portfolio(instance: Instance, targets: list[Target], *, budget: floa
     counts as a 100 % share), then the most CO2 among portfolios that short.
     """
     model = build_model(instance, targets, "co2", budget, None, options=options, closest=True)
+    solved = solve_closest(model, settings)
+    if solved is None:
+        return None
+    outcome, _ = solved
+    result = make_result(instance, targets, outcome, "co2", budget, None, 0.0, settings.solver, options)
+    rows = [{"target_id": t.target_id, "after": t.after, "required": t.required, "shortfall": shortfall(t)}
+            for t in result.targets]
+    return {"status": result.status, "selected": result.selected, "co2_reduction_t": result.co2_reduction_t,
+            "spend": result.spend, "gap": result.gap,
+            "total_shortfall": float(sum(shortfall(t) for t in result.targets)),
+            "targets": rows}
+
+
+def solve_closest(model: RetrofitModel, settings: SolverSettings, *,
+                  warm_start: bool = True) -> tuple[SolveOutcome, bool] | None:
+    """Two solves of a closest-mode model: the least total shortfall, then the most CO2 that short.
+
+    Returns the second solve's outcome and whether the least shortfall itself
+    was proven (always, when the model has no share target to fall short
+    of); None when either solve finds nothing. Used by the single-year and
+    the roadmap diagnosis alike. ``warm_start`` hands the first solve's
+    portfolio to the second.
+    """
     shortfalls = list(model.shortfall.values())
-    start = None
+    start, least_proven = None, True
     if shortfalls:
         co2_objective, scale = model.problem.objective, model.objective_scale
         model.problem.sense = pulp.LpMinimize
@@ -132,17 +155,12 @@ def closest_portfolio(instance: Instance, targets: list[Target], *, budget: floa
         model.problem.sense = pulp.LpMaximize
         model.problem.setObjective(co2_objective)
         model.objective_scale = scale
-        start = first.chosen
+        start = first.chosen if warm_start else None
+        least_proven = first.status == "optimal"
     outcome = solve_model(model, settings, start)
     if outcome.status not in ("optimal", "feasible"):
         return None
-    result = make_result(instance, targets, outcome, "co2", budget, None, 0.0, settings.solver, options)
-    rows = [{"target_id": t.target_id, "after": t.after, "required": t.required, "shortfall": shortfall(t)}
-            for t in result.targets]
-    return {"status": result.status, "selected": result.selected, "co2_reduction_t": result.co2_reduction_t,
-            "spend": result.spend, "gap": result.gap,
-            "total_shortfall": float(sum(shortfall(t) for t in result.targets)),
-            "targets": rows}
+    return outcome, least_proven
 
 
 def _unreachable(instance: Instance, target: Target, options: PolicyOptions) -> TargetDiagnosis | None:

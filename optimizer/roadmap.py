@@ -49,6 +49,7 @@ import numpy as np
 import pulp
 
 from .defaults import DEFAULT_LAST_YEAR
+from .diagnosis import solve_closest
 from .closures import closures_by_order
 from .dataset import Dataset, EmissionFactors, Target
 from .instance import Instance, prepare
@@ -59,8 +60,6 @@ from .targets import facility_state, is_met, required_value, target_value
 #: The core search of :mod:`optimizer.highs` runs over the ``y[p, c]`` choices, a facility in doubt entering
 #: the core with every year of every project; outside the core only the zeros are fixed (see BulkHiGHS).
 ROADMAP_SOLVER = SolverSettings()
-#: Slack on the least total shortfall when the second solve looks for the most CO2.
-SHORTFALL_TOLERANCE = 1e-6
 #: Time limit of each sub-solve of the diagnosis (earliest years, closest roadmap), seconds.
 SUB_SOLVE_SECONDS = 5.0
 #: The plans run to 2030.
@@ -857,24 +856,11 @@ def closest_roadmap(instance: Instance, targets: list[Target], horizon: Horizon,
     limit = SUB_SOLVE_SECONDS if settings.time_limit is None else min(settings.time_limit, SUB_SOLVE_SECONDS)
     settings = replace(settings, core_search=False, time_limit=limit)
     model = build_roadmap(instance, targets, horizon, "co2", options=options, closest=True, relax_closures=True)
-    shortfalls = list(model.shortfall.values())
-    if shortfalls:
-        co2_objective, scale = model.problem.objective, model.objective_scale
-        model.problem.sense = pulp.LpMinimize
-        model.problem.setObjective(pulp.lpSum(shortfalls))
-        model.objective_scale = 1.0
-        first = solve_model(model, settings)  # type: ignore[arg-type]
-        if first.status not in ("optimal", "feasible"):
-            return None
-        least = float(sum(v.varValue or 0.0 for v in shortfalls))
-        model.problem += pulp.lpSum(shortfalls) <= least + SHORTFALL_TOLERANCE, "least_shortfall"
-        model.problem.sense = pulp.LpMaximize
-        model.problem.setObjective(co2_objective)
-        model.objective_scale = scale
-    outcome = solve_model(model, settings)  # type: ignore[arg-type]
-    if outcome.status not in ("optimal", "feasible"):
+    solved = solve_closest(model, settings, warm_start=False)  # type: ignore[arg-type]  # same fields
+    if solved is None:
         return None
-    if shortfalls and first.status != "optimal":  # the least shortfall itself is not proven: say so
+    outcome, least_proven = solved
+    if not least_proven:  # the least shortfall itself is not proven: say so
         outcome.status = "feasible"
         outcome.message = "least shortfall not proven within the time limit"
     return make_roadmap_result(model, targets, outcome, "co2", None, 0.0, settings.solver)
