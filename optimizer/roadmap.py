@@ -28,14 +28,16 @@ is the horizon-of-one special case):
 * Objective: most tCO2 over the horizon, ``Σ co2 × (Y1 - c + 1)``; the
   least-cost mode meets a cumulative CO2 goal at the least total capex.
 
-Formulation (measured against the obvious one, see the README)
-    ``y[p, c]`` binary = project *p* is in service by year *c*, only for the
-    years it may be in service, monotone ``y[p, c] <= y[p, c+1]``. Every
-    per-year quantity (intensity, retirement, CO2 that year) is then a plain
-    sum of ``y[., c]`` instead of a running sum of "in service in" variables,
-    which keeps the rows short; the in-service year is the first ``c`` with
-    ``y = 1`` and ``x[p, c] = y[p, c] - y[p, c-1]``. The spend of a year is
-    linear in ``y``: ``capex/lead × (y[p, t+lead] - y[p, t])``.
+Formulation (both measured, see benchmarks/RESULTS.md)
+    ``x[p, c]`` binary = project *p* goes into service in year *c*, only for
+    the years it may, with ``Σ_c x[p, c] <= 1``. "In service by year *y*" is
+    the short sum ``Σ_{c <= y} x[p, c]``, a year's spend is ``Σ capex/lead ×
+    x[p, c]`` over the ``c`` whose build years include it, and the objective
+    weighs ``x[p, c]`` by ``co2 × (Y1 - c + 1)``. The in-service-by variables
+    ``y[p, c] = Σ_{c' <= c} x[p, c']`` give the same LP bound (the two are
+    one unimodular change of variables apart), but their monotone rows
+    ``y[p, c] <= y[p, c+1]`` made HiGHS's simplex 2-4 times slower on
+    10,000 projects × 5 years (39,100 choices: 52,736 rows against 33,196).
 """
 
 from __future__ import annotations
@@ -54,10 +56,10 @@ from .closures import closures_by_order
 from .dataset import Dataset, EmissionFactors, Target
 from .instance import Instance, prepare
 from .model import LEVEL_TOLERANCE, PAIR_COVER_MAX, Expression, Objective, PolicyOptions, RetrofitModel, _best_reduction
-from .solve import SolveOutcome, SolverSettings, Status, solve_model
+from .solve import MONEY_REPAIRS, SOLVER_TOLERANCE, SolveOutcome, SolverSettings, Status, relative_gap, solve_model
 from .targets import facility_state, is_met, required_value, target_value
 
-#: The core search of :mod:`optimizer.highs` runs over the ``y[p, c]`` choices, a facility in doubt entering
+#: The core search of :mod:`optimizer.highs` runs over the ``x[p, c]`` choices, a facility in doubt entering
 #: the core with every year of every project; outside the core only the zeros are fixed (see BulkHiGHS).
 ROADMAP_SOLVER = SolverSettings()
 #: Time limit of each sub-solve of the diagnosis (earliest years, closest roadmap), seconds.
@@ -249,7 +251,7 @@ def timed_closures(instance: Instance, targets: list[Target], horizon: Horizon) 
 
 @dataclass
 class RoadmapModel:
-    """A built roadmap problem. ``choose`` lists every ``y[p, c]`` (what :func:`solve_model` reads back)."""
+    """A built roadmap problem. ``choose`` lists every ``x[p, c]`` (what :func:`solve_model` reads back)."""
 
     problem: pulp.LpProblem
     instance: Instance
@@ -270,21 +272,27 @@ class RoadmapModel:
 
     add = RetrofitModel.add
 
-    def y(self, p: int, year: int) -> pulp.LpVariable | None:
-        """``y[p, year]``: in service by ``year`` (None: it cannot be; past ``Y1`` reads ``Y1``)."""
-        year = min(year, self.horizon.last)
-        first = self.timing.first_service[p]
+    def years_open(self, p: int, year: int) -> range:
+        """Indices in ``choose`` of ``x[p, c]`` for ``c <= year`` (empty: p cannot be in service by then)."""
+        first = int(self.timing.first_service[p])
         if self.blocked[p] or year < first:
+            return range(0)
+        start = int(self.offset[p])
+        return range(start, start + min(year, self.horizon.last) - first + 1)
+
+    def y(self, p: int, year: int) -> pulp.LpAffineExpression | None:
+        """In service by ``year``: ``Σ_{c <= year} x[p, c]`` (None: it cannot be; past ``Y1`` reads ``Y1``)."""
+        columns = self.years_open(p, year)
+        if not columns:
             return None
-        return self.choose[self.offset[p] + year - first]
+        return pulp.LpAffineExpression([(self.choose[v], 1.0) for v in columns])
 
     def in_service(self, projects, year: int, weights=None) -> pulp.LpAffineExpression:
-        """Σ weight × y[p, year] over ``projects`` (those that cannot be in service by then drop out)."""
+        """Σ weight × (in service by ``year``) over ``projects`` (those that cannot be by then drop out)."""
         pairs = []
         for i, p in enumerate(projects):
-            variable = self.y(int(p), year)
-            if variable is not None:
-                pairs.append((variable, 1.0 if weights is None else float(weights[i])))
+            weight = 1.0 if weights is None else float(weights[i])
+            pairs.extend((self.choose[v], weight) for v in self.years_open(int(p), year))
         return pulp.LpAffineExpression(pairs)
 
     def closed(self, f: int, year: int) -> bool:
@@ -348,7 +356,7 @@ def block_projects_on_lines_closed_by_order(model: RoadmapModel) -> None:
 
 
 def add_in_service_variables(model: RoadmapModel) -> None:
-    """``y[p, c]`` for every year *p* may be in service, and once in service it stays (monotone)."""
+    """``x[p, c]`` for every year *p* may go into service, and at most one of them per project."""
     instance, horizon = model.instance, model.horizon
     first = model.timing.first_service
     counts = np.where(model.blocked, 0, np.maximum(horizon.last - first + 1, 0))
@@ -356,11 +364,15 @@ def add_in_service_variables(model: RoadmapModel) -> None:
     model.var_project = np.repeat(np.arange(instance.n_projects), counts)
     model.var_year = (first[model.var_project] + np.arange(len(model.var_project))
                       - model.offset[model.var_project]).astype(int)
-    variables = model.problem.add_variable_dicts("y", range(len(model.var_project)), cat=pulp.LpBinary)
+    variables = model.problem.add_variable_dicts("x", range(len(model.var_project)), cat=pulp.LpBinary)
     model.choose = [variables[i] for i in range(len(model.var_project))]
-    follows = np.flatnonzero(model.var_year < horizon.last)
-    for v in follows.tolist():
-        model.add(model.choose[v] - model.choose[v + 1] <= 0, f"stays_in_service_{v}")
+    for p in np.flatnonzero(counts > 1).tolist():
+        model.add(model.y(p, horizon.last) <= 1, f"one_service_year_{p}")
+
+
+def _years_in_service(model: RoadmapModel) -> np.ndarray:
+    """Per choice ``x[p, c]``: the years its project counts, ``Y1 - c + 1``."""
+    return (model.horizon.last - model.var_year + 1).astype(float)
 
 
 def set_objective(model: RoadmapModel, objective: Objective) -> None:
@@ -369,9 +381,9 @@ def set_objective(model: RoadmapModel, objective: Objective) -> None:
     Scaled by the largest coefficient, as in the single-year model.
     """
     if objective == "co2":
-        weights = model.instance.co2[model.var_project]
+        weights = model.instance.co2[model.var_project] * _years_in_service(model)
     else:
-        weights = np.where(model.var_year == model.horizon.last, _budget_capex(model)[model.var_project], 0.0)
+        weights = _budget_capex(model)[model.var_project]
     largest = float(np.abs(weights).max()) if len(weights) else 0.0
     model.objective_scale = largest if largest > 0 else 1.0
     model.problem.setObjective(_weighted(model.choose, weights / model.objective_scale))
@@ -415,26 +427,19 @@ def _budget_capex(model: RoadmapModel) -> np.ndarray:
 
 
 def spend_matrix(model: RoadmapModel) -> np.ndarray:
-    """Coefficient of each ``y[p, c]`` in each year's spend (years × variables).
+    """Spend of each ``x[p, c]`` in each year (years × choices).
 
-    With ``x[p, c] = y[p, c] - y[p, c-1]`` and capex spread as
-    ``a(c, t) = capex/lead`` for ``c - lead <= t <= c - 1`` (``capex`` at
-    ``t = c`` when lead is 0), ``y[p, c]`` carries ``a(c, t) - a(c+1, t)``
-    (no ``x`` after ``Y1``).
+    ``capex/lead`` in each of the ``lead`` years ``c - lead .. c - 1``, or
+    ``capex`` in ``c`` when lead is 0.
     """
     years = np.array(model.horizon.years)[:, None]
-    c = model.var_year[None, :]
+    service = model.var_year[None, :]
     p = model.var_project
     lead = model.timing.lead[p][None, :]
     capex = _budget_capex(model)[p][None, :]
-
-    def spread(service):
-        per_year = np.where(lead > 0, capex / np.maximum(lead, 1), capex)
-        window = np.where(lead > 0, (service - lead <= years) & (years <= service - 1), years == service)
-        return np.where(window, per_year, 0.0)
-
-    later = np.where(c < model.horizon.last, spread(c + 1), 0.0)
-    return spread(c) - later
+    per_year = np.where(lead > 0, capex / np.maximum(lead, 1), capex)
+    window = np.where(lead > 0, (service - lead <= years) & (years <= service - 1), years == service)
+    return np.where(window, per_year, 0.0)
 
 
 def add_yearly_budgets(model: RoadmapModel) -> None:
@@ -453,7 +458,7 @@ def add_yearly_budgets(model: RoadmapModel) -> None:
 def add_cumulative_co2_goal(model: RoadmapModel, co2_goal: float) -> None:
     """The roadmap cuts at least the goal over the horizon (tCO2, Σ co2 × years in service)."""
     scale = co2_goal if co2_goal >= 1 else 1.0
-    weights = model.instance.co2[model.var_project] / scale
+    weights = model.instance.co2[model.var_project] * _years_in_service(model) / scale
     model.add(_weighted(model.choose, weights) >= co2_goal / scale, "co2_goal")
 
 
@@ -464,14 +469,14 @@ def add_exclusive_groups(model: RoadmapModel) -> None:
 
 
 def add_prerequisites(model: RoadmapModel) -> None:
-    """A prerequisite is in service no later than the project that needs it: ``y[q, c] ≥ y[p, c]`` each year."""
+    """A prerequisite is in service no later than the project that needs it: by each year, ``q`` if ``p``."""
     for project, prerequisite in model.instance.prerequisites:
         for year in model.horizon.years:
             dependent = model.y(project, year)
             if dependent is None:
                 continue
             needed = model.y(prerequisite, year)
-            row = dependent - needed if needed is not None else pulp.LpAffineExpression([(dependent, 1.0)])
+            row = dependent - needed if needed is not None else dependent
             model.add(row <= 0, f"requires_{project}_{prerequisite}_{year}")
 
 
@@ -622,9 +627,9 @@ def _add_level_covers(model: RoadmapModel, flag: Expression, helpful: list[int],
                       year: int) -> None:
     """:func:`optimizer.model._add_level_covers` in ``year``: the projects a level cannot do without by then.
 
-    ``flag ≤ y[p, year]`` for a project without which the others cannot reach
-    the level, ``flag ≤ y[p, year] + y[q, year]`` for such pairs, and
-    ``flag ≤ Σ y[., year]`` over the smallest set of the largest cuts without
+    ``flag ≤ (p in service by year)`` for a project without which the others
+    cannot reach the level, ``flag ≤ (p or q in service)`` for such pairs, and
+    ``flag ≤ Σ (in service by year)`` over the smallest set of the largest cuts without
     which the rest cannot: implied on 0/1 choices, a tighter LP.
     """
     if isinstance(flag, pulp.LpAffineExpression) and len(flag) == 0:
@@ -663,7 +668,7 @@ def _weighted(variables: list[pulp.LpVariable], weights: np.ndarray) -> pulp.LpA
 
 
 def service_years(model: RoadmapModel, chosen: np.ndarray) -> np.ndarray:
-    """Per project: the year it is in service (the first ``y = 1``), or 0 when not chosen."""
+    """Per project: the year it goes into service (its ``x[p, c] = 1``), or 0 when not chosen."""
     years = np.zeros(model.instance.n_projects, dtype=int)
     on = np.flatnonzero(np.asarray(chosen, dtype=bool))
     if len(on):
@@ -834,10 +839,45 @@ def plan_roadmap(dataset: Dataset | Instance, horizon: Horizon, *, targets: list
     build_seconds = time.perf_counter() - began
     outcome = solve_model(model, settings)  # type: ignore[arg-type]  # same fields as RetrofitModel
     result = make_roadmap_result(model, targets, outcome, objective, co2_goal, build_seconds, settings.solver)
+    for _ in range(MONEY_REPAIRS):
+        excess = overspend_by_year(result, horizon)
+        if not excess:
+            break
+        # As in optimizer.solve.optimize: HiGHS accepts a budget row within its feasibility tolerance, money
+        # may not. Solve again with each overspent year's budget cut by its excess; the first bound still holds.
+        assert horizon.budgets is not None  # an excess needs budgets
+        tighter = {y: b - (excess[y] + SOLVER_TOLERANCE * max(b, 1.0) if y in excess else 0.0)
+                   for y, b in horizon.budgets.items()}
+        again_model = build_roadmap(instance, targets, replace(horizon, budgets=tighter), objective, co2_goal,
+                                    options=options)
+        again = solve_model(again_model, settings)  # type: ignore[arg-type]
+        if again.status not in ("optimal", "feasible"):
+            break
+        again.bound, again.seconds = outcome.bound, outcome.seconds + again.seconds
+        if again.objective is not None and again.bound is not None:
+            again.gap = relative_gap(again.objective, again.bound)
+            again.status = "optimal" if again.gap <= settings.gap + 1e-12 else "feasible"
+        model = replace(again_model, horizon=horizon)  # figures against the analyst's own budgets
+        result = make_roadmap_result(model, targets, again, objective, co2_goal, build_seconds, settings.solver)
     if diagnose and outcome.status == "infeasible":
         result.diagnosis = diagnose_roadmap(instance, targets, horizon, objective=objective, co2_goal=co2_goal,
                                             options=options, settings=settings)
     return result
+
+
+def overspend_by_year(result: RoadmapResult, horizon: Horizon) -> dict[int, float]:
+    """万元 spent beyond each year's budget (cumulative, with carry-over); years within it are left out."""
+    if horizon.budgets is None or not result.has_roadmap:
+        return {}
+    spent = budget = 0.0
+    excess = {}
+    for year in horizon.years:
+        year_budget = horizon.budgets[year]
+        spent = spent + result.spend_by_year[year] if horizon.carry_over else result.spend_by_year[year]
+        budget = budget + year_budget if horizon.carry_over else year_budget
+        if spent - budget > 1e-9 * max(budget, 1.0):  # beyond float noise in the sum
+            excess[year] = spent - budget
+    return excess
 
 
 # --- when the targets cannot be met in time -----------------------------------

@@ -155,7 +155,7 @@ def _solve_highs(model: RetrofitModel, settings: SolverSettings, start: np.ndarr
     if not math.isfinite(dual) and solver.lp_bound is not None:
         dual = solver.lp_bound  # stopped before its root node: the core search's LP bound still holds
     bound = sign * dual * model.objective_scale if len(model.choose) > 0 else objective
-    gap = _relative_gap(objective, bound)
+    gap = relative_gap(objective, bound)
     proven = status == codes.kOptimal
     return SolveOutcome("optimal" if proven else "feasible", objective, bound, gap, 0.0, _chosen(model),
                         highs.modelStatusToString(status))
@@ -205,7 +205,7 @@ def _cbc_gap(log: str, default: float | None) -> float | None:
     return abs(float(match.group(1))) if match else default
 
 
-def _relative_gap(objective: float, bound: float) -> float:
+def relative_gap(objective: float, bound: float) -> float:
     if not math.isfinite(bound):
         return math.inf
     return abs(bound - objective) / max(abs(objective), 1e-9) if abs(bound - objective) > 1e-9 else 0.0
@@ -302,7 +302,7 @@ def optimize(dataset: Dataset | Instance, *, budget: float | None = None, object
             break
         again.bound, again.seconds = outcome.bound, outcome.seconds + again.seconds
         if again.objective is not None and again.bound is not None:
-            again.gap = _relative_gap(again.objective, again.bound)
+            again.gap = relative_gap(again.objective, again.bound)
             again.status = "optimal" if again.gap <= settings.gap + 1e-12 else "feasible"
         result = make_result(instance, targets, again, objective, budget, co2_goal, build_seconds,
                              settings.solver, options)

@@ -354,6 +354,19 @@ def test_capex_is_spread_over_the_lead_years_and_co2_counts_from_service():
     assert record["schedule"][0]["capex_by_year"] == {"2026": 10.0, "2027": 10.0, "2028": 10.0}
 
 
+def test_yearly_spend_never_exceeds_the_budget_even_within_solver_tolerance():
+    """HiGHS accepts a budget row within 1e-6 of its budget; money may not (the roadmap's repair re-solve)."""
+    budget = 100_000.0
+    dataset = one_plant([{"project_id": "hair", "capex": budget * (1 + 5e-7), "co2_reduction": 100,
+                          "lead_time_years": 0},
+                         {"project_id": "small", "capex": 1, "co2_reduction": 1, "lead_time_years": 0}])
+    result = plan_roadmap(dataset, make_horizon(2026, 2027, budget_per_year=budget), settings=EXACT)
+    assert result.status == "optimal"
+    assert all(result.spend_by_year[y] <= budget for y in (2026, 2027)), result.spend_by_year
+    assert [row["project_id"] for row in result.schedule] == ["small"]
+    assert result.budget_by_year == {2026: budget, 2027: budget}  # reported against the analyst's budgets
+
+
 def test_projects_that_cannot_fit_are_listed_with_the_reason():
     dataset = one_plant([{"project_id": "late", "capex": 1, "earliest_year": 2031},
                          {"project_id": "long", "capex": 1, "lead_time_years": 6},
