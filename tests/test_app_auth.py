@@ -244,3 +244,37 @@ def test_an_openid_identity_gets_its_accounts_role(tmp_path, monkeypatch, email,
     at.run()
     assert not at.exception
     assert any(email in c and role_label in c for c in _texts(at.sidebar, "caption"))
+
+
+@pytest.mark.parametrize("configured", ["password", "oidc"])
+def test_with_logins_a_broken_file_offers_no_visitor_a_new_database(tmp_path, monkeypatch, configured):
+    """Anyone could press "new database" and switch every user to an empty file: with logins
+    configured the button is gone, the file stays where it is, and the message says an admin acts."""
+    path = tmp_path / "broken.duckdb"
+    path.write_bytes(b"this is not a duckdb file" * 100)
+    at = _app(path, monkeypatch)
+    if configured == "password":
+        monkeypatch.setenv("RETROFIT_AUTH", "password")
+    else:
+        at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                              "client_id": "app", "client_secret": "s",
+                              "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+    at.run()
+    assert not at.exception
+    assert at.error and not [b for b in at.button if b.key == "new_database"]
+    assert any("管理员" in i for i in _texts(at, "info"))
+    assert path.exists() and not list(tmp_path.glob("broken.duckdb.broken-*"))
+
+
+def test_password_guessing_is_rate_limited_per_name(tmp_path, monkeypatch):
+    """Guesses at a name with no account cannot lock anything in the file, so the process limits them:
+    after 10 a minute the form answers "too many attempts" without checking."""
+    path = tmp_path / "rate.duckdb"
+    _accounts(path, tmp_path)
+    at = _app(path, monkeypatch)
+    at.run()
+    for _ in range(10):
+        _login(at, "no-such-user-rate", "guess guess guess")
+        assert any("不正确" in e for e in _texts(at, "error"))
+    _login(at, "no-such-user-rate", "guess guess guess")
+    assert any("过于频繁" in e for e in _texts(at, "error"))

@@ -32,6 +32,7 @@ import streamlit as st
 from storage.access import (
     LOCAL,
     LOCK_MINUTES,
+    RATE_ATTEMPTS,
     ROLES,
     SESSION_IDLE_MINUTES,
     SESSION_MAX_HOURS,
@@ -86,8 +87,14 @@ def mode(store: Store) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _limiter() -> RateLimiter:
-    """Login attempts of this process, per user name and per client address."""
+    """Login attempts of this process per user name (10 a minute)."""
     return RateLimiter()
+
+
+@st.cache_resource(show_spinner=False)
+def _client_limiter() -> RateLimiter:
+    """Login attempts of this process per client address (30 a minute: several people may share a proxy)."""
+    return RateLimiter(attempts=3 * RATE_ATTEMPTS)
 
 
 # --- the gate ----------------------------------------------------------------------------------
@@ -171,10 +178,11 @@ def _oidc_actor(store: Store) -> Actor | None:
         record = {"name": identity, "epoch": int(user["session_epoch"]) if user else 0, "since": now, "seen": now}
         st.session_state[LOGIN_KEY] = record
     if user is None:  # known to the provider, not to this database: a reader
-        record["seen"] = time.time()
-        if time.time() - float(record["since"]) > _hours() * 3600:
+        now = time.time()
+        if now - float(record["since"]) > _hours() * 3600 or now - float(record["seen"]) > _idle() * 60:
             _oidc_expired()
             return None
+        record["seen"] = now
         return Actor(identity, "viewer", None)
     if not _fresh(record, user):
         _oidc_expired()
@@ -238,8 +246,7 @@ def _client() -> str:
 
 
 def _try_login(store: Store, name: str, password: str) -> None:
-    limiter = _limiter()
-    if not (limiter.allow(f"name:{name.strip().casefold()}") and limiter.allow(f"client:{_client()}")):
+    if not (_limiter().allow(name.strip().casefold()) and _client_limiter().allow(_client())):
         st.error(t("login_throttled"))
         return
     outcome, who = authenticate(store, name, password)
