@@ -278,3 +278,25 @@ def test_password_guessing_is_rate_limited_per_name(tmp_path, monkeypatch):
         assert any("不正确" in e for e in _texts(at, "error"))
     _login(at, "no-such-user-rate", "guess guess guess")
     assert any("过于频繁" in e for e in _texts(at, "error"))
+
+
+def test_an_openid_login_expires_too(tmp_path, monkeypatch):
+    """A provider login past its 8 hours is ended here (st.logout drops Streamlit's identity cookie)."""
+    path = tmp_path / "oidc-expire.duckdb"
+    store = Store(path)
+    store.add_user("old@example.com", "analyst", "A", None, actor=ADMIN)
+    store.close()
+    at = _app(path, monkeypatch)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "app", "client_secret": "s",
+                          "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+    at.user = {"is_logged_in": True, "email": "old@example.com", "sub": "7"}
+    at.run()
+    assert any("old@example.com" in c for c in _texts(at.sidebar, "caption"))
+    record = dict(at.session_state["_auth_login"])
+    record["since"] -= 9 * 3600
+    at.session_state["_auth_login"] = record
+    at.run()
+    assert not at.exception
+    assert any("过期" in i for i in _texts(at, "info")) and at.button(key="login_oidc") is not None
+    assert not at.sidebar.selectbox
