@@ -46,7 +46,7 @@ def import_upload(store: Store, name: str, filename: str, data: bytes, *, actor:
     try:
         dataset = load_dataset_isolated(data, name=name, filename=filename)
     except DataError as error:
-        store.log_failed_import(name, filename, error.texts("en"))
+        store.log_failed_import(name, filename, error.texts("en"), actor=who)
         return ImportOutcome(None, error.problems)
     rows = dataset.notes.get("rows_in_file")
     store.save_dataset(name, dataset, source_file=filename, rows_in_file=int(rows) if rows is not None else None,

@@ -187,6 +187,7 @@ ADDED_COLUMNS = (
     ("scenarios", "saved_by", "TEXT"),
     ("scenarios", "deleted_at", "TIMESTAMP"),
     ("scenarios", "deleted_by", "TEXT"),
+    ("import_log", "user_name", "TEXT"),
 )
 
 _DATA_TABLES = ("facilities", "projects", "products", "targets")
@@ -450,10 +451,10 @@ class Store:
                 columns = ", ".join(frame.columns)
                 cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
                 cursor.unregister("incoming")
-            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) "
-                           "VALUES (?, ?, ?, TRUE, ?, '')",
+            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages, user_name) "
+                           "VALUES (?, ?, ?, TRUE, ?, '', ?)",
                            [_now(), name, source_file, rows_in_file if rows_in_file is not None
-                            else len(dataset.facilities) + len(dataset.projects)])
+                            else len(dataset.facilities) + len(dataset.projects), actor.name])
             self._audit(cursor, actor, action, name, None, f"version {version} from {source_file}")
         return version
 
@@ -510,12 +511,13 @@ class Store:
                                [name, _now(), "present content when versions began", digest,
                                 len(dataset.facilities), len(dataset.projects), content, SYSTEM.name])
 
-    def log_failed_import(self, name: str, file: str, messages: list[str]) -> None:
-        """Record a refused import; the data tables are not touched."""
+    def log_failed_import(self, name: str, file: str, messages: list[str], *, actor: Actor | None = None) -> None:
+        """Record a refused import, with who tried it; the data tables are not touched."""
+        who = actor.name if actor is not None else (LOCAL.name if not self.has_users() else None)
         with self._transaction() as cursor:
-            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) "
-                           "VALUES (?, ?, ?, FALSE, 0, ?)",
-                           [_now(), name, file, "\n".join(messages)])
+            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages, user_name) "
+                           "VALUES (?, ?, ?, FALSE, 0, ?, ?)",
+                           [_now(), name, file, "\n".join(messages), who])
 
     def import_log(self) -> pd.DataFrame:
         with self._cursor() as cursor:

@@ -159,6 +159,10 @@ def test_every_write_is_audited_with_user_and_time(team_store, tiny):
     assert list(mine["action"]) == ["restore scenario", "delete scenario", "save scenario", "save dataset"]
     assert list(mine["user_name"]) == ["ada", "ann", "ann", "ann"]
     assert mine["logged_at"].notna().all()
+    imports = team_store.import_log()
+    assert imports.loc[imports["dataset"] == "tiny", "user_name"].tolist() == ["ann"]
+    import_upload(team_store, "tiny", "bad.csv", b"not,a\nproject,list", actor=ANALYST_A)  # refused: logged
+    assert team_store.import_log().iloc[0][["dataset", "ok", "user_name"]].tolist() == ["tiny", False, "ann"]
     assert list(team_store.versions("tiny")["version"]) == [1]
     assert {"add user"} <= set(log["action"])
 
