@@ -121,6 +121,9 @@ def test_with_accounts_nothing_shows_before_login_and_a_wrong_password_is_refuse
     assert not at.dataframe and not at.metric and not at.sidebar.selectbox  # no data before login
     _login(at, "v_login", "not the password")
     assert any("不正确" in e for e in _texts(at, "error"))
+    at.radio(key="login_language").set_value("en").run()  # the login page speaks both languages
+    assert at.title[0].value == "Log in"
+    at.radio(key="login_language").set_value("zh").run()
     _login(at, "v_login")
     assert not at.exception
     assert any("v\\_login" in c and "查看者" in c for c in _texts(at.sidebar, "caption"))  # escaped for markdown

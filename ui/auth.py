@@ -46,7 +46,7 @@ from storage.access import (
 from storage.accounts import authenticate
 from storage.store import SAMPLE_NAME, Store
 
-from .i18n import escape_markdown, language, t
+from .i18n import LANGUAGE_KEY, LANGUAGES, escape_markdown, language, t
 
 #: Session keys that no widget uses: a browser can only change widget values, never these.
 LOGIN_KEY = "_auth_login"
@@ -210,7 +210,17 @@ def _provider() -> str | None:
 # --- the login page ----------------------------------------------------------------------------
 
 
+def _keep_login_language() -> None:
+    st.session_state[LANGUAGE_KEY] = st.session_state["login_language"]
+
+
 def _login_page(store: Store, current: str) -> None:
+    wanted = st.query_params.get("lang")
+    if LANGUAGE_KEY not in st.session_state and wanted in LANGUAGES:  # a shared link's language
+        st.session_state[LANGUAGE_KEY] = wanted
+    st.session_state["login_language"] = language()
+    st.radio(t("language"), list(LANGUAGES), key="login_language", horizontal=True,
+             format_func=LANGUAGES.__getitem__, on_change=_keep_login_language)
     st.title(t("login_title"))
     st.caption(t("login_intro"))
     notice = st.session_state.pop(NOTICE_KEY, None)
