@@ -303,3 +303,19 @@ def test_an_openid_login_expires_too(tmp_path, monkeypatch):
     assert not at.exception
     assert any("过期" in i for i in _texts(at, "info")) and at.button(key="login_oidc") is not None
     assert not at.sidebar.selectbox
+
+
+def test_an_openid_login_counts_its_age_from_the_providers_sign_in(tmp_path, monkeypatch):
+    """A new browser tab does not restart the clock: the id_token's iat is when the login began."""
+    import time
+
+    path = tmp_path / "oidc-iat.duckdb"
+    Store(path).close()
+    at = _app(path, monkeypatch)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "app", "client_secret": "s",
+                          "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+    at.user = {"is_logged_in": True, "email": "tab@example.com", "sub": "8", "iat": int(time.time()) - 9 * 3600}
+    at.run()
+    assert not at.exception
+    assert any("过期" in i for i in _texts(at, "info")) and not at.sidebar.selectbox

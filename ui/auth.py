@@ -175,7 +175,8 @@ def _oidc_actor(store: Store) -> Actor | None:
             _logout_button()
             st.stop()
         now = time.time()
-        record = {"name": identity, "epoch": int(user["session_epoch"]) if user else 0, "since": now, "seen": now}
+        record = {"name": identity, "epoch": int(user["session_epoch"]) if user else 0, "since": _issued(now),
+                  "seen": now}
         st.session_state[LOGIN_KEY] = record
     if user is None:  # known to the provider, not to this database: a reader
         now = time.time()
@@ -188,6 +189,18 @@ def _oidc_actor(store: Store) -> Actor | None:
         _oidc_expired()
         return None
     return Actor(identity, str(user["role"]), user["team"])
+
+
+def _issued(default: float) -> float:
+    """When the provider signed the identity in (the id_token's ``iat``), so that a login's age counts from
+    the sign-in, not from this browser tab; ``default`` when the token says nothing usable."""
+    value = st.user.get("iat")
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        try:
+            return min(float(value), default)
+        except ValueError:
+            pass
+    return default
 
 
 def _oidc_expired() -> None:
