@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import session
+from ui import auth, session
 from ui.errors import guarded
 from ui.i18n import LANGUAGES, num, t
 from ui.views import show_notices
@@ -29,6 +29,8 @@ PAGES = [
     ("app_pages/scenarios.py", "page_scenarios", "🗂️", "saved-scenarios"),
     ("app_pages/method.py", "page_method", "📐", "method-and-sources"),
 ]
+#: Shown to admins only (and to the single user of a laptop): accounts, teams and the audit log.
+ADMIN_PAGES = [("app_pages/admin.py", "page_admin", "🔐", "users-and-audit")]
 
 
 def sidebar() -> None:
@@ -46,14 +48,19 @@ def sidebar() -> None:
         if chosen.illustrative:
             st.warning(t("illustrative"))
         st.caption(f"{num(chosen.facilities)} {t('n_facilities')} · {num(chosen.projects)} {t('n_projects')}")
+        auth.sidebar(store)
 
 
 def main() -> None:
+    from ui.datastore import get_store
+
+    who = auth.gate(get_store())  # stops with the login page while nobody is logged in
     session.start()
     sidebar()
     show_notices(session.take_notices())
+    listed = PAGES + (ADMIN_PAGES if who.is_admin else [])
     pages = [st.Page(path, title=t(title), icon=icon, url_path=url, default=(url == "overview-page"))
-             for path, title, icon, url in PAGES]
+             for path, title, icon, url in listed]
     st.navigation(pages).run()
 
 

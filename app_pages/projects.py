@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ui import compute, session, versions
+from ui import auth, compute, session, versions
 from ui.datastore import get_store
 from ui.i18n import category_name, language, num, sector_name, t
 from ui.settings import Settings
@@ -102,12 +102,16 @@ def render_edit(settings: Settings) -> None:
                                 num_rows="dynamic", column_config=column_config())
         c1, c2 = st.columns([3, 1])
         save_name = c1.text_input(t("edit_save_name"), value=f"{settings.dataset}_edited", key="edit_save_name")
-        if c2.button(t("edit_save"), key="edit_save"):
+        refused = auth.dataset_refusal(get_store(), save_name.strip())
+        if refused:
+            st.caption(f"🔒 {refused}")
+        if c2.button(t("edit_save"), key="edit_save", disabled=bool(refused), help=refused):
             problems, checked = compute.check_edited_projects(tables, edited, save_name)
             if problems or checked is None:
                 show_problems(problems)
                 return
-            get_store().save_dataset(save_name, checked, source_file=f"edited from {settings.dataset}")
+            get_store().save_dataset(save_name, checked, source_file=f"edited from {settings.dataset}",
+                                     actor=auth.actor())
             session.set_view("upload_outcome", (save_name, len(checked.facilities), len(checked.projects), None))
             st.rerun()
 
@@ -118,7 +122,11 @@ def render_upload() -> None:
     u1, u2 = st.columns([3, 2])
     upload = u1.file_uploader(t("upload_file"), type=["xlsx", "csv", "zip"], key="upload")
     u2.text_input(t("upload_name"), key="upload_name")
-    if u2.button(t("upload_button"), key="upload_button", type="primary"):
+    typed = (st.session_state.get("upload_name") or "").strip()
+    refused = auth.dataset_refusal(get_store(), typed) if typed else auth.write_refusal()
+    if refused:
+        st.caption(f"🔒 {refused}")
+    if u2.button(t("upload_button"), key="upload_button", type="primary", disabled=bool(refused), help=refused):
         name = (st.session_state.get("upload_name") or "").strip()
         if upload is None or not name:
             st.warning(t("upload_need"))
@@ -158,7 +166,11 @@ def render_versions(settings: Settings) -> None:
             st.info(t("version_no_change"))
         else:
             st.dataframe(changes, **TABLE)
-        if v3.button(t("version_restore"), key="version_restore", help=f"{t('col_version')} {old}"):
+        refused = auth.dataset_refusal(get_store(), settings.dataset)
+        if refused:
+            st.caption(f"🔒 {refused}")
+        if v3.button(t("version_restore"), key="version_restore", help=refused or f"{t('col_version')} {old}",
+                     disabled=bool(refused)):
             session.set_view("version_restored", (int(old), versions.restore(settings.dataset, int(old))))
             st.rerun()
 

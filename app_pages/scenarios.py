@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ui import compute, session
+from ui import auth, compute, session
 from ui.datastore import get_store
 from ui.i18n import category_name, escape_markdown, num, pct, status_name, t, target_name
 from ui.settings import Settings
@@ -19,14 +19,18 @@ def render_save(settings: Settings) -> None:
         st.json(settings.to_dict())
     c1, c2 = st.columns([3, 1])
     c1.text_input(t("scenario_name"), key="scenario_name")
-    if c2.button(t("save_scenario"), key="save_scenario", type="primary"):
+    typed = (st.session_state.get("scenario_name") or "").strip()
+    refused = auth.scenario_refusal(get_store(), settings.dataset, typed or None)
+    if refused:
+        st.caption(f"🔒 {refused}")
+    if c2.button(t("save_scenario"), key="save_scenario", type="primary", disabled=bool(refused), help=refused):
         name = (st.session_state.get("scenario_name") or "").strip()
         if not name:
             st.warning(t("need_name"))
             return
         with st.spinner("…"):
             result = compute.solve(settings).result
-        get_store().save_scenario(settings.dataset, name, settings.to_dict(), result.to_dict())
+        get_store().save_scenario(settings.dataset, name, settings.to_dict(), result.to_dict(), actor=auth.actor())
         session.scenario_saved(name)
         st.session_state["compare"] = list(dict.fromkeys([*st.session_state.get("compare", []), name]))
         st.success(t("saved", name=name))
@@ -100,10 +104,40 @@ def render_load_delete(settings: Settings, names: list[str], loaded: dict[str, t
     if l2.button(t("load_scenario"), key="load_scenario", on_click=session.load_scenario,
                  args=(target, loaded[target][0])):
         st.success(t("loaded", name=target))
-    if l3.button(t("delete_scenario"), key="delete_scenario"):
-        get_store().delete_scenario(settings.dataset, target)
+    refused = auth.scenario_refusal(get_store(), settings.dataset, target)
+    if refused:
+        st.caption(f"🔒 {refused}")
+    if l3.button(t("delete_scenario"), key="delete_scenario", disabled=bool(refused), help=refused):
+        get_store().delete_scenario(settings.dataset, target, actor=auth.actor())
         session.forget_scenario(target)
+        session.set_view("scenario_deleted", target)
         st.rerun()
+
+
+def render_deleted(settings: Settings) -> None:
+    """Deleted scenarios are kept: list them and restore one (the undo of a delete)."""
+    store = get_store()
+    deleted = store.deleted_scenarios(settings.dataset)
+    for key, label in (("scenario_deleted", "deleted_scenario"), ("scenario_restored", "restored_scenario")):
+        done = session.view(key, None)
+        if done:
+            st.success(t(label, name=done))
+            session.set_view(key, None)  # said once
+    if deleted.empty:
+        return
+    with st.expander(f"{t('deleted_scenarios')} ({len(deleted)})"):
+        st.dataframe(deleted.rename(columns={"name": t("scenario_name"), "team": t("col_team"),
+                                             "saved_by": t("col_saved_by"), "deleted_at": t("col_deleted_at"),
+                                             "deleted_by": t("col_deleted_by")}), **TABLE)
+        r1, r2 = st.columns([3, 1])
+        chosen = r1.selectbox(t("scenario_pick"), list(deleted["name"]), key="deleted_pick")
+        refused = auth.scenario_refusal(store, settings.dataset, chosen)
+        if refused:
+            st.caption(f"🔒 {refused}")
+        if r2.button(t("restore_scenario"), key="restore_scenario", disabled=bool(refused), help=refused):
+            store.restore_scenario(settings.dataset, chosen, actor=auth.actor())
+            session.set_view("scenario_restored", chosen)
+            st.rerun()
 
 
 settings = session.settings()
@@ -120,3 +154,4 @@ else:
     st.dataframe(pd.DataFrame([kpis(n, *loaded[n]) for n in names]), **TABLE)
     render_compare(settings, names, loaded)
     render_load_delete(settings, names, loaded)
+render_deleted(settings)

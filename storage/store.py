@@ -27,6 +27,20 @@ import pandas as pd
 from optimizer.dataset import DATA_DIR, Dataset, Target, text_as_objects
 from optimizer.schema import FACILITIES, PRODUCTS, PROJECTS, SECTORS, TARGET_KINDS
 
+from .access import (
+    LOCAL,
+    LOCK_AFTER,
+    LOCK_MINUTES,
+    SYSTEM,
+    AccessDenied,
+    Actor,
+    check_admin,
+    check_role,
+    check_user_name,
+    check_write,
+    is_reserved,
+)
+
 DEFAULT_PATH = DATA_DIR / "retrofit.duckdb"
 PATH_VARIABLE = "RETROFIT_DB"
 SAMPLE_NAME = "fuzhou_sample"
@@ -121,6 +135,29 @@ CREATE TABLE IF NOT EXISTS dataset_versions (
     content BLOB NOT NULL,
     PRIMARY KEY (dataset, version)
 );
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'analyst', 'admin')),
+    team TEXT,
+    password_hash TEXT,
+    created_at TIMESTAMP NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    locked_until TIMESTAMP,
+    session_epoch INTEGER NOT NULL DEFAULT 0,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE SEQUENCE IF NOT EXISTS audit_log_id;
+CREATE TABLE IF NOT EXISTS audit_log (
+    id BIGINT PRIMARY KEY DEFAULT nextval('audit_log_id'),
+    logged_at TIMESTAMP NOT NULL,
+    user_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    team TEXT,
+    action TEXT NOT NULL,
+    dataset TEXT,
+    name TEXT,
+    detail TEXT
+);
 CREATE SEQUENCE IF NOT EXISTS import_log_id;
 CREATE TABLE IF NOT EXISTS import_log (
     id BIGINT PRIMARY KEY DEFAULT nextval('import_log_id'),
@@ -141,6 +178,16 @@ ADDED_COLUMNS = (
     ("projects", "co2_high", "DOUBLE"),
     ("scenarios", "dataset_version", "INTEGER"),
     ("scenarios", "data_hash", "TEXT"),
+    # issue 15 item 7: who owns and who wrote each row; scenario deletes are soft (deleted_at set).
+    # A file from before keeps its rows with no team: only an admin may change those.
+    ("datasets", "team", "TEXT"),
+    ("datasets", "created_by", "TEXT"),
+    ("dataset_versions", "saved_by", "TEXT"),
+    ("scenarios", "team", "TEXT"),
+    ("scenarios", "saved_by", "TEXT"),
+    ("scenarios", "deleted_at", "TIMESTAMP"),
+    ("scenarios", "deleted_by", "TEXT"),
+    ("import_log", "user_name", "TEXT"),
 )
 
 _DATA_TABLES = ("facilities", "projects", "products", "targets")
@@ -275,12 +322,78 @@ class Store:
 
     # --- datasets -----------------------------------------------------------
 
+    # --- who may write ------------------------------------------------------
+
+    def has_users(self) -> bool:
+        """Whether this file has user accounts (then every write needs a logged-in actor)."""
+        with self._cursor() as cursor:
+            row = cursor.execute("SELECT count(*) FROM users").fetchone()
+        return bool(row and row[0])
+
+    def resolve(self, actor: Actor | None) -> Actor:
+        """The actor of a write: ``None`` is the laptop's single user, refused once the file has users."""
+        if actor is not None and not actor.single_user:
+            return actor
+        if self.has_users():  # the laptop's single user does not exist once the file has accounts
+            raise AccessDenied("login_required")
+        return LOCAL
+
+    def check_dataset_write(self, name: str, actor: Actor | None = None) -> Actor:
+        """Raise :class:`AccessDenied` unless ``actor`` may import or save dataset ``name``; returns the actor.
+
+        The sample's name is reserved for everyone; an existing dataset is written only by its
+        team's analysts or an admin.
+        """
+        who = self.resolve(actor)
+        if is_reserved(name, SAMPLE_NAME):
+            raise AccessDenied("reserved", name=name)
+        with self._cursor() as cursor:
+            row = cursor.execute("SELECT team FROM datasets WHERE name = ?", [name]).fetchone()
+        check_write(who, name, row[0] if row else None, row is not None)
+        return who
+
+    def dataset_team(self, name: str) -> tuple[bool, str | None]:
+        """(whether dataset ``name`` exists, its team)."""
+        with self._cursor() as cursor:
+            row = cursor.execute("SELECT team FROM datasets WHERE name = ?", [name]).fetchone()
+        return (row is not None, row[0] if row else None)
+
+    def scenario_team(self, dataset: str, name: str) -> tuple[bool, str | None]:
+        """(whether scenario ``name`` of ``dataset`` exists, deleted or not, its team)."""
+        with self._cursor() as cursor:
+            row = cursor.execute("SELECT team FROM scenarios WHERE dataset = ? AND name = ?",
+                                 [dataset, name]).fetchone()
+        return (row is not None, row[0] if row else None)
+
+    def _check_scenario_write(self, dataset: str, name: str, actor: Actor | None) -> Actor:
+        who = self.resolve(actor)
+        exists, team = self.scenario_team(dataset, name)
+        check_write(who, name, team, exists)
+        return who
+
+    @staticmethod
+    def _audit(cursor: duckdb.DuckDBPyConnection, actor: Actor, action: str, dataset: str | None = None,
+               name: str | None = None, detail: str = "") -> None:
+        """One line of the audit log, in the same transaction as the write it records."""
+        cursor.execute("INSERT INTO audit_log (logged_at, user_name, role, team, action, dataset, name, detail) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [_now(), actor.name, actor.role, actor.team, action, dataset, name, detail])
+
+    def audit_log(self, limit: int = 1000) -> pd.DataFrame:
+        """The newest writes first: when, who (name, role, team), what (action, dataset, name, detail)."""
+        with self._cursor() as cursor:
+            return cursor.execute("SELECT logged_at, user_name, role, team, action, dataset, name, detail "
+                                  "FROM audit_log ORDER BY id DESC LIMIT ?", [int(limit)]).df()
+
+    # --- datasets -----------------------------------------------------------
+
     def seed_sample(self) -> None:
-        """Store the illustrative Fuzhou sample under ``fuzhou_sample``."""
+        """Store the illustrative Fuzhou sample under its reserved name ``fuzhou_sample`` (no team)."""
         from optimizer.checks import load_dataset
 
-        self.save_dataset(SAMPLE_NAME, load_dataset(SAMPLE_FOLDER, name=SAMPLE_NAME),
-                          source_file="data/sample/fuzhou (ILLUSTRATIVE)", illustrative=True)
+        self._write_dataset(SAMPLE_NAME, load_dataset(SAMPLE_FOLDER, name=SAMPLE_NAME),
+                            source_file="data/sample/fuzhou (ILLUSTRATIVE)", illustrative=True, rows_in_file=None,
+                            actor=SYSTEM, action="seed sample")
 
     def dataset_names(self) -> list[str]:
         with self._cursor() as cursor:
@@ -292,39 +405,57 @@ class Store:
                 SELECT d.name, d.source_file, d.illustrative, d.created_at,
                        (SELECT count(*) FROM facilities f WHERE f.dataset = d.name) AS facilities,
                        (SELECT count(*) FROM projects p WHERE p.dataset = d.name) AS projects
+                       , d.team, d.created_by
                 FROM datasets d ORDER BY d.created_at, d.name""").df()
 
     def save_dataset(self, name: str, dataset: Dataset, source_file: str = "", illustrative: bool = False,
-                     rows_in_file: int | None = None) -> int:
+                     rows_in_file: int | None = None, *, actor: Actor | None = None) -> int:
         """Store ``dataset`` under ``name`` as its newest version, in one transaction; returns the version.
 
         The tables hold the newest version, the one every page reads; every
         version, this one included, is also kept whole in ``dataset_versions``
         (a zip of the contract's CSV files with its SHA-256), so any of them can
         be shown, compared or restored.
+
+        ``actor`` must be allowed to write ``name`` (:meth:`check_dataset_write`: never the
+        sample's reserved name; an existing dataset only by its team or an admin), else
+        :class:`~storage.access.AccessDenied` and nothing is written. A new dataset belongs to the
+        actor's team; the write is recorded in the audit log with the actor and the time.
         """
+        who = self.check_dataset_write(name, actor)
+        return self._write_dataset(name, dataset, source_file, illustrative, rows_in_file, who, "save dataset")
+
+    def _write_dataset(self, name: str, dataset: Dataset, source_file: str, illustrative: bool,
+                       rows_in_file: int | None, actor: Actor, action: str) -> int:
         tables = _dataset_rows(name, dataset)
         content, digest = _archive(dataset)
         with self._transaction() as cursor:
+            owner = cursor.execute("SELECT team FROM datasets WHERE name = ?", [name]).fetchone()
+            if actor != SYSTEM:  # checked again inside the transaction: no other write slipped in between
+                check_write(actor, name, owner[0] if owner else None, owner is not None)
+            team = owner[0] if owner else actor.team
             row = cursor.execute("SELECT coalesce(max(version), 0) + 1 FROM dataset_versions WHERE dataset = ?",
                                  [name]).fetchone()
             version = int(row[0]) if row else 1
-            cursor.execute("INSERT INTO dataset_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            cursor.execute("INSERT INTO dataset_versions (dataset, version, saved_at, source_file, data_hash, "
+                           "facilities, projects, content, saved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            [name, version, _now(), source_file, digest, len(dataset.facilities),
-                            len(dataset.projects), content])
+                            len(dataset.projects), content, actor.name])
             for table in _DATA_TABLES:
                 cursor.execute(f"DELETE FROM {table} WHERE dataset = ?", [name])
             cursor.execute("DELETE FROM datasets WHERE name = ?", [name])
-            cursor.execute("INSERT INTO datasets VALUES (?, ?, ?, ?)", [name, source_file, illustrative, _now()])
+            cursor.execute("INSERT INTO datasets (name, source_file, illustrative, created_at, team, created_by) "
+                           "VALUES (?, ?, ?, ?, ?, ?)", [name, source_file, illustrative, _now(), team, actor.name])
             for table, frame in tables.items():
                 cursor.register("incoming", frame)
                 columns = ", ".join(frame.columns)
                 cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
                 cursor.unregister("incoming")
-            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) "
-                           "VALUES (?, ?, ?, TRUE, ?, '')",
+            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages, user_name) "
+                           "VALUES (?, ?, ?, TRUE, ?, '', ?)",
                            [_now(), name, source_file, rows_in_file if rows_in_file is not None
-                            else len(dataset.facilities) + len(dataset.projects)])
+                            else len(dataset.facilities) + len(dataset.projects), actor.name])
+            self._audit(cursor, actor, action, name, None, f"version {version} from {source_file}")
         return version
 
     # --- versions -----------------------------------------------------------
@@ -354,13 +485,17 @@ class Store:
 
         return build_dataset(read_bytes(f"{name}-v{version}.zip", bytes(row[0])), name=name)
 
-    def restore_version(self, name: str, version: int) -> int:
-        """Make a kept version the newest again (as a new version: history is never rewritten)."""
+    def restore_version(self, name: str, version: int, *, actor: Actor | None = None) -> int:
+        """Make a kept version the newest again (as a new version: history is never rewritten).
+
+        The same rule as a save: only the dataset's team or an admin, never the sample's name.
+        """
+        who = self.check_dataset_write(name, actor)
         old = self.load_version(name, version)
         with self._cursor() as cursor:
             row = cursor.execute("SELECT illustrative FROM datasets WHERE name = ?", [name]).fetchone()
-        return self.save_dataset(name, old, source_file=f"restored from version {int(version)}",
-                                 illustrative=bool(row[0]) if row else False)
+        return self._write_dataset(name, old, f"restored from version {int(version)}",
+                                   bool(row[0]) if row else False, None, who, "restore version")
 
     def _version_unversioned(self) -> None:
         """A file written before versions were kept gets its datasets' present content as version 1."""
@@ -371,16 +506,18 @@ class Store:
             dataset = self.load_dataset(name)
             content, digest = _archive(dataset)
             with self._transaction() as cursor:
-                cursor.execute("INSERT INTO dataset_versions VALUES (?, 1, ?, ?, ?, ?, ?, ?)",
+                cursor.execute("INSERT INTO dataset_versions (dataset, version, saved_at, source_file, data_hash, "
+                               "facilities, projects, content, saved_by) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)",
                                [name, _now(), "present content when versions began", digest,
-                                len(dataset.facilities), len(dataset.projects), content])
+                                len(dataset.facilities), len(dataset.projects), content, SYSTEM.name])
 
-    def log_failed_import(self, name: str, file: str, messages: list[str]) -> None:
-        """Record a refused import; the data tables are not touched."""
+    def log_failed_import(self, name: str, file: str, messages: list[str], *, actor: Actor | None = None) -> None:
+        """Record a refused import, with who tried it; the data tables are not touched."""
+        who = actor.name if actor is not None else (LOCAL.name if not self.has_users() else None)
         with self._transaction() as cursor:
-            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages) "
-                           "VALUES (?, ?, ?, FALSE, 0, ?)",
-                           [_now(), name, file, "\n".join(messages)])
+            cursor.execute("INSERT INTO import_log (logged_at, dataset, file, ok, rows, messages, user_name) "
+                           "VALUES (?, ?, ?, FALSE, 0, ?, ?)",
+                           [_now(), name, file, "\n".join(messages), who])
 
     def import_log(self) -> pd.DataFrame:
         with self._cursor() as cursor:
@@ -418,47 +555,177 @@ class Store:
 
     # --- scenarios ----------------------------------------------------------
 
-    def save_scenario(self, dataset: str, name: str, settings: dict, result: dict) -> None:
-        """Save (or overwrite) a named scenario: its settings, its result, and the data version it was solved on."""
+    def save_scenario(self, dataset: str, name: str, settings: dict, result: dict, *,
+                      actor: Actor | None = None) -> None:
+        """Save (or overwrite) a named scenario: its settings, its result, and the data version it was solved on.
+
+        A new scenario belongs to the actor's team; an existing one (also one deleted and not yet
+        restored) is overwritten only by its team or an admin. Recorded in the audit log.
+        """
+        who = self.resolve(actor)
         current = self.current_version(dataset)
         version, digest = current if current else (None, None)
         with self._transaction() as cursor:
+            row = cursor.execute("SELECT team FROM scenarios WHERE dataset = ? AND name = ?",
+                                 [dataset, name]).fetchone()
+            check_write(who, name, row[0] if row else None, row is not None)
+            team = row[0] if row else who.team
             cursor.execute("DELETE FROM scenarios WHERE dataset = ? AND name = ?", [dataset, name])
             cursor.execute("INSERT INTO scenarios (dataset, name, saved_at, settings, result, dataset_version, "
-                           "data_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [dataset, name, _now(), _json(settings), _json(result), version, digest])
+                           "data_hash, team, saved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [dataset, name, _now(), _json(settings), _json(result), version, digest, team, who.name])
+            self._audit(cursor, who, "save scenario", dataset, name, "overwrote" if row else "new")
 
     def scenario_versions(self, dataset: str) -> dict[str, tuple[int | None, str | None]]:
         """name -> (dataset version, data hash) each scenario was saved on."""
         with self._cursor() as cursor:
-            rows = cursor.execute("SELECT name, dataset_version, data_hash FROM scenarios WHERE dataset = ?",
-                                  [dataset]).fetchall()
+            rows = cursor.execute("SELECT name, dataset_version, data_hash FROM scenarios WHERE dataset = ? "
+                                  "AND deleted_at IS NULL", [dataset]).fetchall()
         return {str(n): (None if v is None else int(v), h) for n, v, h in rows}
 
     def scenario_names(self, dataset: str) -> list[str]:
         with self._cursor() as cursor:
             return [r[0] for r in cursor.execute(
-                "SELECT name FROM scenarios WHERE dataset = ? ORDER BY saved_at, name", [dataset]).fetchall()]
+                "SELECT name FROM scenarios WHERE dataset = ? AND deleted_at IS NULL ORDER BY saved_at, name",
+                [dataset]).fetchall()]
 
     def scenarios(self, dataset: str) -> dict[str, tuple[dict, dict]]:
         """Every saved scenario of ``dataset``, name -> (settings, result), in the order saved (one query)."""
         with self._cursor() as cursor:
             rows = cursor.execute("SELECT name, settings, result FROM scenarios WHERE dataset = ? "
-                                  "ORDER BY saved_at, name", [dataset]).fetchall()
+                                  "AND deleted_at IS NULL ORDER BY saved_at, name", [dataset]).fetchall()
         return {str(name): (json.loads(settings), json.loads(result)) for name, settings, result in rows}
+
+    def scenario_owners(self, dataset: str) -> dict[str, tuple[str | None, str | None]]:
+        """name -> (team, saved by) of every scenario of ``dataset`` not deleted."""
+        with self._cursor() as cursor:
+            rows = cursor.execute("SELECT name, team, saved_by FROM scenarios WHERE dataset = ? "
+                                  "AND deleted_at IS NULL", [dataset]).fetchall()
+        return {str(n): (team, by) for n, team, by in rows}
 
     def load_scenario(self, dataset: str, name: str) -> tuple[dict, dict]:
         """(settings, result) of a saved scenario."""
         with self._cursor() as cursor:
-            row = cursor.execute("SELECT settings, result FROM scenarios WHERE dataset = ? AND name = ?",
-                                 [dataset, name]).fetchone()
+            row = cursor.execute("SELECT settings, result FROM scenarios WHERE dataset = ? AND name = ? "
+                                 "AND deleted_at IS NULL", [dataset, name]).fetchone()
         if row is None:
             raise KeyError(name)
         return json.loads(row[0]), json.loads(row[1])
 
-    def delete_scenario(self, dataset: str, name: str) -> None:
+    def delete_scenario(self, dataset: str, name: str, *, actor: Actor | None = None) -> None:
+        """Soft delete: the scenario is hidden, kept, and can be restored (:meth:`restore_scenario`)."""
+        who = self._check_scenario_write(dataset, name, actor)
         with self._transaction() as cursor:
-            cursor.execute("DELETE FROM scenarios WHERE dataset = ? AND name = ?", [dataset, name])
+            cursor.execute("UPDATE scenarios SET deleted_at = ?, deleted_by = ? WHERE dataset = ? AND name = ? "
+                           "AND deleted_at IS NULL", [_now(), who.name, dataset, name])
+            self._audit(cursor, who, "delete scenario", dataset, name)
+
+    def deleted_scenarios(self, dataset: str) -> pd.DataFrame:
+        """Scenarios of ``dataset`` deleted and not restored, newest deletion first: name, team, deleted_at/by."""
+        with self._cursor() as cursor:
+            return cursor.execute("SELECT name, team, saved_by, deleted_at, deleted_by FROM scenarios "
+                                  "WHERE dataset = ? AND deleted_at IS NOT NULL ORDER BY deleted_at DESC, name",
+                                  [dataset]).df()
+
+    def restore_scenario(self, dataset: str, name: str, *, actor: Actor | None = None) -> None:
+        """Undo a delete: the scenario is listed again as it was (same team and rule as a delete)."""
+        who = self._check_scenario_write(dataset, name, actor)
+        with self._transaction() as cursor:
+            cursor.execute("UPDATE scenarios SET deleted_at = NULL, deleted_by = NULL WHERE dataset = ? AND name = ?",
+                           [dataset, name])
+            self._audit(cursor, who, "restore scenario", dataset, name)
+
+    # --- users --------------------------------------------------------------
+
+    def add_user(self, name: str, role: str, team: str | None, password_hash: str | None, *, actor: Actor) -> None:
+        """Create an account (``password_hash`` None: it logs in through OpenID Connect only). Admins only."""
+        check_admin(actor)
+        check_role(role)
+        name = check_user_name(name)
+        with self._transaction() as cursor:
+            cursor.execute("INSERT INTO users (name, role, team, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                           [name, role, team or None, password_hash, _now()])
+            self._audit(cursor, actor, "add user", None, name, f"role {role}, team {team or '-'}")
+
+    def user(self, name: str) -> dict[str, Any] | None:
+        """One account as a dict (name, role, team, password_hash, failures, locked_until, session_epoch,
+        disabled), or None."""
+        with self._cursor() as cursor:
+            row = cursor.execute("SELECT name, role, team, password_hash, failures, locked_until, session_epoch, "
+                                 "disabled FROM users WHERE name = ?", [name]).fetchone()
+        if row is None:
+            return None
+        keys = ("name", "role", "team", "password_hash", "failures", "locked_until", "session_epoch", "disabled")
+        return dict(zip(keys, row))
+
+    def users(self) -> pd.DataFrame:
+        """Every account without its hash: name, role, team, created_at, failures, locked_until, disabled."""
+        with self._cursor() as cursor:
+            return cursor.execute("SELECT name, role, team, password_hash IS NOT NULL AS has_password, created_at, "
+                                  "failures, locked_until, disabled FROM users ORDER BY name").df()
+
+    def teams(self) -> list[str]:
+        """Every team named by an account, a dataset or a scenario."""
+        with self._cursor() as cursor:
+            return [r[0] for r in cursor.execute(
+                "SELECT team FROM users WHERE team IS NOT NULL UNION SELECT team FROM datasets WHERE team IS NOT NULL "
+                "UNION SELECT team FROM scenarios WHERE team IS NOT NULL ORDER BY 1").fetchall()]
+
+    def update_user(self, name: str, *, actor: Actor, role: str | None = None, team: str | None = None,
+                    password_hash: str | None = None, disabled: bool | None = None, unlock: bool = False) -> None:
+        """Change an account (admins only). A new password, a role change or disabling ends its open sessions
+        (its session epoch moves on); the last enabled admin cannot lose the role."""
+        check_admin(actor)
+        old = self.user(name)
+        if old is None:
+            raise AccessDenied("unknown_user", name=name)
+        if role is not None:
+            check_role(role)
+        new_role = role or old["role"]
+        new_disabled = old["disabled"] if disabled is None else disabled
+        with self._transaction() as cursor:
+            if old["role"] == "admin" and (new_role != "admin" or new_disabled):
+                others = cursor.execute("SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled "
+                                        "AND name <> ?", [name]).fetchone()
+                if not others or not others[0]:
+                    raise AccessDenied("last_admin")
+            ends_sessions = (password_hash is not None or new_role != old["role"]
+                             or bool(new_disabled and not old["disabled"]))
+            cursor.execute("UPDATE users SET role = ?, team = ?, password_hash = ?, disabled = ?, "
+                           "failures = CASE WHEN ? THEN 0 ELSE failures END, "
+                           "locked_until = CASE WHEN ? THEN NULL ELSE locked_until END, "
+                           "session_epoch = session_epoch + ? WHERE name = ?",
+                           [new_role, old["team"] if team is None else (team or None),
+                            old["password_hash"] if password_hash is None else password_hash, new_disabled,
+                            unlock or password_hash is not None, unlock or password_hash is not None,
+                            1 if ends_sessions else 0, name])
+            changes = [f"{k} {v}" for k, v in (("role", role), ("team", team), ("disabled", disabled)) if v is not None]
+            if password_hash is not None:
+                changes.append("password reset")
+            if unlock:
+                changes.append("unlocked")
+            self._audit(cursor, actor, "update user", None, name, ", ".join(changes))
+
+    def record_login(self, name: str, ok: bool, now: datetime | None = None) -> None:
+        """Count a login: a success clears the failures; the :data:`~storage.access.LOCK_AFTER`-th failure in a row
+        locks the account for :data:`~storage.access.LOCK_MINUTES` minutes. Failures and locks are audited."""
+        from datetime import timedelta
+
+        now = now or _now()
+        with self._transaction() as cursor:
+            if ok:
+                cursor.execute("UPDATE users SET failures = 0, locked_until = NULL WHERE name = ?", [name])
+                return
+            row = cursor.execute("UPDATE users SET failures = failures + 1 WHERE name = ? RETURNING failures, role, "
+                                 "team", [name]).fetchone()
+            if row is None:
+                return
+            locked = int(row[0]) >= LOCK_AFTER
+            if locked:
+                cursor.execute("UPDATE users SET locked_until = ?, failures = 0 WHERE name = ?",
+                               [now + timedelta(minutes=LOCK_MINUTES), name])
+            self._audit(cursor, Actor(name, str(row[1]), row[2]), "login failed", None, name,
+                        f"locked for {LOCK_MINUTES} min" if locked else f"failure {int(row[0])}")
 
 
 # --- conversions ------------------------------------------------------------

@@ -31,6 +31,7 @@ from optimizer.checks import build_dataset
 from optimizer.dataset import Dataset
 from optimizer.problems import DataError
 from optimizer.reading import read_bytes
+from storage.access import AccessDenied, is_reserved
 from storage.importing import import_upload
 from storage.store import SAMPLE_NAME, Store
 
@@ -341,6 +342,13 @@ def test_a_refused_upload_leaves_the_store_unchanged(fuzz_store, upload, name):
     (filename, data), = upload
     before = fuzz_store.snapshot()
     log_rows = len(fuzz_store.import_log())
+    if is_reserved(name, SAMPLE_NAME):  # the sample's name: refused before reading (issue 15 item 7)
+        event("reserved")
+        with pytest.raises(AccessDenied):
+            import_upload(fuzz_store, name, filename, data)
+        _frames_equal(before, fuzz_store.snapshot())
+        assert len(fuzz_store.import_log()) == log_rows
+        return
     outcome = import_upload(fuzz_store, name, filename, data)
     if outcome.ok:
         event("stored")

@@ -47,6 +47,11 @@ def get_store() -> Store:
         st.error(f"**{t('store_error_title')}**\n\n{escape_markdown(error.text(language()))}")
         if error.code not in ("locked", "corrupt", "damaged_log"):
             st.stop()  # a healthy file: nothing to move, the message says what to do
+        from .auth import configured_mode
+
+        if configured_mode() != "single":  # with logins, no visitor may switch every user to another file
+            st.info(t("store_error_admin"))
+            st.stop()
         label = "set_log_aside" if error.code == "damaged_log" else "new_database"
         if st.button(t(label), key="new_database"):
             new_path = start_new_database(error)

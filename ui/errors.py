@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from storage.access import AccessDenied
 from storage.store import StoreError
 
 from .i18n import TEXT, escape_markdown, language
@@ -34,6 +35,9 @@ def guarded(run: Callable[[], object]) -> None:
     """
     try:
         run()
+    except AccessDenied as error:  # a write the role may not make (the store refused it): say why
+        LOG.warning("write refused (%s)", error.code)
+        st.error(escape_markdown(error.text(language())), icon="🔒")
     except StoreError as error:  # a database fault the user can act on: say which, in their language
         LOG.warning("store fault %s on page run: %s", error.code, error.detail)
         st.error(escape_markdown(error.text(language())), icon="⚠️")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from optimizer.versions import diff_datasets
 
+from .auth import actor
 from .datastore import get_store
 from .i18n import t
 
@@ -44,4 +45,4 @@ def diff(name: str, old: int, new: int) -> pd.DataFrame:
 
 def restore(name: str, version: int) -> int:
     """Make ``version`` the newest again (kept as a new version); returns the new version's number."""
-    return get_store().restore_version(name, version)
+    return get_store().restore_version(name, version, actor=actor())

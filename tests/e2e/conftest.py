@@ -36,16 +36,16 @@ def _free_port() -> int:
 class Server:
     """A ``streamlit run`` on a free local port with its own DuckDB file."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, extra_args: tuple[str, ...] = (), port: int | None = None):
         self.db = folder / "e2e.duckdb"
         self.log_path = folder / "streamlit.log"
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra_args],
             cwd=ROOT, env={**os.environ, "RETROFIT_DB": str(self.db)}, stdout=self._log, stderr=subprocess.STDOUT)
         self.peak_rss = 0
         self._sampling = False
