@@ -17,7 +17,7 @@ import streamlit as st
 from ui import charts, compute, session
 from ui.i18n import category_name, language, num, pct, t, target_name
 from ui.settings import HORIZON_RANGE, MAX_HORIZON_YEARS, Settings
-from ui.views import TABLE, kpi_cards, number_config
+from ui.views import TABLE, kpi_cards, monte_carlo_table, number_config, probability_config
 
 PREVIOUS_ROADMAP = "previous_roadmap"
 
@@ -177,6 +177,24 @@ def render_downloads(settings: Settings) -> None:
                           file_name=f"roadmap_{settings.dataset}.csv", mime="text/csv", key="download_roadmap_csv")
 
 
+#: Draws of the roadmap's Monte Carlo (seeded: the same roadmap always shows the same figures).
+ROADMAP_DRAWS = 10_000
+
+
+def render_monte_carlo(settings: Settings) -> None:
+    """P(each target met) per year of the roadmap on screen, and P10/P50/P90 of its CO2 cut (issue 13)."""
+    st.subheader(t("roadmap_mc_header"))
+    mc = compute.roadmap_monte_carlo(settings, ROADMAP_DRAWS)
+    table = monte_carlo_table(mc, target_names(settings))
+    st.dataframe(table, **TABLE, key="roadmap_monte_carlo",
+                 column_config={**probability_config(table, t("col_year"), t("col_p10"), t("col_p50"), t("col_p90")),
+                                **number_config(t("col_p10"), t("col_p50"), t("col_p90"))})
+    st.caption(t("roadmap_mc_caption", draws=num(mc.draws), seed=mc.seed))
+    st.download_button(t("download_roadmap_mc"), compute.table_csv(table), mime="text/csv",
+                       file_name=f"roadmap_monte_carlo_{settings.dataset}_{language()}.csv",
+                       key="download_roadmap_mc")
+
+
 def render_result(settings: Settings, result: Any) -> None:
     if result.status == "optimal":
         st.success(t("roadmap_optimal", gap=pct(result.gap, 2)))
@@ -188,6 +206,7 @@ def render_result(settings: Settings, result: Any) -> None:
     render_charts(settings, result, schedule)
     render_cannot_fit(result)
     render_downloads(settings)
+    render_monte_carlo(settings)
 
 
 # --- no roadmap ----------------------------------------------------------------------------------------

@@ -139,3 +139,28 @@ def no_none(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = out[column].astype(object).where(out[column].notna(), "—")
     return out
 
+
+
+def monte_carlo_table(mc: Any, names: Mapping[str, str]) -> pd.DataFrame:
+    """A Monte Carlo result as one row per year: P(every target met), P(each target met), CO2 P10/P50/P90.
+
+    Probabilities are shares (0-1), CO2 in whole t/yr; ``names`` maps target ids to the names shown. A
+    portfolio's one column (no year) is labelled "all in service".
+    """
+    rows = []
+    for i, year in enumerate(mc.years):
+        row: dict[str, Any] = {t("col_year"): t("mc_whole_portfolio") if year is None else str(year),
+                               t("col_p_all"): round(mc.all_met_probability[i], 4)}
+        for target_id, probabilities in mc.met_probability.items():
+            row[names.get(target_id, target_id)] = round(probabilities[i], 4)
+        quantiles = mc.co2_quantiles[i]
+        row.update({t("col_p10"): round(quantiles["p10"]), t("col_p50"): round(quantiles["p50"]),
+                    t("col_p90"): round(quantiles["p90"])})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def probability_config(frame: pd.DataFrame, *skip: str) -> dict[str, Any]:
+    """Show every share column of ``frame`` (all but ``skip``) as a percentage with one decimal."""
+    return {column: st.column_config.NumberColumn(format="percent") for column in frame.columns
+            if column not in skip}
