@@ -113,8 +113,8 @@ def render_alternatives(settings: Settings, count: int, slack: float) -> Any:
                    })
     never = sum(1 for v in labels if v == "never")
     st.caption(t("never_count", n=never))
-    st.download_button(t("download_alternatives"),
-                       lambda: compute.alternatives_xlsx(settings, matrix, summary_table(result)),
+    summary = summary_table(result)  # (built now: a deferred callable runs without the session's language)
+    st.download_button(t("download_alternatives"), lambda: compute.alternatives_xlsx(settings, matrix, summary),
                        file_name=f"alternatives_{settings.dataset}.xlsx", key="download_alternatives",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return result
@@ -126,12 +126,14 @@ def render_cut_first(settings: Settings) -> None:
         cut = compute.cut_first(settings)
     st.info(t("cut_nested") if cut.all_nested else t("cut_not_nested"))
     table = pd.DataFrame([{
-        t("col_cut"): f"−{level.cut:.0%}", t("col_budget"): round(level.budget),
+        t("col_cut"): f"−{level.cut:.0%}" if level.cut else "0%", t("col_budget"): round(level.budget),
         t("col_co2"): round(level.co2_reduction_t),
         t("col_nested"): t("yes_plain") if level.nested else t("no_plain"),
         t("col_leaves"): "、".join(level.leaves) or "—", t("col_enters"): "、".join(level.enters) or "—",
     } for level in cut.levels])
-    st.dataframe(table, **TABLE, column_config=number_config(t("col_budget"), t("col_co2")))
+    # A static table: the lists of projects that leave or enter wrap instead of running off the screen.
+    shown = table.assign(**{column: table[column].map(num) for column in (t("col_budget"), t("col_co2"))})
+    st.table(shown.set_index(t("col_cut")))
     st.download_button(t("download_cut_first"), compute.table_csv(table), mime="text/csv",
                        file_name=f"cut_first_{settings.dataset}_{language()}.csv", key="download_cut_first")
 
@@ -139,8 +141,8 @@ def render_cut_first(settings: Settings) -> None:
 def render_monte_carlo(settings: Settings) -> None:
     st.subheader(t("mc_header"))
     persisted("mc_draws", 10_000)
-    st.number_input(t("mc_draws"), min_value=1_000, max_value=100_000, step=1_000, key="mc_draws",
-                    on_change=session.keep_view, args=("mc_draws",))
+    st.columns([1, 3])[0].number_input(t("mc_draws"), min_value=1_000, max_value=100_000, step=1_000, key="mc_draws",
+                                       on_change=session.keep_view, args=("mc_draws",))
     solved = compute.solve(settings)
     if not solved.result.has_portfolio:
         st.info(t("mc_no_portfolio"))
@@ -163,7 +165,7 @@ def render_monte_carlo(settings: Settings) -> None:
 def render_robust(settings: Settings) -> None:
     st.subheader(t("robust_header"))
     persisted("robust_probability", 0.9)
-    st.slider(t("robust_probability"), min_value=0.5, max_value=0.99, step=0.01, key="robust_probability",
+    st.slider(t("robust_probability"), min_value=0.05, max_value=0.99, step=0.01, key="robust_probability",
               on_change=session.keep_view, args=("robust_probability",))
     probability = float(st.session_state["robust_probability"])
     if st.button(t("robust_button"), key="robust_button", help=t("robust_help")):

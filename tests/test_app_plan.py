@@ -201,6 +201,12 @@ def test_robust_pick_at_an_unreachable_probability_says_how_far_it_gets(tmp_path
     assert "download_robust" in {d.key for d in at.get("download_button")}
 
 
+def _table_with(at: AppTest, column: str, row: str):
+    """The table whose first column ``column`` has a row ``row``, indexed by that column."""
+    return next(d.value.set_index(column) for d in at.dataframe
+                if d.value.columns[0] == column and row in set(d.value[column]))
+
+
 def test_roadmap_page_shows_the_roadmap_s_monte_carlo(tmp_path, monkeypatch, sample):
     from optimizer.uncertainty import project_spreads, simulate
 
@@ -213,16 +219,18 @@ def test_roadmap_page_shows_the_roadmap_s_monte_carlo(tmp_path, monkeypatch, sam
     chosen = inst.project_ids.astype(str)
     mc = simulate(inst, data.targets, [p in service for p in chosen], project_spreads(data, inst), draws=10_000,
                   seed=0, in_service=service, years=list(budgets))
-    table = next(d.value for d in at.dataframe if "全部达标概率" in d.value.columns)
-    assert list(table["年份"]) == [str(y) for y in budgets]
-    assert list(table["全部达标概率"]) == [round(p, 4) for p in mc.all_met_probability]
-    assert list(table["减排 P50（吨/年）"]) == [round(q["p50"]) for q in mc.co2_quantiles]
+    years = [str(y) for y in budgets]
+    shares = _table_with(at, "目标", "全部达标概率")
+    assert list(shares.columns) == years
+    assert list(shares.loc["全部达标概率"]) == mc.all_met_probability
     ammonia = next(t for t in data.targets if t.target_id == "ammonia_benchmark_60")
-    assert list(table[ammonia.name_zh]) == [round(p, 4) for p in mc.met_probability["ammonia_benchmark_60"]]
+    assert list(shares.loc[ammonia.name_zh]) == mc.met_probability["ammonia_benchmark_60"]
+    co2 = _table_with(at, "指标", "减排 P50（吨/年）")
+    assert list(co2.loc["减排 P50（吨/年）"]) == [round(q["p50"]) for q in mc.co2_quantiles]
     assert "download_roadmap_mc" in {d.key for d in at.get("download_button")}
     at.sidebar.radio(key="language").set_value("en").run()
-    table = next(d.value for d in at.dataframe if "P(every target met)" in d.value.columns)
-    assert list(table["P(every target met)"]) == [round(p, 4) for p in mc.all_met_probability]
+    shares = _table_with(at, "Target", "P(every target met)")
+    assert list(shares.loc["P(every target met)"]) == mc.all_met_probability
 
 
 def test_monte_carlo_on_the_alternatives_page_is_the_library_s(tmp_path, monkeypatch, sample):

@@ -160,6 +160,20 @@ def monte_carlo_table(mc: Any, names: Mapping[str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def monte_carlo_by_year(mc: Any, names: Mapping[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same figures read across the years: P(met) rows (every target, then each) and CO2 rows (P10/P50/P90).
+
+    Years are the columns, so a long horizon stays narrower than long target names would.
+    """
+    years = [t("mc_whole_portfolio") if y is None else str(y) for y in mc.years]
+    probabilities = [{t("col_target"): t("col_p_all"), **dict(zip(years, mc.all_met_probability))}]
+    probabilities += [{t("col_target"): names.get(target_id, target_id), **dict(zip(years, values))}
+                      for target_id, values in mc.met_probability.items()]
+    co2 = [{t("col_figure"): t(f"col_{q}"), **{y: round(quantiles[q]) for y, quantiles in zip(years, mc.co2_quantiles)}}
+           for q in ("p10", "p50", "p90")]
+    return pd.DataFrame(probabilities), pd.DataFrame(co2)
+
+
 def probability_config(frame: pd.DataFrame, *skip: str) -> dict[str, Any]:
     """Show every share column of ``frame`` (all but ``skip``) as a percentage with one decimal."""
     return {column: st.column_config.NumberColumn(format="percent") for column in frame.columns
