@@ -164,10 +164,10 @@ def render_monte_carlo(settings: Settings) -> None:
 
 def render_robust(settings: Settings) -> None:
     st.subheader(t("robust_header"))
-    persisted("robust_probability", 0.9)
-    st.slider(t("robust_probability"), min_value=0.05, max_value=0.99, step=0.01, key="robust_probability",
-              on_change=session.keep_view, args=("robust_probability",))
-    probability = float(st.session_state["robust_probability"])
+    persisted("robust_percent", 90)
+    st.slider(t("robust_probability"), min_value=5, max_value=99, step=1, format="%d%%", key="robust_percent",
+              on_change=session.keep_view, args=("robust_percent",))
+    probability = int(st.session_state["robust_percent"]) / 100
     if st.button(t("robust_button"), key="robust_button", help=t("robust_help")):
         session.set_view("robust_for", (settings, probability))
     if session.view("robust_for", None) != (settings, probability):
