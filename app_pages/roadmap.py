@@ -17,7 +17,7 @@ import streamlit as st
 from ui import charts, compute, session
 from ui.i18n import category_name, language, num, pct, t, target_name
 from ui.settings import HORIZON_RANGE, MAX_HORIZON_YEARS, Settings
-from ui.views import TABLE, kpi_cards, number_config
+from ui.views import TABLE, kpi_cards, monte_carlo_by_year, monte_carlo_table, number_config, probability_config
 
 PREVIOUS_ROADMAP = "previous_roadmap"
 
@@ -177,6 +177,25 @@ def render_downloads(settings: Settings) -> None:
                           file_name=f"roadmap_{settings.dataset}.csv", mime="text/csv", key="download_roadmap_csv")
 
 
+#: Draws of the roadmap's Monte Carlo (seeded: the same roadmap always shows the same figures).
+ROADMAP_DRAWS = 10_000
+
+
+def render_monte_carlo(settings: Settings) -> None:
+    """P(each target met) per year of the roadmap on screen, and P10/P50/P90 of its CO2 cut (issue 13)."""
+    st.subheader(t("roadmap_mc_header"))
+    mc = compute.roadmap_monte_carlo(settings, ROADMAP_DRAWS)
+    names = target_names(settings)
+    probabilities, co2 = monte_carlo_by_year(mc, names)
+    st.dataframe(probabilities, **TABLE, key="roadmap_mc_probabilities",
+                 column_config=probability_config(probabilities, t("col_target")))
+    st.dataframe(co2, **TABLE, key="roadmap_mc_co2", column_config=number_config(*co2.columns[1:]))
+    st.caption(t("roadmap_mc_caption", draws=num(mc.draws), seed=mc.seed))
+    st.download_button(t("download_roadmap_mc"), compute.table_csv(monte_carlo_table(mc, names)), mime="text/csv",
+                       file_name=f"roadmap_monte_carlo_{settings.dataset}_{language()}.csv",
+                       key="download_roadmap_mc")
+
+
 def render_result(settings: Settings, result: Any) -> None:
     if result.status == "optimal":
         st.success(t("roadmap_optimal", gap=pct(result.gap, 2)))
@@ -188,6 +207,7 @@ def render_result(settings: Settings, result: Any) -> None:
     render_charts(settings, result, schedule)
     render_cannot_fit(result)
     render_downloads(settings)
+    render_monte_carlo(settings)
 
 
 # --- no roadmap ----------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .cli_common import jsonable
 
@@ -155,9 +155,27 @@ def _uncertainty(args: argparse.Namespace, dataset: Dataset, instance: Instance,
         print(f"robust (p >= {args.robust}): {robust.status}, {robust.co2_reduction_t:,.0f} tCO2/yr; in-sample "
               f"{robust.in_sample_probability}, out-of-sample {robust.out_of_sample_probability}; "
               f"price of confidence {robust.price_of_confidence_t} tCO2/yr")
+        if robust.reach is not None:
+            print(_reach_text(robust.reach, args.budget))
         code = 0 if robust.has_portfolio else EXIT_NO_PORTFOLIO
     _emit(args, output)
     return code
+
+
+def _reach_text(reach: Any, budget: float | None) -> str:
+    """Why the robust pick found nothing, in one paragraph (the highest probability, the budget needed)."""
+    def share(value: float | None) -> str:
+        return "none" if value is None else f"{value:.0%}"
+
+    lines = [f"no portfolio meets every target in {reach.probability:.0%} of the {reach.scenarios} scenarios"]
+    if budget is not None:
+        lines.append(f"the most within {budget:,.0f}: {share(reach.within_budget)}")
+    lines.append(f"the most at any budget: {share(reach.any_budget)}")
+    if reach.budget_needed is not None:
+        lines.append(f"budget needed for {reach.probability:.0%}: {reach.budget_needed:,.0f}")
+    for target in reach.limiting_targets:
+        lines.append(f"target {target} alone is met in at most {share(reach.per_target[target])}")
+    return "; ".join(lines)
 
 
 def _cut_first(args: argparse.Namespace, dataset: Dataset, instance: Instance,

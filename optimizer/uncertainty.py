@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -394,14 +394,50 @@ class RobustResult:
     seconds: float
     message: str = ""
     chosen: np.ndarray = field(default_factory=lambda: np.zeros(0, bool), repr=False)
+    reach: "ChanceReach | None" = None
 
     @property
     def has_portfolio(self) -> bool:
         return self.status in ("optimal", "feasible")
 
     def to_dict(self) -> dict:
-        data = {k: v for k, v in self.__dict__.items() if k != "chosen"}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("chosen", "reach")}
+        data["reach"] = None if self.reach is None else self.reach.to_dict()
         return data
+
+
+@dataclass(frozen=True)
+class ChanceReach:
+    """Why no portfolio reaches the probability asked for, in the robust pick's own scenarios.
+
+    ``within_budget``: the highest share of the scenarios any portfolio
+    within the budget meets every target in (``floor`` of it is what the
+    robust pick can be asked for). ``any_budget``: the same with no budget.
+    ``budget_needed``: the least capex (万元) of a portfolio reaching the
+    probability asked for, when some budget reaches it (else None).
+    ``per_target``: each enabled share target alone, the highest share of
+    scenarios it can be met in at any budget: a target below the
+    probability asked for is what makes it unreachable whatever is spent.
+    Every figure is solved to optimality over the same seeded scenarios as
+    the robust pick, so they are exact in-sample statements.
+    """
+
+    probability: float
+    scenarios: int
+    within_budget: float | None
+    any_budget: float | None
+    budget_needed: float | None
+    per_target: dict[str, float | None]
+
+    @property
+    def limiting_targets(self) -> list[str]:
+        """The targets that alone cannot be met in ``probability`` of the scenarios, at any budget."""
+        return [t for t, p in self.per_target.items() if p is not None and p < self.probability - 1e-9]
+
+    def to_dict(self) -> dict:
+        return {"probability": self.probability, "scenarios": self.scenarios, "within_budget": self.within_budget,
+                "any_budget": self.any_budget, "budget_needed": self.budget_needed, "per_target": self.per_target,
+                "limiting_targets": self.limiting_targets}
 
 
 @dataclass
@@ -414,7 +450,7 @@ class ScenarioRows:
 
 def robust_portfolio(instance: Instance, targets: Sequence[Target], spreads: Spreads, *, budget: float | None,
                      probability: float = 0.9, scenarios: int = 100, seed: int = 0, check_draws: int = 10_000,
-                     settings: SolverSettings = SolverSettings()) -> RobustResult:
+                     settings: SolverSettings = SolverSettings(), diagnose: bool = True) -> RobustResult:
     """Most nominal CO2 within ``budget`` meeting every target in >= ``probability`` of ``scenarios`` draws.
 
     Sample-average approximation: ``scenarios`` seeded draws of every
@@ -423,6 +459,11 @@ def robust_portfolio(instance: Instance, targets: Sequence[Target], spreads: Spr
     be 1. The pick is then checked on ``check_draws`` fresh draws (seed + 1):
     SAA's in-sample guarantee is exact, the out-of-sample one is an estimate
     that tightens with more scenarios.
+
+    When no portfolio reaches ``probability`` (``status`` infeasible) and
+    ``diagnose`` is set, ``reach`` says how far one can get: the highest
+    probability within the budget and at any budget, the budget needed, and
+    the targets that alone cap it (see :class:`ChanceReach`).
     """
     began = time.perf_counter()
     positions = np.arange(instance.n_projects)
@@ -452,7 +493,59 @@ def robust_portfolio(instance: Instance, targets: Sequence[Target], spreads: Spr
         deterministic_out_of_sample_probability=out_of_sample(det_chosen) if det_found else None,
         price_of_confidence_t=(det_co2 - co2) if found and det_co2 is not None else None,
         seconds=time.perf_counter() - began, message=message, chosen=robust_chosen if found else
-        np.zeros(instance.n_projects, bool))
+        np.zeros(instance.n_projects, bool),
+        reach=chance_reach(instance, targets, factor, probability, budget, settings)
+        if diagnose and robust_status == "infeasible" else None)
+
+
+def chance_reach(instance: Instance, targets: Sequence[Target], factor: np.ndarray, probability: float,
+                 budget: float | None, settings: SolverSettings = SolverSettings()) -> ChanceReach:
+    """How far the scenarios ``factor`` (scenarios x projects) let a portfolio get (see :class:`ChanceReach`).
+
+    Each figure is one solve of the robust pick's own model with another
+    objective: the most scenarios met (within the budget, then without),
+    the least capex meeting ``ceil(probability x scenarios)`` of them, and
+    the most scenarios each share target alone is met in.
+    """
+    scenarios = factor.shape[0]
+    exact = replace(settings, gap=0.0, core_search=False)
+
+    def most_met(chosen_targets: Sequence[Target], ceiling: float | None) -> float | None:
+        status, _, objective = _solve_chance_objective(instance, chosen_targets, factor, ceiling, exact, "most_met")
+        return None if objective is None or status not in ("optimal", "feasible") else \
+            round(objective) / scenarios
+
+    within = most_met(targets, budget)
+    anywhere = within if budget is None else most_met(targets, None)
+    needed = None
+    if anywhere is not None and anywhere >= probability - 1e-9:
+        status, chosen, _ = _solve_chance_objective(instance, targets, factor, None,
+                                                    replace(settings, core_search=False), "least_capex", probability)
+        if status in ("optimal", "feasible"):
+            needed = float(instance.capex[chosen].sum())
+    per_target: dict[str, float | None] = {}
+    for target in targets:
+        if target.enabled and target.kind in SHARE_KINDS:
+            alone = [t if t is target else replace(t, enabled=False) for t in targets]
+            per_target[target.target_id] = most_met(alone, None)
+    return ChanceReach(probability, scenarios, within, anywhere, needed, per_target)
+
+
+def _solve_chance_objective(instance: Instance, targets: Sequence[Target], factor: np.ndarray,
+                            budget: float | None, settings: SolverSettings, objective: str,
+                            probability: float = 0.0) -> tuple[str, np.ndarray, float | None]:
+    """The chance model with objective ``most_met`` (scenarios meeting every target) or ``least_capex``."""
+    enabled = [t for t in targets if t.enabled]
+    model = build_model(instance, [t for t in enabled if t.kind == "min_line_capacity"],
+                        "cost" if objective == "least_capex" else "co2", budget)
+    rows = add_scenario_rows(model, enabled, factor)
+    if objective == "most_met":
+        model.objective_scale = 1.0
+        model.problem.setObjective(pulp.lpSum(rows.met))
+    else:
+        add_chance_constraint(model, rows, probability)
+    outcome = solve_model(model, settings)
+    return outcome.status, outcome.chosen, outcome.objective
 
 
 def _solve_chance(instance: Instance, targets: Sequence[Target], factor: np.ndarray, probability: float,
@@ -466,16 +559,22 @@ def _solve_chance(instance: Instance, targets: Sequence[Target], factor: np.ndar
     """
     enabled = [t for t in targets if t.enabled]
     model = build_model(instance, [t for t in enabled if t.kind == "min_line_capacity"], "co2", budget)
-    rows = add_scenario_flags(model, factor.shape[0])
+    rows = add_scenario_rows(model, enabled, factor)
     add_chance_constraint(model, rows, probability)
+    outcome = solve_model(model, settings)
+    return outcome.status, outcome.chosen, outcome.gap, outcome.message
+
+
+def add_scenario_rows(model: RetrofitModel, enabled: Sequence[Target], factor: np.ndarray) -> ScenarioRows:
+    """The per-scenario flags and the share targets' rows written on them (no chance row yet)."""
+    rows = add_scenario_flags(model, factor.shape[0])
     cache: dict[tuple[str, int, int], pulp.LpVariable | pulp.LpAffineExpression] = {}
     for number, target in enumerate(enabled):
         if target.kind == "benchmark_share_min":
             add_scenario_benchmark_share(model, rows, target, factor, f"t{number}", cache)
         elif target.kind == "baseline_all":
             add_scenario_baseline_all(model, rows, target, factor, f"t{number}")
-    outcome = solve_model(model, settings)
-    return outcome.status, outcome.chosen, outcome.gap, outcome.message
+    return rows
 
 
 def add_scenario_flags(model: RetrofitModel, scenarios: int) -> ScenarioRows:

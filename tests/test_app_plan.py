@@ -137,18 +137,100 @@ def test_alternatives_page_matches_the_library_and_excludes_in_one_step(tmp_path
     assert _metric(at, "可替换") == labels.count("swappable")
     # exclude the best portfolio's first project: the next solve leaves it out
     gone = expected.alternatives[0].selected[0]
-    from ui import session
+    from dataclasses import replace
 
-    at.session_state["view_excluded"] = {at.session_state["settings"].dataset: (gone,)}
+    at.session_state["settings"] = replace(at.session_state["settings"], excluded=(gone,))
     at.run()
     assert not at.exception
     assert any(gone in i.value for i in at.info)
+    assert gone in at.query_params["excluded"]  # the exclusion is part of the question: the link carries it
     again = near_optimal_alternatives(inst, budget=DEFAULT_BUDGET, targets=data.targets, count=5, slack=0.02,
                                       exclude=[gone], settings=SolverSettings())
     assert at.dataframe[0].value.shape[0] == len(again.alternatives)
-    assert callable(session.exclude)
     keys = {d.key for d in at.get("download_button")}
-    assert "download_alternatives" in keys
+    assert {"download_alternatives", "download_cut_first", "download_monte_carlo"} <= keys
+    at.button(key="restore_all").click().run()
+    assert at.session_state["settings"].excluded == () and "excluded" not in at.query_params
+
+
+def test_exclusions_survive_a_link_and_a_scenario(tmp_path, monkeypatch, sample):
+    """Excluded projects are part of the question: a shared link reopens them, a saved scenario keeps them."""
+    data, inst = sample
+    ids = sorted(map(str, inst.project_ids))[:2]
+    at = _app(tmp_path, monkeypatch, excluded='["%s","%s","no-such-project"]' % tuple(ids))
+    assert any("no-such-project" in w.value for w in at.warning)  # an unknown id is dropped, with a notice
+    _open(at, "alternatives")
+    assert at.session_state["settings"].excluded == tuple(ids)
+    assert any(ids[0] in i.value and ids[1] in i.value for i in at.info)
+    _open(at, "scenarios")  # saved the way a user saves one, then loaded after the exclusions were restored
+    at.text_input(key="scenario_name").input("without two").run()
+    at.button(key="save_scenario").click().run()
+    _open(at, "alternatives")
+    at.button(key="restore_all").click().run()
+    assert at.session_state["settings"].excluded == ()
+    _open(at, "scenarios")
+    at.button(key="load_scenario").click().run()
+    assert not at.exception
+    assert at.session_state["settings"].excluded == tuple(ids)
+
+
+def test_robust_pick_at_an_unreachable_probability_says_how_far_it_gets(tmp_path, monkeypatch, sample):
+    """At the default 90 % the sample's spreads make the ammonia target unreachable: the page says so, names
+    the highest probability and the target that caps it, and shows the pick at that probability."""
+    from optimizer.uncertainty import project_spreads, robust_portfolio
+
+    data, inst = sample
+    spreads = project_spreads(data, inst)
+    at = _open(_app(tmp_path, monkeypatch), "alternatives")
+    at.button(key="robust_button").click().run()
+    assert not at.exception
+    asked = robust_portfolio(inst, data.targets, spreads, budget=DEFAULT_BUDGET, probability=0.9)
+    if asked.has_portfolio:  # (spreads changed so that 90 % is reachable: the page shows the pick itself)
+        assert _metric(at, "稳健组合减排") == pytest.approx(round(asked.co2_reduction_t), abs=1)
+        return
+    reach = asked.reach
+    warning = next(w.value for w in at.warning if "没有组合能在" in w.value)
+    assert f"{reach.within_budget * 100:.0f}%" in warning
+    for target_id in reach.limiting_targets:
+        target = next(t for t in data.targets if t.target_id == target_id)
+        assert target.name_zh in warning
+    fallback = robust_portfolio(inst, data.targets, spreads, budget=DEFAULT_BUDGET,
+                                probability=reach.within_budget, diagnose=False)
+    assert _metric(at, "稳健组合减排") == pytest.approx(round(fallback.co2_reduction_t), abs=1)
+    assert _metric(at, "把握的代价") == pytest.approx(round(fallback.price_of_confidence_t), abs=1)
+    assert "download_robust" in {d.key for d in at.get("download_button")}
+
+
+def _table_with(at: AppTest, column: str, row: str):
+    """The table whose first column ``column`` has a row ``row``, indexed by that column."""
+    return next(d.value.set_index(column) for d in at.dataframe
+                if d.value.columns[0] == column and row in set(d.value[column]))
+
+
+def test_roadmap_page_shows_the_roadmap_s_monte_carlo(tmp_path, monkeypatch, sample):
+    from optimizer.uncertainty import project_spreads, simulate
+
+    data, inst = sample
+    at = _open(_app(tmp_path, monkeypatch), "roadmap")
+    budgets = {y: DEFAULT_BUDGET_PER_YEAR for y in range(THIS_YEAR, LAST + 1)}
+    roadmap = _library_roadmap(sample, budgets, None)
+    assert roadmap.has_roadmap
+    service = {str(r["project_id"]): int(r["in_service_year"]) for r in roadmap.schedule}
+    chosen = inst.project_ids.astype(str)
+    mc = simulate(inst, data.targets, [p in service for p in chosen], project_spreads(data, inst), draws=10_000,
+                  seed=0, in_service=service, years=list(budgets))
+    years = [str(y) for y in budgets]
+    shares = _table_with(at, "目标", "全部达标概率")
+    assert list(shares.columns) == years
+    assert list(shares.loc["全部达标概率"]) == mc.all_met_probability
+    ammonia = next(t for t in data.targets if t.target_id == "ammonia_benchmark_60")
+    assert list(shares.loc[ammonia.name_zh]) == mc.met_probability["ammonia_benchmark_60"]
+    co2 = _table_with(at, "指标", "减排 P50（吨/年）")
+    assert list(co2.loc["减排 P50（吨/年）"]) == [round(q["p50"]) for q in mc.co2_quantiles]
+    assert "download_roadmap_mc" in {d.key for d in at.get("download_button")}
+    at.sidebar.radio(key="language").set_value("en").run()
+    shares = _table_with(at, "Target", "P(every target met)")
+    assert list(shares.loc["P(every target met)"]) == mc.all_met_probability
 
 
 def test_monte_carlo_on_the_alternatives_page_is_the_library_s(tmp_path, monkeypatch, sample):

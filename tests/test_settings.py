@@ -33,6 +33,8 @@ questions = st.builds(
                               unique_by=lambda p: p[0]).map(lambda ps: tuple(sorted(ps))),
     carry_over=st.booleans(),
     overdue_deadline=st.none() | st.integers(2025, 2040),
+    excluded=st.lists(st.text(min_size=1, max_size=12).filter(str.strip), unique=True, max_size=4)
+    .map(lambda ids: tuple(sorted(ids))),
 )
 
 
@@ -45,7 +47,7 @@ def test_a_scenario_reads_back_the_same_question(question):
 def test_a_link_reads_back_the_same_question(question):
     back = Settings.from_query(question.to_query())
     for name in ("objective", "targets", "margin", "order_capex_in_budget", "fuel_factors", "solver",
-                 "horizon_start", "horizon_end", "budgets_per_year", "carry_over", "overdue_deadline"):
+                 "horizon_start", "horizon_end", "budgets_per_year", "carry_over", "overdue_deadline", "excluded"):
         assert getattr(back, name) == getattr(question, name), name
     assert back.gap == question.gap and back.grid_factor == question.grid_factor
     if question.objective == "co2":
@@ -110,7 +112,8 @@ def test_the_workbook_assumptions_sheet_reads_back_the_question(tmp_path):
     question = Settings(budget=310_000.0, margin=1.5, order_capex_in_budget=False, grid_factor=0.55,
                         fuel_factors=(("coal", 2.6),), horizon_start=2026, horizon_end=2030,
                         budgets_per_year=((2026, 100_000.0), (2027, 120_000.0)), carry_over=True,
-                        overdue_deadline=2028).with_target("steel_baseline_all", False, 1.0)
+                        overdue_deadline=2028, excluded=("PC08-P02", "ST01-P01")
+                        ).with_target("steel_baseline_all", False, 1.0)
     dataset = load_dataset(SAMPLE)
     instance = prepare(dataset)
     result = optimize(instance, budget=question.budget, targets=dataset.targets)
@@ -118,3 +121,14 @@ def test_the_workbook_assumptions_sheet_reads_back_the_question(tmp_path):
     sheet = pd.read_excel(io.BytesIO(book), sheet_name="assumptions")
     rows = dict(zip(sheet.loc[sheet["source"] == "setting", "item"], sheet.loc[sheet["source"] == "setting", "value"]))
     assert Settings.from_assumptions(rows) == question
+
+
+def test_excluded_projects_unknown_to_the_dataset_are_dropped_with_a_notice():
+    limits = Limits(LIMITS.dataset, LIMITS.version, LIMITS.budget_max, LIMITS.targets,
+                    projects=frozenset({"P1", "P2"}))
+    question = Settings.from_query({"excluded": '["P2","gone","P1"]'})
+    assert question.excluded == ("P1", "P2", "gone")
+    checked, notices = question.checked(limits)
+    assert checked.excluded == ("P1", "P2")
+    assert [(n.code, n.kwargs()) for n in notices] == [("notice_unknown_excluded", {"projects": "gone"})]
+    assert Settings.from_query({"excluded": "not json"}).excluded == ()

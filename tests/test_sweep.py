@@ -104,3 +104,17 @@ def test_cli_uncertainty_and_cut_first_json(tmp_path):
     levels = last_line(completed)["levels"]
     assert [round(level["cut"], 2) for level in levels] == [0.0, 0.1, 0.2, 0.3]
     assert all(level["spend"] <= level["budget"] + 1e-6 for level in levels)
+
+
+def test_cli_robust_out_of_reach_says_how_far_it_gets():
+    """--robust 0.9 on the sample: no portfolio (exit code 3), and the JSON and the text say how far one gets."""
+    completed = run("uncertainty", "--data", SAMPLE, "--budget", 300000, "--draws", 1000, "--robust", 0.9, "--json")
+    robust = last_line(completed)["robust"]
+    if robust["status"] == "optimal":  # (spreads wide enough no longer: nothing to explain)
+        assert completed.returncode == 0
+        return
+    assert completed.returncode == 3 and robust["status"] == "infeasible"
+    reach = robust["reach"]
+    assert 0 < reach["within_budget"] <= reach["any_budget"] < 0.9
+    assert reach["limiting_targets"] and all(reach["per_target"][t] < 0.9 for t in reach["limiting_targets"])
+    assert f"the most within 300,000: {reach['within_budget']:.0%}" in completed.stdout

@@ -96,7 +96,8 @@ def limits(settings: Settings, info: DatasetInfo, names: tuple[str, ...]) -> Lim
     """What the dataset ``info`` allows, for :meth:`Settings.checked`."""
     on = replace(settings, dataset=info.name, dataset_version=info.version)
     targets = {t.target_id: (t.kind, t.enabled, float(t.value)) for t in dataset(on).targets}
-    return Limits(info.name, info.version, budget_max(on), targets, names)
+    projects = frozenset(map(str, instance(on).project_ids))
+    return Limits(info.name, info.version, budget_max(on), targets, names, projects)
 
 
 def targets(settings: Settings) -> list[Target]:
@@ -613,6 +614,48 @@ def alternatives_xlsx(settings: Settings, matrix: pd.DataFrame, summary: pd.Data
         safe = matrix.map(lambda v: escape_cell(v) if isinstance(v, str) else v)
         safe.to_excel(writer, sheet_name="alternatives", index=False)
         summary.to_excel(writer, sheet_name="summary", index=False)
+        pd.DataFrame([settings.to_assumptions()]).T.reset_index().set_axis(["item", "value"], axis=1).to_excel(
+            writer, sheet_name="assumptions", index=False)
+    return buffer.getvalue()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _roadmap_monte_carlo(path: str, settings: Settings, draws: int, seed: int) -> Any:
+    from optimizer.uncertainty import project_spreads, simulate
+
+    result = _roadmap(path, settings).result
+    inst = instance(settings)
+    in_service = {str(row["project_id"]): int(row["in_service_year"]) for row in result.schedule}
+    chosen = np.isin(inst.project_ids.astype(str), list(in_service))
+    years = list(roadmap_budgets(settings))
+    return simulate(inst, targets(settings), chosen, project_spreads(dataset(settings), inst), draws=draws,
+                    seed=seed, in_service=in_service, years=years)
+
+
+def roadmap_monte_carlo(settings: Settings, draws: int, seed: int = 0) -> Any:
+    """P(each target met) and P10/P50/P90 of the CO2 cut in every year of the question's roadmap (seeded)."""
+    return _roadmap_monte_carlo(_path(), settings, int(draws), int(seed))
+
+
+def table_csv(frame: pd.DataFrame) -> bytes:
+    """A table as the app's CSV downloads are (UTF-8 with BOM for Excel; text cells escaped against formulas)."""
+    from optimizer.schema import escape_cell
+
+    safe = frame.map(lambda v: escape_cell(v) if isinstance(v, str) else v)
+    return safe.to_csv(index=False).encode("utf-8-sig")
+
+
+def tables_xlsx(settings: Settings, sheets: dict[str, pd.DataFrame]) -> bytes:
+    """Tables as one workbook, one sheet each (text escaped), with the question's assumptions sheet last."""
+    import io
+
+    from optimizer.schema import escape_cell
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.map(lambda v: escape_cell(v) if isinstance(v, str) else v).to_excel(
+                writer, sheet_name=name[:31], index=False)
         pd.DataFrame([settings.to_assumptions()]).T.reset_index().set_axis(["item", "value"], axis=1).to_excel(
             writer, sheet_name="assumptions", index=False)
     return buffer.getvalue()

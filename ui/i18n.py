@@ -711,3 +711,39 @@ TEXT.update({
     "kpi_out_sample": {"zh": "样本外达标概率", "en": "Out-of-sample P(all met)"},
     "kpi_det_out_sample": {"zh": "确定性最优的样本外达标概率", "en": "Deterministic pick, out-of-sample"},
 })
+
+
+# --- decisions under doubt, finished (issue 13): downloads, the robust pick's reach, the roadmap's Monte Carlo ---
+TEXT.update({
+    "notice_unknown_excluded": {"zh": "当前数据集没有这些被排除的项目，已忽略：{projects}。",
+                                "en": "This dataset has no excluded project(s) {projects}; they are ignored."},
+    "download_cut_first": {"zh": "下载削减清单（CSV）", "en": "Download the cut-first list (CSV)"},
+    "download_monte_carlo": {"zh": "下载蒙特卡洛结果（CSV）", "en": "Download the Monte Carlo (CSV)"},
+    "download_robust": {"zh": "下载稳健组合（xlsx）", "en": "Download the robust pick (xlsx)"},
+    "col_figure": {"zh": "指标", "en": "Figure"},
+    "col_figure_value": {"zh": "数值", "en": "Value"},
+    "col_in_deterministic": {"zh": "也在确定性最优中", "en": "Also in the deterministic optimum"},
+    "mc_whole_portfolio": {"zh": "全部投运", "en": "all in service"},
+    "robust_unreachable": {"zh": "没有组合能在 {p} 的抽样情景中同时满足全部目标。",
+                           "en": "No portfolio meets every target in {p} of the scenarios."},
+    "robust_reach_budget": {"zh": "在预算 {budget} 万元内最高可达 {within}；不限预算最高 {anywhere}。",
+                            "en": "The most within the budget of {budget} 万元 is {within}; at any budget {anywhere}."},
+    "robust_budget_needed": {"zh": "要达到 {p}，预算至少需 {budget} 万元。",
+                             "en": "Reaching {p} needs a budget of {budget} 万元."},
+    "robust_limiting": {"zh": "目标“{target}”单独也最多只能在 {p} 的情景中达标：按当前的节能量离散度，任何预算都达不到所要求的概率。",
+                        "en": "Target '{target}' alone can be met in at most {p} of the scenarios: with the "
+                              "present spreads of the savings no budget reaches the probability asked for."},
+    "robust_fallback": {"zh": "下面给出可达到的最高概率 {p} 下的稳健组合。",
+                        "en": "Below: the robust pick at the highest probability reachable, {p}."},
+    "robust_nothing": {"zh": "在预算内没有任何组合能在任一情景中满足全部目标。",
+                       "en": "Within the budget no portfolio meets every target in any scenario."},
+    "roadmap_mc_header": {"zh": "蒙特卡洛：路线图各年达标的概率", "en": "Monte Carlo: how likely the roadmap meets each target, per year"},
+    "roadmap_mc_caption": {"zh": "每个项目的节能量按其类别的离散度抽样（{draws} 次，种子 {seed}）；项目自投运年起计入。",
+                           "en": "Each project's saving drawn from its category's spread ({draws} draws, seed {seed}); "
+                                 "a project counts from its year in service."},
+    "col_p_all": {"zh": "全部达标概率", "en": "P(every target met)"},
+    "col_p10": {"zh": "减排 P10（吨/年）", "en": "CO₂ P10 (t/yr)"},
+    "col_p50": {"zh": "减排 P50（吨/年）", "en": "CO₂ P50 (t/yr)"},
+    "col_p90": {"zh": "减排 P90（吨/年）", "en": "CO₂ P90 (t/yr)"},
+    "download_roadmap_mc": {"zh": "下载路线图蒙特卡洛（CSV）", "en": "Download the roadmap Monte Carlo (CSV)"},
+})

@@ -42,7 +42,8 @@ class Binding:
 
 
 BINDINGS: dict[str, Binding] = {
-    "dataset": Binding(lambda s: s.dataset, lambda s, v: replace(s, dataset=str(v), dataset_version="")),
+    "dataset": Binding(lambda s: s.dataset,
+                       lambda s, v: replace(s, dataset=str(v), dataset_version="", excluded=())),
     "objective": Binding(lambda s: s.objective, lambda s, v: replace(s, objective=v)),
     "budget_slider": Binding(lambda s: float(s.budget), lambda s, v: replace(s, budget=float(v))),
     "budget_input": Binding(lambda s: float(s.budget), lambda s, v: replace(s, budget=float(v))),
@@ -315,15 +316,15 @@ def set_budgets(budgets: dict[int, float]) -> None:
 
 
 def excluded(question: Settings) -> tuple[str, ...]:
-    """Projects the analyst excluded from the alternatives on this dataset (kept in the session)."""
-    kept = st.session_state.get("view_excluded") or {}
-    return tuple(kept.get(question.dataset, ()))
+    """Projects the analyst excluded from the alternatives (part of the question: link, scenario, sheet)."""
+    return question.excluded
 
 
 def set_excluded(question: Settings, projects: tuple[str, ...]) -> None:
-    kept = dict(st.session_state.get("view_excluded") or {})
-    kept[question.dataset] = tuple(sorted(set(projects)))
-    st.session_state["view_excluded"] = kept
+    """A callback: the question on screen with these projects excluded (``question`` names the dataset)."""
+    current = settings()
+    if current.dataset == question.dataset:
+        put(replace(current, excluded=tuple(sorted(set(map(str, projects))))))
 
 
 def exclude(question: Settings, project_id: str) -> None:

@@ -42,6 +42,7 @@ MARGIN_RANGE = (0.0, 20.0)  # share points
 DISCOUNT_RATE_RANGE = (0.0, 1.0)
 GRID_FACTOR_RANGE = (0.0, 2.0)  # tCO2/MWh
 FUEL_FACTOR_RANGE = (0.0, 10.0)  # tCO2/tce
+MAX_EXCLUDED = 10_000  # excluded project ids a link, scenario or sheet may carry
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class Limits:
     budget_max: float
     targets: Mapping[str, tuple[str, bool, float]]
     datasets: tuple[str, ...] = ()
+    #: The dataset's project ids (for the excluded projects); None: not known, kept as they are.
+    projects: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ class Settings:
     budgets_per_year: tuple[tuple[int, float], ...] = ()
     carry_over: bool = False
     overdue_deadline: int | None = None
+    #: Projects the analyst left out of the alternatives ("exclude this project and re-solve"), sorted.
+    excluded: tuple[str, ...] = ()
 
     # --- reading -------------------------------------------------------------------------
 
@@ -134,6 +139,7 @@ class Settings:
         data["targets"] = {t.target_id: [t.value, t.enabled] for t in self.targets}
         data["fuel_factors"] = {k: v for k, v in self.fuel_factors}
         data["budgets_per_year"] = [[y, b] for y, b in self.budgets_per_year]
+        data["excluded"] = list(self.excluded)
         return data
 
     @classmethod
@@ -167,7 +173,7 @@ class Settings:
         for key, value in rows.items():
             if isinstance(value, float) and math.isnan(value):
                 value = None
-            if key in ("targets", "fuel_factors", "budgets_per_year") and isinstance(value, str):
+            if key in ("targets", "fuel_factors", "budgets_per_year", "excluded") and isinstance(value, str):
                 try:
                     value = json.loads(value)
                 except ValueError:
@@ -208,7 +214,7 @@ class Settings:
                 if len(parts) == 3:
                     targets[parts[0]] = [parts[2], parts[1]]
             data["targets"] = targets
-        for name in ("fuel_factors", "budgets_per_year"):
+        for name in ("fuel_factors", "budgets_per_year", "excluded"):
             if name in data:
                 try:
                     data[name] = json.loads(data[name])
@@ -267,6 +273,11 @@ class Settings:
             if (t.enabled, new_value) != (enabled, value):
                 kept.append(TargetSetting(t.target_id, t.enabled, new_value))
         s = replace(s, targets=tuple(sorted(kept, key=lambda t: t.target_id)))
+        if limits.projects is not None and s.excluded:
+            unknown = [p for p in s.excluded if p not in limits.projects]
+            if unknown:
+                notices.append(Notice("notice_unknown_excluded", (("projects", ", ".join(unknown[:10])),)))
+                s = replace(s, excluded=tuple(p for p in s.excluded if p in limits.projects))
         return s, notices
 
 
@@ -292,6 +303,7 @@ def _checked_factors(s: Settings, notices: list[Notice], clamp: Any) -> Settings
 _QUERY_EXTRA: tuple[str, ...] = (
     "margin", "order_capex_in_budget", "grid_factor_id", "grid_factor", "discount_rate", "solver", "time_limit",
     "gap", "horizon_start", "horizon_end", "budgets_per_year", "carry_over", "overdue_deadline", "fuel_factors",
+    "excluded",
 )
 _OPTIONAL = {"grid_factor", "horizon_start", "horizon_end", "overdue_deadline"}
 _FLOATS = {"budget", "co2_goal", "margin", "discount_rate", "time_limit", "gap"}
@@ -355,6 +367,11 @@ def _parse(name: str, value: Any) -> Any:
         if any(not math.isfinite(b) or b < 0 or not YEAR_RANGE[0] <= y <= YEAR_RANGE[1] for y, b in budgets):
             raise ValueError(value)
         return tuple(sorted(budgets))
+    if name == "excluded":
+        ids: list[Any] = [value] if isinstance(value, str) else list(value)
+        if len(ids) > MAX_EXCLUDED:
+            raise ValueError(value)
+        return tuple(sorted({str(v)[:200] for v in ids if str(v).strip()}))
     raise ValueError(name)
 
 
@@ -375,6 +392,8 @@ def _query_text(value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return ""
+    if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+        return json.dumps(list(value), separators=(",", ":"), ensure_ascii=False)
     if isinstance(value, tuple):
         return json.dumps([list(v) for v in value], separators=(",", ":"))
     if isinstance(value, float):

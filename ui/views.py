@@ -139,3 +139,42 @@ def no_none(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = out[column].astype(object).where(out[column].notna(), "—")
     return out
 
+
+
+def monte_carlo_table(mc: Any, names: Mapping[str, str]) -> pd.DataFrame:
+    """A Monte Carlo result as one row per year: P(every target met), P(each target met), CO2 P10/P50/P90.
+
+    Probabilities are shares (0-1), CO2 in whole t/yr; ``names`` maps target ids to the names shown. A
+    portfolio's one column (no year) is labelled "all in service".
+    """
+    rows = []
+    for i, year in enumerate(mc.years):
+        row: dict[str, Any] = {t("col_year"): t("mc_whole_portfolio") if year is None else str(year),
+                               t("col_p_all"): round(mc.all_met_probability[i], 4)}
+        for target_id, probabilities in mc.met_probability.items():
+            row[names.get(target_id, target_id)] = round(probabilities[i], 4)
+        quantiles = mc.co2_quantiles[i]
+        row.update({t("col_p10"): round(quantiles["p10"]), t("col_p50"): round(quantiles["p50"]),
+                    t("col_p90"): round(quantiles["p90"])})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def monte_carlo_by_year(mc: Any, names: Mapping[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same figures read across the years: P(met) rows (every target, then each) and CO2 rows (P10/P50/P90).
+
+    Years are the columns, so a long horizon stays narrower than long target names would.
+    """
+    years = [t("mc_whole_portfolio") if y is None else str(y) for y in mc.years]
+    probabilities = [{t("col_target"): t("col_p_all"), **dict(zip(years, mc.all_met_probability))}]
+    probabilities += [{t("col_target"): names.get(target_id, target_id), **dict(zip(years, values))}
+                      for target_id, values in mc.met_probability.items()]
+    co2 = [{t("col_figure"): t(f"col_{q}"), **{y: round(quantiles[q]) for y, quantiles in zip(years, mc.co2_quantiles)}}
+           for q in ("p10", "p50", "p90")]
+    return pd.DataFrame(probabilities), pd.DataFrame(co2)
+
+
+def probability_config(frame: pd.DataFrame, *skip: str) -> dict[str, Any]:
+    """Show every share column of ``frame`` (all but ``skip``) as a percentage with one decimal."""
+    return {column: st.column_config.NumberColumn(format="percent") for column in frame.columns
+            if column not in skip}
