@@ -640,9 +640,24 @@ def families_main(args, argv, began, code_at_start) -> int:
     ])
     print(text)
     if args.write:
-        (HERE / "RESULTS.md").write_text(text + "\n", encoding="utf-8")
-        print(f"\nwrote {HERE / 'RESULTS.md'}", file=sys.stderr)
+        path = HERE / "RESULTS.md"
+        kept = kept_sections(path.read_text(encoding="utf-8")) if path.exists() else ""
+        path.write_text(text + "\n" + kept, encoding="utf-8")
+        print(f"\nwrote {path}", file=sys.stderr)
     return 0
+
+
+#: Sections of RESULTS.md written by other benchmarks (roadmap_bench.py, sweep_bench.py), kept on --write.
+KEPT_SECTIONS = ("## Roadmap", "## Sweeps")
+
+
+def kept_sections(text: str) -> str:
+    """The sections of ``text`` that other benchmarks own, from the first of them to the end."""
+    lines = text.splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        if line.startswith(KEPT_SECTIONS):
+            return "\n" + "".join(lines[number:])
+    return ""
 
 
 if __name__ == "__main__":
