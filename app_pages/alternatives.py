@@ -16,7 +16,7 @@ import streamlit as st
 from ui import compute, session
 from ui.i18n import language, num, pct, t, target_name
 from ui.settings import Settings
-from ui.views import TABLE, kpi_cards, monte_carlo_table, number_config
+from ui.views import TABLE, kpi_cards, monte_carlo_table, number_config, render_excluded
 
 LABEL_ORDER = {"must_have": 0, "swappable": 1, "never": 2}
 
@@ -36,15 +36,6 @@ def render_inputs() -> tuple[int, float]:
     right.number_input(t("alt_slack"), min_value=0.0, max_value=20.0, step=0.5, format="%.1f", key="alt_slack",
                        on_change=session.keep_view, args=("alt_slack",), help=t("alt_slack_help"))
     return int(st.session_state["alt_count"]), float(st.session_state["alt_slack"]) / 100
-
-
-def render_excluded(settings: Settings) -> None:
-    excluded = session.excluded(settings)
-    if not excluded:
-        return
-    left, right = st.columns([4, 1])
-    left.info(t("excluded_list", projects="、".join(excluded)))
-    right.button(t("restore_all"), key="restore_all", on_click=session.set_excluded, args=(settings, ()))
 
 
 def matrix_table(settings: Settings, result: Any) -> pd.DataFrame:

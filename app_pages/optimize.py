@@ -22,7 +22,7 @@ from ui.settings import (
     TIME_LIMIT_RANGE,
     Settings,
 )
-from ui.views import TABLE, kpi_cards, number_config, target_rows
+from ui.views import TABLE, kpi_cards, number_config, render_excluded, target_rows
 
 
 def render_inputs(settings: Settings) -> None:
@@ -339,6 +339,7 @@ st.caption(t("optimize_intro"))
 render_inputs(settings)
 render_assumptions()
 render_targets_editor(settings)
+render_excluded(settings)
 
 st.header(t("results"))
 with st.spinner("…"):

@@ -17,7 +17,15 @@ import streamlit as st
 from ui import charts, compute, session
 from ui.i18n import category_name, language, num, pct, t, target_name
 from ui.settings import HORIZON_RANGE, MAX_HORIZON_YEARS, Settings
-from ui.views import TABLE, kpi_cards, monte_carlo_by_year, monte_carlo_table, number_config, probability_config
+from ui.views import (
+    TABLE,
+    kpi_cards,
+    monte_carlo_by_year,
+    monte_carlo_table,
+    number_config,
+    probability_config,
+    render_excluded,
+)
 
 PREVIOUS_ROADMAP = "previous_roadmap"
 
@@ -294,6 +302,7 @@ settings = session.settings()
 st.title(t("page_roadmap"))
 st.caption(t("roadmap_intro"))
 render_inputs(settings)
+render_excluded(settings)
 st.header(t("results"))
 slot = st.empty()
 with slot.container():  # the last roadmap stays on screen, marked, while this one is solved

@@ -30,6 +30,8 @@ def add_common_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--margin", type=float, default=0.0,
                          help="compliance margin: share points added to every benchmark-share target "
                               "(0.02 = 2 points; default 0)")
+    command.add_argument("--exclude", default="", metavar="ID;ID",
+                         help="project ids never to choose, ';'-separated (a plant owner objects)")
     command.add_argument("--closure-capex-outside-budget", action="store_true",
                          help="pay retirements of lines closed by order outside the budget")
     command.add_argument("--grid-factor", type=float, help="grid emission factor, tCO2/MWh (default: Fujian 2023)")
@@ -103,7 +105,13 @@ def factors_from(args: argparse.Namespace) -> EmissionFactors:
 def options_from(args: argparse.Namespace) -> PolicyOptions:
     from .model import PolicyOptions
 
-    return PolicyOptions(margin=args.margin, order_capex_in_budget=not args.closure_capex_outside_budget)
+    return PolicyOptions(margin=args.margin, order_capex_in_budget=not args.closure_capex_outside_budget,
+                         excluded=tuple(id_list(getattr(args, "exclude", ""))))
+
+
+def id_list(text: str) -> list[str]:
+    """A ';'-separated list of project ids (``--exclude A;B``) as a list."""
+    return [part.strip() for part in text.split(";") if part.strip()]
 
 
 def silence_highs_banner() -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cli_common import jsonable
+from .cli_common import id_list, jsonable
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help
     from .dataset import Dataset
@@ -36,7 +36,6 @@ def add_commands(commands: argparse._SubParsersAction, common: Callable[[argpars
     alternatives.add_argument("--count", type=int, default=5, help="how many portfolios (default 5)")
     alternatives.add_argument("--slack", type=float, default=0.02,
                               help="CO2 may fall this fraction below the best (default 0.02)")
-    alternatives.add_argument("--exclude", default="", help="project ids never to choose, ';'-separated")
     alternatives.add_argument("--json", action="store_true", help="print one JSON object on the last line")
 
     doubt = commands.add_parser("uncertainty", help="P(targets met) and CO2 quantiles; --robust picks for confidence")
@@ -82,10 +81,6 @@ def run(args: argparse.Namespace, dataset: Dataset, instance: Instance, settings
         return EXIT_BAD_INPUT
 
 
-def _ids(text: str) -> list[str]:
-    return [part.strip() for part in text.split(";") if part.strip()]
-
-
 def _alternatives(args: argparse.Namespace, dataset: Dataset, instance: Instance,
                   settings: SolverSettings) -> int:
     from .alternatives import near_optimal_alternatives
@@ -95,7 +90,7 @@ def _alternatives(args: argparse.Namespace, dataset: Dataset, instance: Instance
     import pandas as pd
 
     result = near_optimal_alternatives(instance, budget=args.budget, targets=dataset.targets, count=args.count,
-                                       slack=args.slack, exclude=_ids(args.exclude), settings=settings)
+                                       slack=args.slack, exclude=id_list(args.exclude), settings=settings)
     print(f"status: {result.status}")
     for number, alternative in enumerate(result.alternatives, 1):
         print(f"  #{number}: {alternative.co2_reduction_t:,.0f} tCO2/yr, {alternative.spend:,.0f} 万元, "
@@ -124,7 +119,7 @@ def _uncertainty(args: argparse.Namespace, dataset: Dataset, instance: Instance,
 
     spreads = project_spreads(dataset, instance)
     in_service = _roadmap(args.roadmap) if args.roadmap else None
-    wanted = _ids(args.projects) or (list(in_service) if in_service else [])
+    wanted = id_list(args.projects) or (list(in_service) if in_service else [])
     if wanted:
         unknown = set(wanted) - set(map(str, instance.project_ids))
         if unknown:
@@ -230,7 +225,7 @@ def _sweep(args: argparse.Namespace, dataset: Dataset, instance: Instance,
                for row in table.astype(object).where(table.notna(), None).to_dict("records")]
     for record in records:
         record["draw"] = None if record["draw"] is None else int(record["draw"])
-        record["selected"] = _ids(record["selected"] or "")
+        record["selected"] = id_list(record["selected"] or "")
     _emit(args, {"results": records, "seconds": table.attrs["seconds"],
                  "executor": "dask" if args.scheduler else "local", "results_file": str(args.results or "")})
     return 0

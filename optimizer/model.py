@@ -55,10 +55,19 @@ class PolicyOptions:
     target, so a data error does not flip compliance at the threshold.
     ``order_capex_in_budget``: a retirement chosen by order (a small line)
     is paid from the budget; False keeps it outside.
+    ``excluded``: project ids that may not be chosen (a plant owner objects,
+    or "exclude this project and re-solve"); ids not in the list are ignored.
     """
 
     margin: float = 0.0
     order_capex_in_budget: bool = True
+    excluded: tuple[str, ...] = ()
+
+    def excluded_mask(self, instance: Instance) -> np.ndarray:
+        """Per project: True when the analyst excluded it."""
+        if not self.excluded:
+            return np.zeros(instance.n_projects, dtype=bool)
+        return np.isin(instance.project_ids.astype(str), [str(p) for p in self.excluded])
 
 
 @dataclass
@@ -143,9 +152,11 @@ def build_model(instance: Instance, targets: list[Target], objective: Objective 
 
 
 def add_choice_variables(model: RetrofitModel) -> None:
-    """One yes/no decision per candidate project."""
+    """One yes/no decision per candidate project; an excluded project's is held at no."""
     variables = model.problem.add_variable_dicts("choose", range(model.instance.n_projects), cat=pulp.LpBinary)
     model.choose = [variables[i] for i in range(model.instance.n_projects)]
+    for p in np.flatnonzero(model.options.excluded_mask(model.instance)):
+        model.choose[p].upBound = 0
 
 
 def set_objective(model: RetrofitModel, objective: Objective) -> None:

@@ -24,7 +24,7 @@ from .solve import PortfolioResult, SolverSettings, optimize, solver_name
 
 #: Settings a rerun cannot honour yet: named in the differences instead of being ignored silently.
 HONOURED = {"objective", "budget", "co2_goal", "targets", "emission_factors", "discount_rate", "no_targets", "margin",
-            "order_capex_in_budget"}
+            "order_capex_in_budget", "excluded"}
 
 
 @dataclass
@@ -98,7 +98,8 @@ def rerun(record: RunRecord, dataset: Dataset, solver_settings: SolverSettings |
     targets = [] if settings.get("no_targets") else targets_from_settings(dataset, settings)
     objective = settings.get("objective", "co2")
     options = PolicyOptions(margin=float(settings.get("margin") or 0.0),
-                            order_capex_in_budget=settings.get("order_capex_in_budget") is not False)
+                            order_capex_in_budget=settings.get("order_capex_in_budget") is not False,
+                            excluded=tuple(str(p) for p in settings.get("excluded") or ()))
     result = optimize(prepare(dataset, factors), budget=settings.get("budget"), objective=objective,
                       co2_goal=settings.get("co2_goal"), targets=targets, options=options, settings=solver_settings)
     now = make_record(dataset, result, solver_settings=solver_settings, settings=settings,

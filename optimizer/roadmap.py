@@ -366,6 +366,8 @@ def add_in_service_variables(model: RoadmapModel) -> None:
                       - model.offset[model.var_project]).astype(int)
     variables = model.problem.add_variable_dicts("x", range(len(model.var_project)), cat=pulp.LpBinary)
     model.choose = [variables[i] for i in range(len(model.var_project))]
+    for v in np.flatnonzero(model.options.excluded_mask(instance)[model.var_project]):
+        model.choose[v].upBound = 0  # excluded by the analyst: never in service
     for p in np.flatnonzero(counts > 1).tolist():
         model.add(model.y(p, horizon.last) <= 1, f"one_service_year_{p}")
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from optimizer import load_dataset, prepare
+from optimizer import load_dataset, optimize, prepare
 from optimizer.alternatives import near_optimal_alternatives
+from optimizer.model import PolicyOptions
 from optimizer.roadmap import make_horizon, plan_roadmap
 from optimizer.solve import SolverSettings
 from ui.compute import ROADMAP_GAP
@@ -172,6 +173,29 @@ def test_exclusions_survive_a_link_and_a_scenario(tmp_path, monkeypatch, sample)
     at.button(key="load_scenario").click().run()
     assert not at.exception
     assert at.session_state["settings"].excluded == tuple(ids)
+
+
+def test_exclusions_hold_on_the_optimize_and_roadmap_pages(tmp_path, monkeypatch, sample):
+    """An excluded project leaves every solve, not only the alternatives: the portfolio and the roadmap."""
+    data, inst = sample
+    chosen = optimize(inst, budget=DEFAULT_BUDGET, targets=data.targets).selected
+    gone = chosen[0]
+    at = _open(_app(tmp_path, monkeypatch, excluded='["%s"]' % gone), "optimize")
+    assert any(gone in i.value for i in at.info)  # the page says what is left out
+    ids = {str(v) for df in at.dataframe for column in df.value.columns if column in ("编号", "ID")
+           for v in df.value[column]}
+    assert ids and gone not in ids
+    best = optimize(inst, budget=DEFAULT_BUDGET, targets=data.targets, options=PolicyOptions(excluded=(gone,)))
+    assert _metric(at, "减排量") == pytest.approx(best.co2_reduction_t, abs=1)
+    _open(at, "roadmap")
+    assert any(gone in i.value for i in at.info)
+    assert at.session_state["settings"].excluded == (gone,)
+    budgets = {y: DEFAULT_BUDGET_PER_YEAR for y in range(THIS_YEAR, LAST + 1)}
+    expected = plan_roadmap(inst, make_horizon(THIS_YEAR, LAST, budgets=budgets), targets=data.targets,
+                            options=PolicyOptions(excluded=(gone,)), settings=SolverSettings(gap=ROADMAP_GAP),
+                            diagnose=False)
+    assert expected.has_roadmap and gone not in {row["project_id"] for row in expected.schedule}
+    assert _metric(at, "规划期累计减排") == pytest.approx(expected.co2_cumulative_t, rel=2 * ROADMAP_GAP)
 
 
 def test_robust_pick_at_an_unreachable_probability_says_how_far_it_gets(tmp_path, monkeypatch, sample):

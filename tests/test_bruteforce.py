@@ -21,6 +21,7 @@ from optimizer import SolverSettings, Target, build_dataset, highs, optimize, pr
 from optimizer.diagnosis import closest_portfolio, diagnose
 from optimizer.model import PolicyOptions
 from optimizer.reading import RawTable
+from optimizer.roadmap import make_horizon, plan_roadmap
 
 PRODUCTS = pd.DataFrame(
     {"sector": ["steel", "steel"], "unit": ["t", "m2"], "benchmark": [100.0, 10.0], "baseline": [120.0, 14.0]},
@@ -179,11 +180,13 @@ def spend_of(projects: pd.DataFrame, subset) -> float:
     return float(sum(capex[p] for p in subset))
 
 
-def brute_force(facilities, projects, targets, budget, objective="co2", co2_goal=None, margin=0.0):
-    """Best objective over every subset, or None when no subset is feasible."""
+def brute_force(facilities, projects, targets, budget, objective="co2", co2_goal=None, margin=0.0, excluded=()):
+    """Best objective over every subset (none with an ``excluded`` project), or None when none is feasible."""
     best = None
     co2 = co2_of(facilities, projects)
     for subset in subsets(projects):
+        if set(subset) & set(excluded):
+            continue
         spend = spend_of(projects, subset)
         cut = sum(co2[p] for p in subset)
         if budget is not None and spend > budget:
@@ -247,6 +250,31 @@ def assert_brute_force_optimum(case, result) -> None:
         assert (outcome.after is None) == (expected is None)
         if expected is not None:
             assert outcome.after == pytest.approx(expected)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.data())
+def test_excluded_projects_are_never_chosen_and_the_rest_is_optimal(case, data):
+    """"Exclude this project and re-solve": the best portfolio among those without it, single-year and roadmap."""
+    facilities, projects, targets, budget = case
+    ids = list(projects["project_id"])
+    excluded = tuple(data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=2, unique=True)))
+    dataset = make_dataset(facilities, projects, targets)
+    options = PolicyOptions(excluded=excluded)
+    result = optimize(dataset, budget=budget, options=options, settings=EXACT)
+    best = brute_force(facilities, projects, targets, budget, excluded=excluded)
+    if best is None:
+        assert result.status == "infeasible"
+    else:
+        assert result.status == "optimal" and result.co2_reduction_t == pytest.approx(best)
+        assert not set(result.selected) & set(excluded)
+    now = make_dataset(facilities, projects.assign(lead_time_years=0), targets)  # a horizon of one year
+    roadmap = plan_roadmap(now, make_horizon(2026, 2026, budget_per_year=budget), options=options, settings=EXACT,
+                           diagnose=False)
+    assert not {row["project_id"] for row in roadmap.schedule} & set(excluded)
+    assert roadmap.status == result.status
+    if best is not None:
+        assert roadmap.co2_cumulative_t == pytest.approx(best)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -121,7 +121,8 @@ def options(settings: Settings) -> PolicyOptions:
     """How the plans are read: the compliance margin and who pays for closures by order.
 
     ``Settings.margin`` is in share points (2.0 = 2 points); the library takes a fraction (0.02)."""
-    return PolicyOptions(margin=settings.margin / 100.0, order_capex_in_budget=settings.order_capex_in_budget)
+    return PolicyOptions(margin=settings.margin / 100.0, order_capex_in_budget=settings.order_capex_in_budget,
+                         excluded=settings.excluded)
 
 
 def solver_settings(settings: Settings) -> SolverSettings:
@@ -318,7 +319,8 @@ def record_settings(settings: Settings) -> dict[str, Any]:
     return run_settings(objective=settings.objective, budget=settings.solve_budget(), co2_goal=settings.solve_goal(),
                         targets=targets(settings), factors=factors(settings), discount_rate=settings.discount_rate,
                         margin=options(settings).margin or None,
-                        order_capex_in_budget=None if settings.order_capex_in_budget else False)
+                        order_capex_in_budget=None if settings.order_capex_in_budget else False,
+                        excluded=list(settings.excluded) or None)
 
 
 def record(settings: Settings, result: PortfolioResult) -> Any:

@@ -18,7 +18,7 @@ from optimizer.schema import TABLES
 
 from . import compute
 from .i18n import escape_markdown, field_name, language, t, target_name
-from .settings import Notice
+from .settings import Notice, Settings
 
 #: Columns whose text in a number cell already explains a row that seems to give no saving.
 SAVING_COLUMNS = ("co2_reduction", "energy_saving_tce", "electricity_saving_mwh")
@@ -35,6 +35,18 @@ def show_notices(notices: Sequence[Notice]) -> None:
         if "field" in values:
             values["field"] = field_name(values["field"])
         st.warning(t(notice.code, **values), icon="ℹ️")
+
+
+def render_excluded(settings: Settings) -> None:
+    """The projects the analyst excluded (every solve leaves them out), with a button to bring them all back."""
+    from . import session
+
+    excluded = session.excluded(settings)
+    if not excluded:
+        return
+    left, right = st.columns([4, 1])
+    left.info(t("excluded_list", projects="、".join(excluded)))  # t() escapes the ids for markdown
+    right.button(t("restore_all"), key="restore_all", on_click=session.set_excluded, args=(settings, ()))
 
 
 def kpi_cards(items: Sequence[tuple[str, str]], per_row: int = 3) -> None:
