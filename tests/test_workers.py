@@ -192,3 +192,31 @@ def test_the_place_in_line_is_drawn_on_the_waiting_page_in_both_languages():
         assert [i.value for i in at.info] == ["排队中：第 2 位 / Queued: position 2"]
     finally:
         workers._POOL = original
+
+
+# --- lighter reruns -------------------------------------------------------------------------------
+
+
+def test_the_dataset_list_is_read_again_only_when_the_file_changed(tmp_path, tiny_folder):
+    """Every run of every session asks for the dataset list; it is served from memory until this process or
+    another one writes to the file, and then read again."""
+    import subprocess
+    import sys
+
+    from storage.store import SAMPLE_NAME, Store
+    from ui import datastore
+
+    path = tmp_path / "list.duckdb"
+    store = Store(path)
+    assert list(datastore.datasets(store)) == [SAMPLE_NAME]
+    generation = store.generation()
+    assert list(datastore.datasets(store)) == [SAMPLE_NAME] and store.generation() == generation  # nothing written
+    store.save_dataset("tiny", load_dataset(tiny_folder, name="tiny"))
+    assert list(datastore.datasets(store)) == [SAMPLE_NAME, "tiny"]
+    other = subprocess.run([sys.executable, "-c",
+                            "import sys; from optimizer import load_dataset; from storage.store import Store; "
+                            "Store(sys.argv[1], seed=False).save_dataset('other', load_dataset(sys.argv[2], "
+                            "name='other'))", str(path), str(tiny_folder)], cwd=ROOT, capture_output=True, text=True)
+    assert other.returncode == 0, other.stderr
+    assert list(datastore.datasets(store)) == [SAMPLE_NAME, "tiny", "other"]
+    assert datastore.datasets(store)["other"].projects == 7

@@ -14,6 +14,7 @@ the place in line shown to whoever waits.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -57,10 +58,17 @@ def _store_for(path: str) -> Store:
 def factors(settings: Settings) -> EmissionFactors:
     """The emission factors of the question: the grid factor chosen by id (and value, if set), and
     the shipped fuel factors with the analyst's values per fuel (``fuel_factors``: fuel key → tCO2/tce)."""
+    return _factors(*_factors_key(settings))
+
+
+@functools.lru_cache(maxsize=64)
+def _factors(grid_factor_id: str, grid_factor: float | None,
+             fuel_factors: tuple[tuple[str, float], ...]) -> EmissionFactors:
+    """Built once per choice of factors (a page asks for them many times a run)."""
     table = load_emission_factors()
-    grid_id = settings.grid_factor_id if settings.grid_factor_id in table.index else EmissionFactors.default().grid_id
+    grid_id = grid_factor_id if grid_factor_id in table.index else EmissionFactors.default().grid_id
     chosen = EmissionFactors.from_table(table, grid_id, "fuel_coal")
-    return chosen.with_changes(grid_t_per_mwh=settings.grid_factor, fuels=dict(settings.fuel_factors))
+    return chosen.with_changes(grid_t_per_mwh=grid_factor, fuels=dict(fuel_factors))
 
 
 def _factors_key(settings: Settings) -> tuple[Any, ...]:
