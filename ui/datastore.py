@@ -95,5 +95,23 @@ def datasets(store: Store) -> dict[str, DatasetInfo]:
     return dict(infos)
 
 
+_SCENARIOS: dict[tuple[str, str], tuple[tuple[int, ...], dict[str, tuple[dict, dict]]]] = {}
+
+
+def saved_scenarios(dataset: str) -> dict[str, tuple[dict, dict]]:
+    """Every saved scenario of ``dataset``, name -> (settings, result), in the order saved; read from the file
+    only after it changed (the scenarios page runs on every click of everyone who has it open).
+    The dicts are shared: read them, never change them."""
+    store = get_store()
+    generation = store.generation()
+    key = (str(store.path), dataset)
+    known = _SCENARIOS.get(key)
+    if known is not None and known[0] == generation:
+        return dict(known[1])
+    loaded = store.scenarios(dataset)
+    _SCENARIOS[key] = (generation, loaded)
+    return dict(loaded)
+
+
 def default_dataset(names: list[str]) -> str:
     return SAMPLE_NAME if SAMPLE_NAME in names else names[0]
