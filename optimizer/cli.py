@@ -1,8 +1,9 @@
 """The command line: solve a portfolio or trace the frontier from a project list on disk.
 
 Works without the app's database, so it never fights the app for the
-DuckDB lock. Bad input exits with status 2 and every problem found, no
-traceback. With ``--json`` the last line printed is one JSON object.
+DuckDB lock; only ``backup`` and ``restore`` (:mod:`optimizer.cli_backup`)
+open it, for a moment. Bad input exits with status 2 and every problem
+found, no traceback. With ``--json`` the last line printed is one JSON object.
 """
 
 from __future__ import annotations
