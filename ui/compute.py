@@ -384,30 +384,36 @@ def _result_for(path: str, settings: Settings, which: str) -> PortfolioResult:
     return _solve(path, settings).result
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _files(path: str, settings: Settings, lang: str, which: str) -> tuple[bytes, bytes]:
+@st.cache_data(show_spinner=False, max_entries=64)
+def _csv(path: str, settings: Settings, lang: str, which: str) -> bytes:
     from optimizer.export import portfolio_csv as csv_of
     from optimizer.export import portfolio_table as table
+
+    result = _result_for(path, settings, which)
+    return csv_of(table(dataset(settings), instance(settings), result, discount_rate=settings.discount_rate),
+                  record(settings, result), lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _xlsx(path: str, settings: Settings, lang: str, which: str) -> bytes:
     from optimizer.export import portfolio_workbook
 
     result = _result_for(path, settings, which)
     data, inst = dataset(settings), instance(settings)
-    run = record(settings, result)
-    csv = csv_of(table(data, inst, result, discount_rate=settings.discount_rate), run, lang)
-    workbook = portfolio_workbook(data.with_targets(targets(settings)), inst, result, factors(settings),
-                                  discount_rate=settings.discount_rate, settings=settings.to_assumptions(),
-                                  lang=lang, record=run, data=data)
-    return csv, workbook
+    return portfolio_workbook(data.with_targets(targets(settings)), inst, result, factors(settings),
+                              discount_rate=settings.discount_rate, settings=settings.to_assumptions(),
+                              lang=lang, record=record(settings, result), data=data)
 
 
 def result_csv(settings: Settings, lang: str, which: str = "optimum") -> bytes:
     """The portfolio (``optimum``) or the closest portfolio (``closest``) as CSV in ``lang``, run record on top."""
-    return _files(_path(), settings, lang, which)[0]
+    return _csv(_path(), settings, lang, which)
 
 
 def result_xlsx(settings: Settings, lang: str, which: str = "optimum") -> bytes:
-    """The portfolio workbook in ``lang`` with its run record and assumptions (the Settings value)."""
-    return _files(_path(), settings, lang, which)[1]
+    """The portfolio workbook in ``lang`` with its run record and assumptions (the Settings value); built
+    apart from the CSV, so a CSV never waits for a workbook."""
+    return _xlsx(_path(), settings, lang, which)
 
 
 PACK_FRONTIER_POINTS = 9
