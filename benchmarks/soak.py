@@ -178,9 +178,9 @@ async def _budget_shown(page) -> float | None:
 
 
 async def _settled_budget(page, expected: float) -> float | None:
-    """The budget box, read until it shows ``expected`` (a redraw may lag) or for ten seconds."""
+    """The budget box, read until it shows ``expected`` (a redraw may lag) or for twenty seconds."""
     shown = None
-    for _ in range(20):
+    for _ in range(40):
         shown = await _budget_shown(page)
         if shown == expected:
             return shown
@@ -249,6 +249,7 @@ async def _session(browser, url: str, user: int, deadline: float, workbook: Path
                     budget = own_budget(user, step)
                     await page.goto(f"{url}/portfolio?budget={budget:.0f}")
                     await page.wait_for_selector("[data-testid='stMetric']", timeout=WAIT_MS)
+                    await page.wait_for_selector(".st-key-budget_input input", timeout=WAIT_MS)
                     await _idle(page)
                     tally.checks += 1
                     if (shown := await _settled_budget(page, budget)) != budget:
