@@ -40,7 +40,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``backup`` or ``restore``; 0 on success, 2 with a message when refused."""
     from storage.backup import BackupProblem, backup, restore
-    from storage.store import default_path
+    from storage.store import StoreError, default_path
 
     database = args.db or default_path()
     if args.wait < 0 or args.wait != args.wait:
@@ -59,8 +59,12 @@ def run(args: argparse.Namespace) -> int:
     except BackupProblem as problem:
         print(f"{args.command} refused: {problem}", file=sys.stderr)
         return EXIT_REFUSED
-    except OSError as error:  # a disk full or a permission lost midway: nothing half-written was left
-        print(f"{args.command} failed: {error}", file=sys.stderr)
+    except StoreError as error:  # the database itself: locked past --wait, no permission, full disk
+        print(f"{args.command} refused: {error.text('en')}", file=sys.stderr)
+        return EXIT_REFUSED
+    except Exception as error:  # a disk full or a permission lost midway: nothing half-written was left
+        print(f"{args.command} failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}",
+              file=sys.stderr)
         return EXIT_REFUSED
     rows = outcome.summary.counts
     print(f"rows: datasets {rows.get('datasets', 0)}, projects {rows.get('projects', 0)}, "

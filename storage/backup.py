@@ -68,6 +68,7 @@ def backup(database: Path, target: Path | None = None, *, force: bool = False, w
         if not force:
             raise BackupProblem(f"{target} exists: choose another name, or --force to replace it")
     partial = _partial(target, "partial")
+    _remove(partial)  # a leftover of a backup killed midway
     try:
         try:
             store = Store(database, seed=False, lock_wait=wait)
@@ -77,6 +78,8 @@ def backup(database: Path, target: Path | None = None, *, force: bool = False, w
             counts = store.backup_to(partial)
         except StoreError as error:
             raise BackupProblem(error.text("en")) from None
+        except Exception as error:  # the copy failed (a full disk, a lost folder): nothing was renamed
+            raise BackupProblem(f"the copy failed: {str(error).splitlines()[0]}") from None
         finally:
             store.close()
         summary = _check(partial, counts)
@@ -102,6 +105,7 @@ def restore(source: Path, database: Path, *, force: bool = False, wait: float = 
         raise BackupProblem(f"{source} is the database itself")
     wanted = _valid_backup(source)
     partial = _partial(database, "restoring")
+    _remove(partial)
     try:
         shutil.copyfile(source, partial)
         _sync(partial)
