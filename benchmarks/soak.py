@@ -175,11 +175,11 @@ async def _rerun_done(page) -> None:
     await _idle(page)
 
 
-async def _open(page, url_path: str) -> None:
+async def _open(page, url_path: str, timeout: int = WAIT_MS) -> None:
     if not page.url.split("?")[0].endswith("/" + url_path):
         await page.locator(f"[data-testid='stSidebarNav'] a[href$='/{url_path}']").click()
         await page.wait_for_url(f"**/{url_path}**")
-    await _idle(page)
+    await _idle(page, timeout)
 
 
 async def _budget_shown(page) -> float | None:
@@ -318,9 +318,9 @@ async def _session(browser, url: str, user: int, deadline: float, workbook: Path
                     else:
                         tally.errors.append(f"user{user}: upload {name} not confirmed")
                 elif action == "frontier":
-                    await _open(page, "budget-frontier")  # a sweep gives its slot up after every budget:
+                    await _open(page, "budget-frontier", SWEEP_WAIT_MS)  # the sweep runs as the page opens;
                     await page.wait_for_selector(".st-key-frontier_comparators", timeout=SWEEP_WAIT_MS)
-                    await _idle(page, SWEEP_WAIT_MS)  # behind twenty people's solves it takes its time
+                    await _idle(page, SWEEP_WAIT_MS)  # it gives its slot up after every budget: it takes its time
                 await _problems_on(page, user, action, tally)
                 tally.actions[action] += 1
                 tally.seconds[action].append(time.monotonic() - began)
