@@ -6,6 +6,7 @@ mocked; only the pool's size is chosen per test.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -57,7 +58,9 @@ def test_solves_run_a_few_at_a_time_first_come_first_served(sample, size):
             with lock:
                 running[0] -= 1
 
-    with pool.slot():  # one job holds a slot, so the others line up behind it in the order they came
+    with contextlib.ExitStack() as held:  # every slot is taken, so the five line up in the order they came
+        for _ in range(size):
+            held.enter_context(pool.slot())
         threads = []
         for user in range(5):
             threads.append(threading.Thread(target=session, args=(user,)))
@@ -70,8 +73,8 @@ def test_solves_run_a_few_at_a_time_first_come_first_served(sample, size):
     assert all(result.status == "optimal" for result in results.values())
     assert most[0] <= size
     assert started == sorted(started), f"not first come, first served: {started}"
-    last = max(shown)  # the last to come saw its place fall to the front
-    assert shown[last] == sorted(shown[last], reverse=True) and shown[last][-1] >= 1
+    assert sorted(shown) == list(range(5))  # everyone waited long enough to be shown a place
+    assert shown[4][0] == 5 and shown[4] == sorted(shown[4], reverse=True)  # the last saw its place fall
     assert pool.state() == (0, 0)
 
 

@@ -42,8 +42,10 @@ SHOW_AFTER = 0.3
 
 
 def queued_text(position: int) -> str:
-    """What a waiting person sees, in both languages."""
-    return f"排队中：第 {position} 位 / Queued: position {position}"
+    """What a waiting person sees, in both languages (drawn from a thread that has no language of its own)."""
+    from .i18n import TEXT
+
+    return " / ".join(TEXT["queued"][lang].format(position=position) for lang in ("zh", "en"))
 
 
 def cores() -> int:
