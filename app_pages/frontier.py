@@ -79,7 +79,7 @@ def render_table(settings: Settings, table: pd.DataFrame) -> None:
                  column_config=number_config(t("col_budget"), t("col_opt_co2"), t("col_mac_co2"), t("col_shortfall")))
     st.download_button("CSV", table.to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"frontier_{settings.dataset}.csv",
-                       mime="text/csv", key="download_frontier")
+                       mime="text/csv", key="download_frontier", on_click="ignore")
 
 
 #: The comparators of the frontier table: column prefix in the library's table, label key.

@@ -237,21 +237,24 @@ PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentatio
 
 
 def render_downloads(settings: Settings) -> None:
-    """The portfolio files in the user's language with their run record, and the meeting pack: each built
-    only when its button is pressed (a callable is deferred by Streamlit) and cached on the question."""
+    """The portfolio files in the user's language with their run record, and the meeting pack, cached on the
+    question. The CSV is small and handed over as bytes; the workbook and the pack are built only when their
+    button is pressed (a callable is deferred by Streamlit). No download reruns the page (``on_click="ignore"``):
+    a rerun per click cost a whole page run and, on a busy server, let Streamlit's clean-up of unused files
+    remove a deferred file before the browser fetched it."""
     lang = language()
     columns = st.columns(4 if compute.can_make_pdf() else 3)
-    columns[0].download_button(t("download_csv"), lambda: compute.result_csv(settings, lang),
+    columns[0].download_button(t("download_csv"), compute.result_csv(settings, lang), on_click="ignore",
                                file_name=f"portfolio_{settings.dataset}.csv", mime="text/csv", key="download_csv")
-    columns[1].download_button(t("download_xlsx"), lambda: compute.result_xlsx(settings, lang),
+    columns[1].download_button(t("download_xlsx"), lambda: compute.result_xlsx(settings, lang), on_click="ignore",
                                file_name=f"portfolio_{settings.dataset}.xlsx", mime=XLSX, key="download_xlsx")
-    columns[2].download_button(t("meeting_pack"), lambda: compute.meeting_pack(settings, lang),
+    columns[2].download_button(t("meeting_pack"), lambda: compute.meeting_pack(settings, lang), on_click="ignore",
                                file_name=f"meeting_pack_{settings.dataset}_{lang}.pptx", mime=PPTX,
                                key="download_pack", help=t("meeting_pack_help"), type="primary")
     if compute.can_make_pdf():
         columns[3].download_button(t("meeting_pack_pdf"), lambda: compute.meeting_pack_pdf(settings, lang),
-                                   file_name=f"meeting_pack_{settings.dataset}_{lang}.pdf", mime="application/pdf",
-                                   key="download_pack_pdf", help=t("meeting_pack_help"))
+                                   on_click="ignore", file_name=f"meeting_pack_{settings.dataset}_{lang}.pdf",
+                                   mime="application/pdf", key="download_pack_pdf", help=t("meeting_pack_help"))
 
 
 def render_closest(settings: Settings, result: compute.PortfolioResult) -> None:
@@ -282,10 +285,11 @@ def render_closest(settings: Settings, result: compute.PortfolioResult) -> None:
             render_chosen(settings, full)
     lang = language()
     left, right = st.columns(2)
-    left.download_button(t("download_closest_csv"), lambda: compute.result_csv(settings, lang, "closest"),
+    left.download_button(t("download_closest_csv"), compute.result_csv(settings, lang, "closest"), on_click="ignore",
                          file_name=f"closest_{settings.dataset}.csv", mime="text/csv", key="download_closest_csv")
     right.download_button(t("download_closest_xlsx"), lambda: compute.result_xlsx(settings, lang, "closest"),
-                          file_name=f"closest_{settings.dataset}.xlsx", mime=XLSX, key="download_closest_xlsx")
+                          on_click="ignore", file_name=f"closest_{settings.dataset}.xlsx", mime=XLSX,
+                          key="download_closest_xlsx")
 
 
 def render_result(settings: Settings, result: compute.PortfolioResult) -> None:

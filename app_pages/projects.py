@@ -179,10 +179,11 @@ def render_downloads(settings: Settings) -> None:
     d1, d2 = st.columns(2)
     d1.download_button(t("download_template"), compute.template_workbook, file_name="retrofit_template.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key="download_template")
+                       key="download_template", on_click="ignore")
     d2.download_button(t("download_dataset"), lambda: compute.dataset_workbook(settings),
                        file_name=f"{settings.dataset}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="download_dataset")
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="download_dataset",
+                       on_click="ignore")
     with st.expander(t("import_log")):
         st.dataframe(no_none(get_store().import_log()), **TABLE)
 

@@ -180,9 +180,10 @@ def render_downloads(settings: Settings) -> None:
     left, right = st.columns(2)
     left.download_button(t("download_roadmap_xlsx"), lambda: compute.roadmap_xlsx(settings),
                          file_name=f"roadmap_{settings.dataset}.xlsx", key="download_roadmap_xlsx",
-                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")
     right.download_button(t("download_roadmap_csv"), lambda: compute.roadmap_csv(settings),
-                          file_name=f"roadmap_{settings.dataset}.csv", mime="text/csv", key="download_roadmap_csv")
+                          file_name=f"roadmap_{settings.dataset}.csv", mime="text/csv", key="download_roadmap_csv",
+                          on_click="ignore")
 
 
 #: Draws of the roadmap's Monte Carlo (seeded: the same roadmap always shows the same figures).

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import auth, compute, session
-from ui.datastore import get_store
+from ui.datastore import get_store, saved_scenarios
 from ui.i18n import category_name, escape_markdown, num, pct, status_name, t, target_name
 from ui.settings import Settings
 from ui.views import BLANK, TABLE, no_none, number_config
@@ -146,7 +146,7 @@ st.caption(t("scenarios_intro"))
 render_save(settings)
 
 st.subheader(t("saved_scenarios"))
-loaded = get_store().scenarios(settings.dataset)
+loaded = saved_scenarios(settings.dataset)
 names = list(loaded)
 if not names:
     st.info(t("no_scenarios"))

@@ -1,8 +1,9 @@
 """The command line: solve a portfolio or trace the frontier from a project list on disk.
 
 Works without the app's database, so it never fights the app for the
-DuckDB lock. Bad input exits with status 2 and every problem found, no
-traceback. With ``--json`` the last line printed is one JSON object.
+DuckDB lock; only ``backup`` and ``restore`` (:mod:`optimizer.cli_backup`)
+open it, for a moment. Bad input exits with status 2 and every problem
+found, no traceback. With ``--json`` the last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from . import cli_doubt, cli_pack
+from . import cli_backup, cli_doubt, cli_pack
 from .cli_common import (
     add_common_arguments,
     factors_from,
@@ -54,6 +55,7 @@ def parser() -> argparse.ArgumentParser:
     cli_pack.add_commands(commands)  # rerun, report
     cli_doubt.add_commands(commands, add_common_arguments)
     add_roadmap_command(commands)
+    cli_backup.add_commands(commands)  # backup, restore
     return root
 
 
@@ -65,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "roadmap":
         return run_roadmap(args)
+    if args.command in cli_backup.COMMANDS:
+        return cli_backup.run(args)
     problems = settings_problems(args)
     if problems:
         for text in problems:

@@ -8,6 +8,7 @@ prerequisites form no cycle.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -183,7 +184,15 @@ def facility_energy_tce(facilities: pd.DataFrame) -> pd.Series:
 
 
 def load_emission_factors() -> pd.DataFrame:
-    return pd.read_csv(DATA_DIR / "emission_factors.csv", dtype={"factor_id": str}).set_index("factor_id")
+    """The shipped emission factors (a fresh copy: read from disk only when the file changed)."""
+    path = DATA_DIR / "emission_factors.csv"
+    stat = path.stat()
+    return _emission_factors(str(path), stat.st_mtime_ns, stat.st_size).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _emission_factors(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"factor_id": str}).set_index("factor_id")
 
 
 def is_at_level(intensity: np.ndarray | pd.Series, level: np.ndarray | pd.Series) -> np.ndarray:

@@ -2,20 +2,28 @@
 
 One file holds named datasets side by side, saved scenarios and an import
 log. Every import and every save is one transaction: all of it lands or
-none. One connection per process; each call works on its own cursor, as
-DuckDB documents for threads. Parameters are always bound, never formatted
-into SQL.
+none. One connection per process at a time; each call works on its own
+cursor, as DuckDB documents for threads. The connection is opened when a
+call needs it and closed when the last call using it ends, so the file is
+free between calls: a backup (``python -m optimizer backup``) or a second
+process gets its turn while the app runs, and a call that finds the file
+held waits for it (:data:`LOCK_WAIT`) instead of failing at once.
+Parameters are always bound, never formatted into SQL.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+import random
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -41,10 +49,15 @@ from .access import (
     is_reserved,
 )
 
+LOG = logging.getLogger("retrofit.store")
 DEFAULT_PATH = DATA_DIR / "retrofit.duckdb"
 PATH_VARIABLE = "RETROFIT_DB"
 SAMPLE_NAME = "fuzhou_sample"
 SAMPLE_FOLDER = DATA_DIR / "sample" / "fuzhou"
+
+#: Seconds a call waits for a file another process holds for a moment (a backup, the command line, a
+#: second app) before it reports the file as locked.
+LOCK_WAIT = 30.0
 
 _SECTORS = ", ".join(f"'{s}'" for s in SECTORS)  # constants of the schema, not user input
 _KINDS = ", ".join(f"'{k}'" for k in TARGET_KINDS)
@@ -263,35 +276,90 @@ def default_path() -> Path:
 class Store:
     """A DuckDB file of datasets, scenarios and the import log."""
 
-    def __init__(self, path: str | Path | None = None, seed: bool = True):
+    def __init__(self, path: str | Path | None = None, seed: bool = True, lock_wait: float = LOCK_WAIT):
         self.path = Path(path) if path else default_path()
+        self.lock_wait = lock_wait
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._users = 0
+        self.writes = 0  # transactions committed by this object (part of :meth:`generation`)
+        connection = self._open()
         try:
-            self._connection = duckdb.connect(str(self.path))
-            self._connection.execute(SCHEMA)
+            connection.execute(SCHEMA)
             for table, column, kind in ADDED_COLUMNS:  # constants above, not user input
-                self._connection.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
         except (duckdb.Error, OSError) as error:
             raise opening_error(self.path, error) from None
+        finally:
+            connection.close()
         self._identity = _identity(self.path)
-        self._lock = threading.Lock()
         if seed and not self.dataset_names():
             self.seed_sample()
         self._version_unversioned()
 
     def close(self) -> None:
-        self._connection.close()
+        """Close the connection if no call is using it (the next call opens it again)."""
+        with self._lock:
+            if self._connection is not None and not self._users:
+                self._connection.close()
+                self._connection = None
+
+    def generation(self) -> tuple[int, ...]:
+        """A value that changes whenever the file may have changed: this object's commits and the size and
+        time of the file and its log (another process's write). A cache keyed on it is never stale."""
+        stamp: list[int] = [self.writes]
+        for path in (self.path, Path(str(self.path) + ".wal")):
+            try:
+                stat = path.stat()
+                stamp += [stat.st_mtime_ns, stat.st_size, stat.st_ino]
+            except OSError:
+                stamp += [0, 0, 0]
+        return tuple(stamp)
 
     # --- plumbing -----------------------------------------------------------
 
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        """A read-write connection, waiting up to ``lock_wait`` seconds while another process holds the file."""
+        try:
+            return _connect_waiting(self.path, self.lock_wait)
+        except (duckdb.Error, OSError) as error:
+            raise opening_error(self.path, error) from None
+
     @contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the process's connection, opened for the first concurrent call and closed by the last.
+
+        A file deleted or replaced since the store opened it is never opened again (that would start a
+        new, empty file): the call is refused as ``gone``.
+        """
         with self._lock:
-            cursor = self._connection.cursor()
+            if self._connection is None:
+                if _identity(self.path) != self._identity:
+                    raise StoreError("gone", self.path)
+                self._connection = self._open()
+            self._users += 1
+            try:
+                cursor = self._connection.cursor()
+            except BaseException:
+                self._release()
+                raise
         try:
             yield cursor
         finally:
             cursor.close()
+            with self._lock:
+                self._release()
+
+    def _release(self) -> None:
+        """One call fewer; the last one closes the connection (DuckDB folds the log into the file)."""
+        self._users -= 1
+        if self._users == 0 and self._connection is not None:
+            connection, self._connection = self._connection, None
+            try:
+                connection.close()
+            except (duckdb.Error, OSError) as error:  # the commit is in the log already; nothing is lost
+                LOG.warning("closing %s: %s", self.path, error)
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -319,6 +387,7 @@ class Store:
                 if _write_fault(error):
                     raise StoreError(_write_fault(error), self.path, str(error).splitlines()[0]) from None
                 raise
+            self.writes += 1
 
     # --- datasets -----------------------------------------------------------
 
@@ -726,6 +795,111 @@ class Store:
                                [now + timedelta(minutes=LOCK_MINUTES), name])
             self._audit(cursor, Actor(name, str(row[1]), row[2]), "login failed", None, name,
                         f"locked for {LOCK_MINUTES} min" if locked else f"failure {int(row[0])}")
+
+    # --- backups (storage/backup.py runs them; the SQL is here) -------------------
+
+    def backup_to(self, target: Path) -> dict[str, int]:
+        """Copy the whole database into the new file ``target``; returns the rows per table copied.
+
+        The copy is DuckDB's ``COPY FROM DATABASE`` (tables with their constraints, sequences at their
+        current value) inside one transaction with the row counts, so it is one consistent snapshot even
+        while other threads of this process write. While it runs this process holds the file, so no
+        other process writes either. ``ATTACH`` takes no bound parameter: the path is quoted as a SQL
+        string literal.
+        """
+        with self._cursor() as cursor:
+            database = _quoted(str(_one(cursor, "SELECT current_database()")))
+            cursor.execute(f"ATTACH '{str(target).replace(chr(39), chr(39) * 2)}' AS backup_copy")
+            try:
+                cursor.execute("BEGIN TRANSACTION")
+                try:
+                    counts = _summary(cursor).counts
+                    cursor.execute(f"COPY FROM DATABASE {database} TO backup_copy")
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
+            finally:
+                cursor.execute("DETACH backup_copy")
+        return counts
+
+    @contextmanager
+    def exclusive(self) -> Iterator[FileSummary]:
+        """Hold the file (no other process can open it) with its log folded in (``CHECKPOINT``), so the
+        file on disk is whole and stays as it is until the block ends; yields its summary."""
+        with self._cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+            yield _summary(cursor)
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What a database file holds: rows per table, and the time of its last recorded change."""
+
+    counts: dict[str, int]
+    last_change: datetime | None
+
+    def missing(self) -> list[str]:
+        """The app's tables the file lacks (a file without them is not this app's database)."""
+        return [table for table in REQUIRED_TABLES if table not in self.counts]
+
+
+#: The tables every database of this app has (extra tables, from a later version, are fine).
+REQUIRED_TABLES = ("datasets", *_DATA_TABLES, "scenarios", "dataset_versions", "import_log")
+
+#: Every table whose rows carry a time of writing: the newest of them is the file's last change.
+_CHANGE_TIMES = (("datasets", "created_at"), ("scenarios", "saved_at"), ("dataset_versions", "saved_at"),
+                 ("import_log", "logged_at"))
+
+
+def summarize_file(path: Path, lock_wait: float = LOCK_WAIT) -> FileSummary:
+    """Open a database file read-only (a backup, or a copy about to replace the live file) and summarise
+    it; an unreadable file raises :class:`StoreError` (``corrupt``), a held one waits, then ``locked``."""
+    try:
+        connection = _connect_waiting(path, lock_wait, read_only=True)
+    except (duckdb.Error, OSError) as error:
+        raise opening_error(path, error) from None
+    try:
+        return _summary(connection)
+    except duckdb.Error as error:
+        raise StoreError("corrupt", path, str(error).splitlines()[0]) from None
+    finally:
+        connection.close()
+
+
+def _summary(cursor: duckdb.DuckDBPyConnection) -> FileSummary:
+    tables = [str(r[0]) for r in cursor.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
+        "ORDER BY table_name").fetchall()]
+    counts = {table: int(_one(cursor, f"SELECT count(*) FROM {_quoted(table)}")) for table in tables}
+    times = [f"SELECT max({column}) FROM {table}" for table, column in _CHANGE_TIMES if table in counts]
+    last = _one(cursor, "SELECT max(t) FROM (" + " UNION ALL ".join(times) + ") AS changes(t)") if times else None
+    return FileSummary(counts, last)
+
+
+def _one(cursor: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = cursor.execute(sql).fetchone()
+    return None if row is None else row[0]
+
+
+def _quoted(name: str) -> str:
+    """A SQL identifier (a table or database name read from the catalog), double-quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _connect_waiting(path: Path, wait: float, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect``, retried with growing, jittered pauses while another process holds the file
+    (DuckDB allows one writing process per file), for up to ``wait`` seconds."""
+    deadline = time.monotonic() + max(0.0, wait)
+    pause = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause * random.uniform(0.5, 1.5))
+        pause = min(pause * 1.6, 0.5)
 
 
 # --- conversions ------------------------------------------------------------

@@ -162,12 +162,12 @@ def test_a_second_process_gets_a_clear_lock_message(tmp_path):
     path = tmp_path / "locked.duckdb"
     holder = subprocess.Popen([sys.executable, "-c",
                                f"import duckdb, time; c = duckdb.connect({str(path)!r}); "
-                               "print('ok', flush=True); time.sleep(30)"],
+                               "print('ok', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ok"
         with pytest.raises(StoreError) as caught:
-            Store(path)
+            Store(path, lock_wait=0.5)  # the holder keeps the file far longer than the store waits
         assert caught.value.code == "locked"
         assert str(holder.pid) in caught.value.text("en")
         assert "占用" in caught.value.text("zh")
@@ -175,6 +175,31 @@ def test_a_second_process_gets_a_clear_lock_message(tmp_path):
         holder.kill()
         holder.wait()
         time.sleep(0.1)
+
+
+def test_a_call_waits_while_another_process_holds_the_file_for_a_moment(tmp_path):
+    """The store opens the file per call: another process (a backup, the command line) may hold it between
+    calls, and a call made meanwhile waits for it instead of failing."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "shared.duckdb"
+    store = Store(path, seed=False)
+    store.save_scenario("d", "before", {"budget": 1}, {"status": "optimal"})
+    holder = subprocess.Popen([sys.executable, "-c",
+                               f"import duckdb, time; c = duckdb.connect({str(path)!r}); "
+                               "c.execute(\"INSERT INTO import_log (logged_at, dataset, ok) "
+                               "VALUES (now(), 'other', TRUE)\"); "
+                               "print('ok', flush=True); time.sleep(1.5); c.close()"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"  # the other process holds the file now
+        store.save_scenario("d", "during", {"budget": 2}, {"status": "optimal"})
+        assert store.scenario_names("d") == ["before", "during"]
+        assert "other" in set(store.import_log()["dataset"])  # the other process's write is there too
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_a_corrupt_file_gives_a_clear_message(tmp_path):
@@ -309,7 +334,8 @@ def test_a_file_from_before_versions_gets_version_1(tmp_path):
     path = tmp_path / "old.duckdb"
     store = Store(path, seed=False)
     store.save_dataset("list", load_dataset(SAMPLE, name="list"))
-    store._connection.execute("DELETE FROM dataset_versions")  # as written before versions were kept
+    with store._cursor() as cursor:  # as written before versions were kept
+        cursor.execute("DELETE FROM dataset_versions")
     store.close()
     reopened = Store(path, seed=False)
     assert list(reopened.versions("list")["version"]) == [1]

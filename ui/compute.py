@@ -6,10 +6,15 @@ signatures is a change of this one file.
 
 ``solve(settings)`` is the heart: one cached solve per distinct question and database file. A
 diagnosis is asked for separately, only when a result is infeasible.
+
+Every solve or sweep that is really computed (not served from a cache) takes its turn in the
+process's worker pool (:func:`ui.workers.turn`): a few at a time, first come first served, with
+the place in line shown to whoever waits.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -28,6 +33,7 @@ from optimizer.target_kinds import TargetKind, kind_of
 from optimizer.targets import TargetOutcome
 from storage.store import Store
 
+from . import workers
 from .datastore import DatasetInfo, get_store
 from .settings import Limits, Settings
 
@@ -52,10 +58,17 @@ def _store_for(path: str) -> Store:
 def factors(settings: Settings) -> EmissionFactors:
     """The emission factors of the question: the grid factor chosen by id (and value, if set), and
     the shipped fuel factors with the analyst's values per fuel (``fuel_factors``: fuel key → tCO2/tce)."""
+    return _factors(*_factors_key(settings))
+
+
+@functools.lru_cache(maxsize=64)
+def _factors(grid_factor_id: str, grid_factor: float | None,
+             fuel_factors: tuple[tuple[str, float], ...]) -> EmissionFactors:
+    """Built once per choice of factors (a page asks for them many times a run)."""
     table = load_emission_factors()
-    grid_id = settings.grid_factor_id if settings.grid_factor_id in table.index else EmissionFactors.default().grid_id
+    grid_id = grid_factor_id if grid_factor_id in table.index else EmissionFactors.default().grid_id
     chosen = EmissionFactors.from_table(table, grid_id, "fuel_coal")
-    return chosen.with_changes(grid_t_per_mwh=settings.grid_factor, fuels=dict(settings.fuel_factors))
+    return chosen.with_changes(grid_t_per_mwh=grid_factor, fuels=dict(fuel_factors))
 
 
 def _factors_key(settings: Settings) -> tuple[Any, ...]:
@@ -126,7 +139,9 @@ def options(settings: Settings) -> PolicyOptions:
 
 
 def solver_settings(settings: Settings) -> SolverSettings:
-    return SolverSettings(solver=settings.solver, time_limit=settings.time_limit, gap=settings.gap)  # type: ignore[arg-type]
+    """The question's solver settings; its time limit no longer than a worker slot may be held."""
+    return SolverSettings(solver=settings.solver, time_limit=workers.capped(settings.time_limit),  # type: ignore[arg-type]
+                          gap=settings.gap)
 
 
 @dataclass(frozen=True)
@@ -153,10 +168,11 @@ def _diagnose(settings: Settings, result: PortfolioResult) -> dict[str, Any] | N
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _solve(path: str, settings: Settings) -> Solved:
-    result = optimize(instance(settings), budget=settings.solve_budget(), objective=settings.objective,
-                      co2_goal=settings.solve_goal(), targets=targets(settings), options=options(settings),
-                      settings=solver_settings(settings))
-    return Solved(result, _diagnose(settings, result))
+    with workers.turn():
+        result = optimize(instance(settings), budget=settings.solve_budget(), objective=settings.objective,
+                          co2_goal=settings.solve_goal(), targets=targets(settings), options=options(settings),
+                          settings=solver_settings(settings))
+        return Solved(result, _diagnose(settings, result))
 
 
 def solve(settings: Settings) -> Solved:
@@ -166,8 +182,9 @@ def solve(settings: Settings) -> Solved:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _most_co2(path: str, settings: Settings) -> PortfolioResult:
-    return optimize(instance(settings), budget=None, objective="co2", co2_goal=None, targets=targets(settings),
-                    options=options(settings), settings=solver_settings(settings))
+    with workers.turn():
+        return optimize(instance(settings), budget=None, objective="co2", co2_goal=None, targets=targets(settings),
+                        options=options(settings), settings=solver_settings(settings))
 
 
 def most_co2(settings: Settings) -> PortfolioResult:
@@ -186,8 +203,9 @@ def least_budget(diagnosis: dict[str, Any] | None) -> float | None:
 def _target_prices(path: str, settings: Settings) -> pd.DataFrame:
     from optimizer.prices import target_prices as prices
 
-    return prices(instance(settings), targets(settings), settings.budget, solver_settings(settings),
-                  options(settings))
+    with workers.turn():
+        return prices(instance(settings), targets(settings), settings.budget, solver_settings(settings),
+                      options(settings))
 
 
 def target_prices(settings: Settings) -> pd.DataFrame:
@@ -197,13 +215,26 @@ def target_prices(settings: Settings) -> pd.DataFrame:
 
 def frontier(settings: Settings, low: float, high: float, points: int,
              progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """The frontier from ``low`` to ``high`` 万元 at ``points`` budgets, beside the MAC pick."""
+    """The frontier from ``low`` to ``high`` 万元 at ``points`` budgets, beside the MAC pick.
+
+    One budget at a time in one worker slot, given up after each budget to whoever waits in line (a
+    sweep must not hold a shared server for its whole length)."""
     from optimizer.frontier import budget_range
     from optimizer.frontier import frontier as trace
 
-    return trace(instance(settings), targets(settings), budget_range(low, high, points),
-                 settings=solver_settings(settings), progress=progress, options=options(settings),
-                 rate=settings.discount_rate)
+    budgets = sorted(budget_range(low, high, points))
+    parts = []
+    with workers.turn() as held:
+        for done, budget in enumerate(budgets, 1):
+            parts.append(trace(instance(settings), targets(settings), [budget], settings=solver_settings(settings),
+                               options=options(settings), rate=settings.discount_rate, workers=1))
+            if progress is not None:
+                progress(done, len(budgets))
+            if done < len(budgets):
+                held.yield_turn()
+    table = pd.concat(parts, ignore_index=True)
+    table["marginal_t_per_wan"] = table["co2_t"].diff() / table["budget"].diff()
+    return table
 
 
 def frontier_diagnosis(settings: Settings, high: float) -> dict[str, Any] | None:
@@ -356,30 +387,36 @@ def _result_for(path: str, settings: Settings, which: str) -> PortfolioResult:
     return _solve(path, settings).result
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _files(path: str, settings: Settings, lang: str, which: str) -> tuple[bytes, bytes]:
+@st.cache_data(show_spinner=False, max_entries=64)
+def _csv(path: str, settings: Settings, lang: str, which: str) -> bytes:
     from optimizer.export import portfolio_csv as csv_of
     from optimizer.export import portfolio_table as table
+
+    result = _result_for(path, settings, which)
+    return csv_of(table(dataset(settings), instance(settings), result, discount_rate=settings.discount_rate),
+                  record(settings, result), lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _xlsx(path: str, settings: Settings, lang: str, which: str) -> bytes:
     from optimizer.export import portfolio_workbook
 
     result = _result_for(path, settings, which)
     data, inst = dataset(settings), instance(settings)
-    run = record(settings, result)
-    csv = csv_of(table(data, inst, result, discount_rate=settings.discount_rate), run, lang)
-    workbook = portfolio_workbook(data.with_targets(targets(settings)), inst, result, factors(settings),
-                                  discount_rate=settings.discount_rate, settings=settings.to_assumptions(),
-                                  lang=lang, record=run, data=data)
-    return csv, workbook
+    return portfolio_workbook(data.with_targets(targets(settings)), inst, result, factors(settings),
+                              discount_rate=settings.discount_rate, settings=settings.to_assumptions(),
+                              lang=lang, record=record(settings, result), data=data)
 
 
 def result_csv(settings: Settings, lang: str, which: str = "optimum") -> bytes:
     """The portfolio (``optimum``) or the closest portfolio (``closest``) as CSV in ``lang``, run record on top."""
-    return _files(_path(), settings, lang, which)[0]
+    return _csv(_path(), settings, lang, which)
 
 
 def result_xlsx(settings: Settings, lang: str, which: str = "optimum") -> bytes:
-    """The portfolio workbook in ``lang`` with its run record and assumptions (the Settings value)."""
-    return _files(_path(), settings, lang, which)[1]
+    """The portfolio workbook in ``lang`` with its run record and assumptions (the Settings value); built
+    apart from the CSV, so a CSV never waits for a workbook."""
+    return _xlsx(_path(), settings, lang, which)
 
 
 PACK_FRONTIER_POINTS = 9
@@ -392,13 +429,15 @@ def _meeting_pack(path: str, settings: Settings, lang: str) -> bytes:
     from optimizer.report import build_pack
 
     result = _solve(path, settings).result
-    if result.status == "infeasible" and result.closest is None:
-        _diagnose(settings, result)
-    top = min(2 * (settings.solve_budget() or result.spend or 0.0), budget_max(settings))
     table = None
-    if top > 0:
-        table = trace(instance(settings), targets(settings), budget_range(0.0, top, PACK_FRONTIER_POINTS),
-                      settings=solver_settings(settings), options=options(settings), rate=settings.discount_rate)
+    with workers.turn():
+        if result.status == "infeasible" and result.closest is None:
+            _diagnose(settings, result)
+        top = min(2 * (settings.solve_budget() or result.spend or 0.0), budget_max(settings))
+        if top > 0:
+            table = trace(instance(settings), targets(settings), budget_range(0.0, top, PACK_FRONTIER_POINTS),
+                          settings=solver_settings(settings), options=options(settings),
+                          rate=settings.discount_rate)
     return build_pack(dataset(settings).with_targets(targets(settings)), result, lang=lang,
                       record=record(settings, result), frontier=table, instance=instance(settings),
                       factors=factors(settings), discount_rate=settings.discount_rate)
@@ -458,7 +497,7 @@ def roadmap_horizon(settings: Settings) -> Any:
 
 
 def roadmap_solver(settings: Settings) -> SolverSettings:
-    return SolverSettings(solver=settings.solver, time_limit=settings.time_limit,  # type: ignore[arg-type]
+    return SolverSettings(solver=settings.solver, time_limit=workers.capped(settings.time_limit),  # type: ignore[arg-type]
                           gap=max(settings.gap, ROADMAP_GAP), core_search=False)
 
 
@@ -478,8 +517,9 @@ def _roadmap(path: str, settings: Settings) -> Roadmap:
         horizon = roadmap_horizon(settings)
     except RoadmapSettingsError as error:
         return Roadmap(None, tuple(error.problems))
-    result = plan_roadmap(instance(settings), horizon, targets=targets(settings), options=options(settings),
-                          settings=roadmap_solver(settings), diagnose=False)
+    with workers.turn():
+        result = plan_roadmap(instance(settings), horizon, targets=targets(settings), options=options(settings),
+                              settings=roadmap_solver(settings), diagnose=False)
     return Roadmap(result)
 
 
@@ -492,8 +532,9 @@ def roadmap(settings: Settings) -> Roadmap:
 def _roadmap_diagnosis(path: str, settings: Settings) -> dict[str, Any]:
     from optimizer.roadmap import diagnose_roadmap
 
-    return diagnose_roadmap(instance(settings), targets(settings), roadmap_horizon(settings),
-                            options=options(settings), settings=roadmap_solver(settings))
+    with workers.turn():
+        return diagnose_roadmap(instance(settings), targets(settings), roadmap_horizon(settings),
+                                options=options(settings), settings=roadmap_solver(settings))
 
 
 def roadmap_diagnosis(settings: Settings) -> dict[str, Any]:
@@ -552,8 +593,10 @@ def roadmap_xlsx(settings: Settings) -> bytes:
 def _alternatives(path: str, settings: Settings, count: int, slack: float, exclude: tuple[str, ...]) -> Any:
     from optimizer.alternatives import near_optimal_alternatives
 
-    return near_optimal_alternatives(instance(settings), budget=float(settings.budget), targets=targets(settings),
-                                     count=count, slack=slack, exclude=exclude, settings=solver_settings(settings))
+    with workers.turn():
+        return near_optimal_alternatives(instance(settings), budget=float(settings.budget),
+                                         targets=targets(settings), count=count, slack=slack, exclude=exclude,
+                                         settings=solver_settings(settings))
 
 
 def alternatives(settings: Settings, count: int, slack: float, exclude: tuple[str, ...] = ()) -> Any:
@@ -565,8 +608,9 @@ def alternatives(settings: Settings, count: int, slack: float, exclude: tuple[st
 def _cut_first(path: str, settings: Settings) -> Any:
     from optimizer.cutfirst import cut_first as cut
 
-    return cut(instance(settings), budget=float(settings.budget), targets=targets(settings),
-               settings=solver_settings(settings))
+    with workers.turn():
+        return cut(instance(settings), budget=float(settings.budget), targets=targets(settings),
+                   settings=solver_settings(settings))
 
 
 def cut_first(settings: Settings) -> Any:
@@ -581,7 +625,8 @@ def _monte_carlo(path: str, settings: Settings, draws: int, seed: int) -> Any:
     result = solve(settings).result
     inst = instance(settings)
     spreads = project_spreads(dataset(settings), inst)
-    return simulate(inst, targets(settings), result.chosen, spreads, draws=draws, seed=seed)
+    with workers.turn():
+        return simulate(inst, targets(settings), result.chosen, spreads, draws=draws, seed=seed)
 
 
 def monte_carlo(settings: Settings, draws: int, seed: int = 0) -> Any:
@@ -595,9 +640,10 @@ def _robust(path: str, settings: Settings, probability: float, scenarios: int, s
 
     inst = instance(settings)
     spreads = project_spreads(dataset(settings), inst)
-    return robust_portfolio(inst, targets(settings), spreads, budget=float(settings.budget),
-                            probability=probability, scenarios=scenarios, seed=seed,
-                            settings=solver_settings(settings))
+    with workers.turn():
+        return robust_portfolio(inst, targets(settings), spreads, budget=float(settings.budget),
+                                probability=probability, scenarios=scenarios, seed=seed,
+                                settings=solver_settings(settings))
 
 
 def robust(settings: Settings, probability: float = 0.9, scenarios: int = 100, seed: int = 0) -> Any:

@@ -80,13 +80,42 @@ def start_new_database(error: StoreError) -> Path:
     return path
 
 
+#: path -> (the store's generation when read, its datasets): every run of every session asks for the list
+#: twice, and it changes only when the file does.
+_DATASETS: dict[str, tuple[tuple[int, ...], dict[str, DatasetInfo]]] = {}
+
+
 def datasets(store: Store) -> dict[str, DatasetInfo]:
-    """Every stored dataset by name, in the order they were stored."""
+    """Every stored dataset by name, in the order they were stored (read again only after the file changed)."""
+    generation = store.generation()
+    known = _DATASETS.get(str(store.path))
+    if known is not None and known[0] == generation:
+        return dict(known[1])
     info = store.dataset_info()
-    return {str(row["name"]): DatasetInfo(str(row["name"]), str(row["created_at"]), bool(row["illustrative"]),
-                                          str(row["source_file"] or ""), int(row["facilities"]),
-                                          int(row["projects"]))
-            for _, row in info.iterrows()}
+    infos = {str(row["name"]): DatasetInfo(str(row["name"]), str(row["created_at"]), bool(row["illustrative"]),
+                                           str(row["source_file"] or ""), int(row["facilities"]),
+                                           int(row["projects"]))
+             for _, row in info.iterrows()}
+    _DATASETS[str(store.path)] = (generation, infos)
+    return dict(infos)
+
+
+_SCENARIOS: dict[tuple[str, str], tuple[tuple[int, ...], dict[str, tuple[dict, dict]]]] = {}
+
+
+def saved_scenarios(dataset: str) -> dict[str, tuple[dict, dict]]:
+    """Every saved scenario of ``dataset``, name -> (settings, result), in the order saved; read from the file
+    only after it changed (the scenarios page runs on every click of everyone who has it open).
+    The dicts are shared: read them, never change them."""
+    store = get_store()
+    generation = store.generation()
+    key = (str(store.path), dataset)
+    known = _SCENARIOS.get(key)
+    if known is not None and known[0] == generation:
+        return dict(known[1])
+    loaded = store.scenarios(dataset)
+    _SCENARIOS[key] = (generation, loaded)
+    return dict(loaded)
 
 
 def default_dataset(names: list[str]) -> str:

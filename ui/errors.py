@@ -18,6 +18,7 @@ from storage.access import AccessDenied
 from storage.store import StoreError
 
 from .i18n import TEXT, escape_markdown, language
+from .workers import Abandoned
 
 LOG = logging.getLogger("retrofit.app")
 RAISE_VARIABLE = "RETROFIT_RAISE_ERRORS"
@@ -38,6 +39,8 @@ def guarded(run: Callable[[], object]) -> None:
     except AccessDenied as error:  # a write the role may not make (the store refused it): say why
         LOG.warning("write refused (%s)", error.code)
         st.error(escape_markdown(error.text(language())), icon="🔒")
+    except Abandoned:  # the tab closed while its solve waited in line: no one to tell
+        LOG.info("a closed session left the worker line")
     except StoreError as error:  # a database fault the user can act on: say which, in their language
         LOG.warning("store fault %s on page run: %s", error.code, error.detail)
         st.error(escape_markdown(error.text(language())), icon="⚠️")

@@ -192,6 +192,7 @@ TEXT: dict[str, dict[str, str]] = {
                               "en": "Target '{target}': {value} is out of range; set to {new}."},
     "notice_unknown_dataset": {"zh": "没有名为“{value}”的数据集，已打开默认数据集。",
                                "en": "There is no dataset '{value}'; the default dataset is open."},
+    "queued": {"zh": "排队中：第 {position} 位", "en": "Queued: position {position}"},
     "error_box": {"zh": "页面出错了。请刷新页面重试；如仍出错，请把错误编号 {error_id} 告诉管理员。",
                   "en": "This page hit an error. Reload to try again; if it persists, give the administrator "
                         "error id {error_id}."},
