@@ -39,7 +39,7 @@ import pulp
 
 from .dataset import Target
 from .instance import Instance
-from .model import RetrofitModel, build_model
+from .model import PolicyOptions, RetrofitModel, build_model
 from .solve import PortfolioResult, SolverSettings, optimize, solve_model
 
 
@@ -84,18 +84,19 @@ class AlternativesResult:
 
 def near_optimal_alternatives(instance: Instance, *, budget: float | None, targets: Sequence[Target],
                               count: int = 5, slack: float = 0.02, exclude: Sequence[str] = (),
-                              settings: SolverSettings = SolverSettings()) -> AlternativesResult:
+                              settings: SolverSettings = SolverSettings(),
+                              options: PolicyOptions = PolicyOptions()) -> AlternativesResult:
     """Up to ``count`` portfolios, the first the optimum, each within ``slack`` of the best CO2 cut.
 
     ``exclude`` lists project ids that may not be chosen ("exclude this
-    project and re-solve"). The CO2 floor is ``(1 - slack)`` times the best
+    project and re-solve"), on top of ``options.excluded``. The CO2 floor is ``(1 - slack)`` times the best
     portfolio's proven bound, but never above the best portfolio itself: so
     every alternative is within the slack of the true optimum whenever the
     first solve's proven gap is below the slack.
     """
     began = time.perf_counter()
-    excluded = _excluded_mask(instance, exclude)
-    best = _solve_best(instance, budget, targets, excluded, settings)
+    excluded = _excluded_mask(instance, exclude) | options.excluded_mask(instance)
+    best = _solve_best(instance, budget, targets, excluded, settings, options)
     if best.status not in ("optimal", "feasible"):
         return AlternativesResult(best.status, budget, slack, None, None, best.gap, [], {},
                                   time.perf_counter() - began, best.message)
@@ -107,7 +108,7 @@ def near_optimal_alternatives(instance: Instance, *, budget: float | None, targe
     found = [best.chosen.copy()]
     alternatives = [Alternative(best.selected, best.co2_reduction_t, best.spend, best.status, None)]
     while len(found) < count:
-        model = build_model(instance, list(targets), "co2", budget)
+        model = build_model(instance, list(targets), "co2", budget, options=options)
         add_exclusions(model, excluded)
         add_co2_floor(model, floor)
         add_distance_objective(model, found)
@@ -136,18 +137,19 @@ def _excluded_mask(instance: Instance, exclude: Sequence[str]) -> np.ndarray:
 
 
 def _solve_best(instance: Instance, budget: float | None, targets: Sequence[Target], excluded: np.ndarray,
-                settings: SolverSettings) -> PortfolioResult:
+                settings: SolverSettings, options: PolicyOptions) -> PortfolioResult:
     """The optimum (with exclusions applied as zero upper bounds on those projects)."""
     if not excluded.any():
-        return optimize(instance, budget=budget, targets=list(targets), settings=settings)
+        return optimize(instance, budget=budget, targets=list(targets), settings=settings, options=options)
     from .solve import make_result
 
     began = time.perf_counter()
-    model = build_model(instance, list(targets), "co2", budget)
+    model = build_model(instance, list(targets), "co2", budget, options=options)
     add_exclusions(model, excluded)
     build_seconds = time.perf_counter() - began
     outcome = solve_model(model, settings)
-    return make_result(instance, list(targets), outcome, "co2", budget, None, build_seconds, settings.solver)
+    return make_result(instance, list(targets), outcome, "co2", budget, None, build_seconds, settings.solver,
+                       options)
 
 
 def add_exclusions(model: RetrofitModel, excluded: np.ndarray) -> None:

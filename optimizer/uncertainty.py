@@ -54,7 +54,7 @@ import pulp
 from .closures import closed_mask, closures_by_order
 from .dataset import DATA_DIR, Dataset, Target
 from .instance import Instance
-from .model import RetrofitModel, build_model
+from .model import PolicyOptions, RetrofitModel, build_model
 from .solve import SolverSettings, solve_model
 from .targets import TOLERANCE
 
@@ -450,7 +450,8 @@ class ScenarioRows:
 
 def robust_portfolio(instance: Instance, targets: Sequence[Target], spreads: Spreads, *, budget: float | None,
                      probability: float = 0.9, scenarios: int = 100, seed: int = 0, check_draws: int = 10_000,
-                     settings: SolverSettings = SolverSettings(), diagnose: bool = True) -> RobustResult:
+                     settings: SolverSettings = SolverSettings(), diagnose: bool = True,
+                     options: PolicyOptions = PolicyOptions()) -> RobustResult:
     """Most nominal CO2 within ``budget`` meeting every target in >= ``probability`` of ``scenarios`` draws.
 
     Sample-average approximation: ``scenarios`` seeded draws of every
@@ -463,13 +464,16 @@ def robust_portfolio(instance: Instance, targets: Sequence[Target], spreads: Spr
     When no portfolio reaches ``probability`` (``status`` infeasible) and
     ``diagnose`` is set, ``reach`` says how far one can get: the highest
     probability within the budget and at any budget, the budget needed, and
-    the targets that alone cap it (see :class:`ChanceReach`).
+    the targets that alone cap it (see :class:`ChanceReach`). ``options``
+    carries excluded projects and who pays for closures by order; its
+    compliance margin is not applied here (a draw meets a target at the
+    plan's own value).
     """
     began = time.perf_counter()
     positions = np.arange(instance.n_projects)
     _, factor = draw_projects(spreads, positions, scenarios, seed)
-    robust = _solve_chance(instance, targets, factor, probability, budget, settings)
-    nominal = _solve_chance(instance, targets, np.ones((1, instance.n_projects)), 1.0, budget, settings)
+    robust = _solve_chance(instance, targets, factor, probability, budget, settings, options)
+    nominal = _solve_chance(instance, targets, np.ones((1, instance.n_projects)), 1.0, budget, settings, options)
 
     def out_of_sample(chosen: np.ndarray) -> float:
         return simulate(instance, targets, chosen, spreads, draws=check_draws, seed=seed + 1).all_met_probability[0]
@@ -494,12 +498,13 @@ def robust_portfolio(instance: Instance, targets: Sequence[Target], spreads: Spr
         price_of_confidence_t=(det_co2 - co2) if found and det_co2 is not None else None,
         seconds=time.perf_counter() - began, message=message, chosen=robust_chosen if found else
         np.zeros(instance.n_projects, bool),
-        reach=chance_reach(instance, targets, factor, probability, budget, settings)
+        reach=chance_reach(instance, targets, factor, probability, budget, settings, options)
         if diagnose and robust_status == "infeasible" else None)
 
 
 def chance_reach(instance: Instance, targets: Sequence[Target], factor: np.ndarray, probability: float,
-                 budget: float | None, settings: SolverSettings = SolverSettings()) -> ChanceReach:
+                 budget: float | None, settings: SolverSettings = SolverSettings(),
+                 options: PolicyOptions = PolicyOptions()) -> ChanceReach:
     """How far the scenarios ``factor`` (scenarios x projects) let a portfolio get (see :class:`ChanceReach`).
 
     Each figure is one solve of the robust pick's own model with another
@@ -511,7 +516,8 @@ def chance_reach(instance: Instance, targets: Sequence[Target], factor: np.ndarr
     exact = replace(settings, gap=0.0, core_search=False)
 
     def most_met(chosen_targets: Sequence[Target], ceiling: float | None) -> float | None:
-        status, _, objective = _solve_chance_objective(instance, chosen_targets, factor, ceiling, exact, "most_met")
+        status, _, objective = _solve_chance_objective(instance, chosen_targets, factor, ceiling, exact, "most_met",
+                                                       options=options)
         return None if objective is None or status not in ("optimal", "feasible") else \
             round(objective) / scenarios
 
@@ -520,7 +526,8 @@ def chance_reach(instance: Instance, targets: Sequence[Target], factor: np.ndarr
     needed = None
     if anywhere is not None and anywhere >= probability - 1e-9:
         status, chosen, _ = _solve_chance_objective(instance, targets, factor, None,
-                                                    replace(settings, core_search=False), "least_capex", probability)
+                                                    replace(settings, core_search=False), "least_capex", probability,
+                                                    options)
         if status in ("optimal", "feasible"):
             needed = float(instance.capex[chosen].sum())
     per_target: dict[str, float | None] = {}
@@ -533,11 +540,12 @@ def chance_reach(instance: Instance, targets: Sequence[Target], factor: np.ndarr
 
 def _solve_chance_objective(instance: Instance, targets: Sequence[Target], factor: np.ndarray,
                             budget: float | None, settings: SolverSettings, objective: str,
-                            probability: float = 0.0) -> tuple[str, np.ndarray, float | None]:
+                            probability: float = 0.0,
+                            options: PolicyOptions = PolicyOptions()) -> tuple[str, np.ndarray, float | None]:
     """The chance model with objective ``most_met`` (scenarios meeting every target) or ``least_capex``."""
     enabled = [t for t in targets if t.enabled]
     model = build_model(instance, [t for t in enabled if t.kind == "min_line_capacity"],
-                        "cost" if objective == "least_capex" else "co2", budget)
+                        "cost" if objective == "least_capex" else "co2", budget, options=options)
     rows = add_scenario_rows(model, enabled, factor)
     if objective == "most_met":
         model.objective_scale = 1.0
@@ -549,7 +557,8 @@ def _solve_chance_objective(instance: Instance, targets: Sequence[Target], facto
 
 
 def _solve_chance(instance: Instance, targets: Sequence[Target], factor: np.ndarray, probability: float,
-                  budget: float | None, settings: SolverSettings) -> tuple[str, np.ndarray, float | None, str]:
+                  budget: float | None, settings: SolverSettings,
+                  options: PolicyOptions = PolicyOptions()) -> tuple[str, np.ndarray, float | None, str]:
     """Build the model's budget and project-list rows, add the scenario rows, solve; (status, chosen, gap, msg).
 
     Only ``min_line_capacity`` targets go to :func:`build_model` (they do not
@@ -558,7 +567,8 @@ def _solve_chance(instance: Instance, targets: Sequence[Target], factor: np.ndar
     read the policy the same way.
     """
     enabled = [t for t in targets if t.enabled]
-    model = build_model(instance, [t for t in enabled if t.kind == "min_line_capacity"], "co2", budget)
+    model = build_model(instance, [t for t in enabled if t.kind == "min_line_capacity"], "co2", budget,
+                        options=options)
     rows = add_scenario_rows(model, enabled, factor)
     add_chance_constraint(model, rows, probability)
     outcome = solve_model(model, settings)

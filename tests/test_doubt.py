@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from optimizer import SolverSettings, prepare
 from optimizer.alternatives import near_optimal_alternatives
 from optimizer.cutfirst import cut_first
+from optimizer.model import PolicyOptions
 from optimizer.targets import evaluate_targets
 from optimizer.uncertainty import (
     Spreads,
@@ -89,6 +90,12 @@ def test_excluded_project_is_never_chosen(tiny_folder):
     result = near_optimal_alternatives(instance, budget=8000, targets=dataset.targets, count=3, exclude=["P7"])
     assert result.alternatives and all("P7" not in a.selected for a in result.alternatives)
     assert result.labels["P7"] == "never"
+    # the same exclusion as a policy option (the app's Settings.excluded) reaches every doubt tool
+    options = PolicyOptions(excluded=("P7",))
+    again = near_optimal_alternatives(instance, budget=8000, targets=dataset.targets, count=3, options=options)
+    assert [a.selected for a in again.alternatives] == [a.selected for a in result.alternatives]
+    levels = cut_first(instance, budget=8000, targets=dataset.targets, options=options).levels
+    assert levels and all("P7" not in level.selected for level in levels)
 
 
 # --- the additive accounting, by hand ---------------------------------------------------

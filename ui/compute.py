@@ -596,7 +596,7 @@ def _alternatives(path: str, settings: Settings, count: int, slack: float, exclu
     with workers.turn():
         return near_optimal_alternatives(instance(settings), budget=float(settings.budget),
                                          targets=targets(settings), count=count, slack=slack, exclude=exclude,
-                                         settings=solver_settings(settings))
+                                         settings=solver_settings(settings), options=options(settings))
 
 
 def alternatives(settings: Settings, count: int, slack: float, exclude: tuple[str, ...] = ()) -> Any:
@@ -610,7 +610,7 @@ def _cut_first(path: str, settings: Settings) -> Any:
 
     with workers.turn():
         return cut(instance(settings), budget=float(settings.budget), targets=targets(settings),
-                   settings=solver_settings(settings))
+                   settings=solver_settings(settings), options=options(settings))
 
 
 def cut_first(settings: Settings) -> Any:
@@ -643,7 +643,7 @@ def _robust(path: str, settings: Settings, probability: float, scenarios: int, s
     with workers.turn():
         return robust_portfolio(inst, targets(settings), spreads, budget=float(settings.budget),
                                 probability=probability, scenarios=scenarios, seed=seed,
-                                settings=solver_settings(settings))
+                                settings=solver_settings(settings), options=options(settings))
 
 
 def robust(settings: Settings, probability: float = 0.9, scenarios: int = 100, seed: int = 0) -> Any:
