@@ -341,9 +341,9 @@ settings = session.settings()
 st.title(t("page_optimize"))
 st.caption(t("optimize_intro"))
 render_inputs(settings)
+render_excluded(settings)
 render_assumptions()
 render_targets_editor(settings)
-render_excluded(settings)
 
 st.header(t("results"))
 with st.spinner("…"):
