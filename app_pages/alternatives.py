@@ -104,8 +104,10 @@ def render_alternatives(settings: Settings, count: int, slack: float) -> Any:
                    })
     never = sum(1 for v in labels if v == "never")
     st.caption(t("never_count", n=never))
-    summary = summary_table(result)  # (built now: a deferred callable runs without the session's language)
-    st.download_button(t("download_alternatives"), lambda: compute.alternatives_xlsx(settings, matrix, summary),
+    # The workbook is built now (small), and a click does not rerun the page: a deferred file can be swept
+    # away by another session's run before the browser fetches it (see SECURITY.md, the soak).
+    workbook = compute.alternatives_xlsx(settings, matrix, summary_table(result))
+    st.download_button(t("download_alternatives"), workbook, on_click="ignore",
                        file_name=f"alternatives_{settings.dataset}.xlsx", key="download_alternatives",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return result
@@ -126,7 +128,8 @@ def render_cut_first(settings: Settings) -> None:
     shown = table.assign(**{column: table[column].map(num) for column in (t("col_budget"), t("col_co2"))})
     st.table(shown.set_index(t("col_cut")))
     st.download_button(t("download_cut_first"), compute.table_csv(table), mime="text/csv",
-                       file_name=f"cut_first_{settings.dataset}_{language()}.csv", key="download_cut_first")
+                       file_name=f"cut_first_{settings.dataset}_{language()}.csv", key="download_cut_first",
+                       on_click="ignore")
 
 
 def render_monte_carlo(settings: Settings) -> None:
@@ -150,7 +153,7 @@ def render_monte_carlo(settings: Settings) -> None:
     st.caption(t("mc_caption", draws=num(mc.draws), seed=mc.seed))
     st.download_button(t("download_monte_carlo"), compute.table_csv(monte_carlo_table(mc, names)),
                        mime="text/csv", file_name=f"monte_carlo_{settings.dataset}_{language()}.csv",
-                       key="download_monte_carlo")
+                       key="download_monte_carlo", on_click="ignore")
 
 
 def render_robust(settings: Settings) -> None:
@@ -188,7 +191,7 @@ def render_robust(settings: Settings) -> None:
     st.caption(t("robust_caption", scenarios=robust.scenarios, seed=robust.seed))
     st.download_button(t("download_robust"), robust_workbook(settings, robust),
                        file_name=f"robust_{settings.dataset}_{language()}.xlsx", key="download_robust",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                       on_click="ignore", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def render_reach(settings: Settings, reach: Any) -> None:

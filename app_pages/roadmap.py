@@ -202,7 +202,7 @@ def render_monte_carlo(settings: Settings) -> None:
     st.caption(t("roadmap_mc_caption", draws=num(mc.draws), seed=mc.seed))
     st.download_button(t("download_roadmap_mc"), compute.table_csv(monte_carlo_table(mc, names)), mime="text/csv",
                        file_name=f"roadmap_monte_carlo_{settings.dataset}_{language()}.csv",
-                       key="download_roadmap_mc")
+                       key="download_roadmap_mc", on_click="ignore")
 
 
 def render_result(settings: Settings, result: Any) -> None:

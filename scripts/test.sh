@@ -23,4 +23,4 @@ python3 -m venv .venv
 # Benchmark smoke run (1,000 projects): must finish and print its table; timings are not asserted.
 .venv/bin/python benchmarks/run.py --sizes 1000
 # The whole suite last, so its summary closes the output.
-.venv/bin/python -m pytest -q "$@"
+.venv/bin/python -m pytest -q --durations=25 "$@"
