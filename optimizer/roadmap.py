@@ -56,7 +56,15 @@ from .closures import closures_by_order
 from .dataset import Dataset, EmissionFactors, Target
 from .instance import Instance, prepare
 from .model import LEVEL_TOLERANCE, PAIR_COVER_MAX, Expression, Objective, PolicyOptions, RetrofitModel, _best_reduction
-from .solve import MONEY_REPAIRS, SOLVER_TOLERANCE, SolveOutcome, SolverSettings, Status, relative_gap, solve_model
+from .solve import (
+    MONEY_REPAIRS,
+    SOLVER_TOLERANCE,
+    SolveOutcome,
+    SolverSettings,
+    Status,
+    keep_first_bound,
+    solve_model,
+)
 from .targets import facility_state, is_met, required_value, target_value
 
 #: The core search of :mod:`optimizer.highs` runs over the ``x[p, c]`` choices, a facility in doubt entering
@@ -855,10 +863,7 @@ def plan_roadmap(dataset: Dataset | Instance, horizon: Horizon, *, targets: list
         again = solve_model(again_model, settings)  # type: ignore[arg-type]
         if again.status not in ("optimal", "feasible"):
             break
-        again.bound, again.seconds = outcome.bound, outcome.seconds + again.seconds
-        if again.objective is not None and again.bound is not None:
-            again.gap = relative_gap(again.objective, again.bound)
-            again.status = "optimal" if again.gap <= settings.gap + 1e-12 else "feasible"
+        keep_first_bound(again, outcome, settings.gap)
         model = replace(again_model, horizon=horizon)  # figures against the analyst's own budgets
         result = make_roadmap_result(model, targets, again, objective, co2_goal, build_seconds, settings.solver)
     if diagnose and outcome.status == "infeasible":

@@ -300,13 +300,18 @@ def optimize(dataset: Dataset | Instance, *, budget: float | None = None, object
         again = solve_model(tighter, settings)
         if again.status not in ("optimal", "feasible"):
             break
-        again.bound, again.seconds = outcome.bound, outcome.seconds + again.seconds
-        if again.objective is not None and again.bound is not None:
-            again.gap = relative_gap(again.objective, again.bound)
-            again.status = "optimal" if again.gap <= settings.gap + 1e-12 else "feasible"
+        keep_first_bound(again, outcome, settings.gap)
         result = make_result(instance, targets, again, objective, budget, co2_goal, build_seconds,
                              settings.solver, options)
     return result
+
+
+def keep_first_bound(again: SolveOutcome, first: SolveOutcome, gap: float) -> None:
+    """A money repair's outcome judged against the first solve's bound (a tighter budget cannot beat it)."""
+    again.bound, again.seconds = first.bound, first.seconds + again.seconds
+    if again.objective is not None and again.bound is not None:
+        again.gap = relative_gap(again.objective, again.bound)
+        again.status = "optimal" if again.gap <= gap + 1e-12 else "feasible"
 
 
 #: Re-solves allowed when a solver's tolerance lets a portfolio overspend the budget by a hair.
