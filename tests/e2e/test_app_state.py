@@ -10,6 +10,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from storage.store import SAMPLE_NAME, Store
 
@@ -153,11 +154,12 @@ def test_language_travels_in_the_link_and_survives_a_reload(app_url, page):
     _open(page, f"{app_url}/portfolio?budget=300000")
     page.locator("[data-testid='stSidebar'] .st-key-language label", has_text="English").click()
     wait_idle(page)
-    assert page.locator("h1").first.inner_text().strip() == "Optimize"
+    # the click's rerun may start after wait_idle returns: wait for the page it draws
+    expect(page.locator("h1").first).to_have_text("Optimize", timeout=60_000)
     assert _query(page).get("lang") == "en"
     page.reload()
     wait_idle(page)
-    assert page.locator("h1").first.inner_text().strip() == "Optimize", "the language survives a reload"
+    expect(page.locator("h1").first).to_have_text("Optimize", timeout=60_000)  # the language survives a reload
     # the link, opened in a fresh session, opens in English with its objective and target switch
     _open(page, f"{app_url}/portfolio?lang=en&objective=co2&budget=320000&targets=steel_baseline_all:off:1")
     assert page.locator("h1").first.inner_text().strip() == "Optimize"
