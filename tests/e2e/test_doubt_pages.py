@@ -13,8 +13,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from .conftest import SCREENSHOTS, wait_idle
-from .test_plan_pages import ROW, SIZES, _download, _rerun_done
+from .conftest import wait_idle
+from .test_plan_pages import ROW, _download, _rerun_done, _screenshots
 
 #: The words each language shows, read from the page and from the downloaded files.
 WORDS = {
@@ -44,17 +44,6 @@ def _metric(page, label: str) -> str:
     return card.locator("[data-testid='stMetricValue']").inner_text().strip()
 
 
-def _screenshot(page, name: str, heading: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for size, (width, height) in SIZES.items():
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(800)
-        page.locator(":is(h2, h3)", has_text=heading).first.evaluate("e => e.scrollIntoView()")
-        page.wait_for_timeout(500)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}-zh.png"))
-    page.set_viewport_size({"width": 1600, "height": 1000})
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_alternatives_page_every_section_and_download(server, page, lang):
     words = WORDS[lang]
@@ -82,8 +71,8 @@ def test_alternatives_page_every_section_and_download(server, page, lang):
     assert mc.filter(like="P10").iloc[0, 0] <= mc.filter(like="P50").iloc[0, 0] <= mc.filter(like="P90").iloc[0, 0]
 
     if lang == "zh":
-        _screenshot(page, "cut-first", "预算削减时先砍哪些项目")
-        _screenshot(page, "monte-carlo", "蒙特卡洛：当前组合达标的概率")
+        _screenshots(page, "cut-first", "预算削减时先砍哪些项目")
+        _screenshots(page, "monte-carlo", "蒙特卡洛：当前组合达标的概率")
 
     # The robust pick: one button; at 90 % the sample says what is reachable and shows the pick there.
     wait_idle(page)
@@ -94,7 +83,7 @@ def test_alternatives_page_every_section_and_download(server, page, lang):
     assert warning.count() == 1, "the default 90 % is out of reach on the sample: the page says so"
     out_of_sample = _metric(page, words["out"])
     if lang == "zh":
-        _screenshot(page, "robust", words["robust"])
+        _screenshots(page, "robust", words["robust"])
     robust = openpyxl.load_workbook(io.BytesIO(_download(page, "download_robust")), read_only=True)
     figures = {row[0]: row[1] for row in list(robust["robust"].iter_rows(values_only=True))[1:]}
     assert f"{figures[words['out']] * 100:.1f}%" == out_of_sample
@@ -131,7 +120,7 @@ def test_roadmap_monte_carlo_per_year_with_its_download(server, page):
     wait_idle(page)
     words = WORDS["zh"]
     page.wait_for_selector(f"h3:has-text('{words['roadmap_mc']}')")
-    _screenshot(page, "roadmap-monte-carlo", words["roadmap_mc"])
+    _screenshots(page, "roadmap-monte-carlo", words["roadmap_mc"])
     mc = _csv(page, "download_roadmap_mc")
     years = [int(y) for y in mc[words["year"]]]
     assert years == sorted(years) and len(years) >= 2

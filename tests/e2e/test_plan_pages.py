@@ -58,7 +58,8 @@ def _download(page, key: str) -> bytes:
 
 
 def _screenshots(page, name: str, heading: str) -> None:
-    """Laptop and projector screenshots with ``heading`` (the page's main result) at the top."""
+    """Laptop and projector screenshots with ``heading`` (the page's main result) at the top; then the
+    wide window the other steps use."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for size, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
@@ -66,6 +67,7 @@ def _screenshots(page, name: str, heading: str) -> None:
         page.locator(":is(h2, h3)", has_text=heading).first.evaluate("e => e.scrollIntoView()")
         page.wait_for_timeout(500)
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}-zh.png"))
+    page.set_viewport_size({"width": 1600, "height": 1000})
 
 
 def test_roadmap_edit_a_year_see_the_gantt_change_and_download(server, page):
@@ -76,7 +78,6 @@ def test_roadmap_edit_a_year_see_the_gantt_change_and_download(server, page):
     before = _counts(page)
     assert before, "a roadmap is shown under the default budgets"
     _screenshots(page, "roadmap", "结果")
-    page.set_viewport_size({"width": 1600, "height": 1000})
     editor = page.locator("[class*='st-key-roadmap_budgets_'] [data-testid='stDataFrameResizable']").first
     _edit_cell(page, editor, 1, 0.8, "300000")  # the second year's budget, much higher
     assert page.locator("[data-testid='stDataFrameResizable']").count() >= 1
@@ -105,7 +106,6 @@ def test_alternatives_exclude_a_project_in_one_click(server, page):
     wait_idle(page)
     assert "备选方案" in page.inner_text("h1")
     _screenshots(page, "alternatives", "项目 × 备选方案")
-    page.set_viewport_size({"width": 1600, "height": 1000})
     ids = _matrix_ids(page)
     first = ids[0]
     editor = page.locator("[class*='st-key-alt_matrix_'] [data-testid='stDataFrameResizable']").first
