@@ -74,9 +74,8 @@ def _exclude_from_editor(key: str, ids: list[str]) -> None:
 
 
 def render_alternatives(settings: Settings, count: int, slack: float) -> Any:
-    excluded = session.excluded(settings)
     with st.spinner(t("alt_solving")):
-        result = compute.alternatives(settings, count, slack, excluded)
+        result = compute.alternatives(settings, count, slack)  # without the question's excluded projects
     if not result.alternatives:
         st.error(t("alt_none", status=result.status))
         return None
@@ -92,7 +91,7 @@ def render_alternatives(settings: Settings, count: int, slack: float) -> Any:
     matrix = matrix_table(settings, result)
     shown = matrix.assign(exclude=False)
     shown = shown[["exclude", *matrix.columns]]
-    key = f"alt_matrix_{abs(hash((settings, count, slack, excluded))) % 10**12}"
+    key = f"alt_matrix_{abs(hash((settings, count, slack))) % 10**12}"  # the settings carry the exclusions
     st.data_editor(shown, key=key, **TABLE, num_rows="fixed", disabled=list(matrix.columns),
                    on_change=_exclude_from_editor, args=(key, list(matrix["project_id"])),
                    column_config={

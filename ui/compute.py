@@ -590,18 +590,18 @@ def roadmap_xlsx(settings: Settings) -> bytes:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _alternatives(path: str, settings: Settings, count: int, slack: float, exclude: tuple[str, ...]) -> Any:
+def _alternatives(path: str, settings: Settings, count: int, slack: float) -> Any:
     from optimizer.alternatives import near_optimal_alternatives
 
     with workers.turn():
         return near_optimal_alternatives(instance(settings), budget=float(settings.budget),
-                                         targets=targets(settings), count=count, slack=slack, exclude=exclude,
+                                         targets=targets(settings), count=count, slack=slack,
                                          settings=solver_settings(settings), options=options(settings))
 
 
-def alternatives(settings: Settings, count: int, slack: float, exclude: tuple[str, ...] = ()) -> Any:
-    """Up to ``count`` portfolios within ``slack`` of the best CO2, without the ``exclude`` projects."""
-    return _alternatives(_path(), settings, int(count), float(slack), tuple(sorted(exclude)))
+def alternatives(settings: Settings, count: int, slack: float) -> Any:
+    """Up to ``count`` portfolios within ``slack`` of the best CO2, without the question's excluded projects."""
+    return _alternatives(_path(), settings, int(count), float(slack))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
