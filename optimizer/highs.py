@@ -57,6 +57,11 @@ def _check(status: highspy.HighsStatus, what: str) -> None:
         raise pulp.PulpSolverError(f"HiGHS refused the model's {what} (numbers out of range)")
 
 
+def _gap(objective: float, bound: float) -> float:
+    """Relative gap of a portfolio's objective above the LP bound (HiGHS minimises)."""
+    return (objective - bound) / max(abs(objective), 1e-9)
+
+
 class BulkHiGHS(pulp.HiGHS):
     """PuLP's in-process HiGHS with bulk model transfer and the core search.
 
@@ -102,6 +107,7 @@ class BulkHiGHS(pulp.HiGHS):
         self.fix_ones = fix_ones
         self.lp_bound: float | None = None
         self.proof: CoreProof | None = None
+        self._proof_settled: tuple[np.ndarray, np.ndarray] | None = None  # the core fixing that proved
         self._began = time.perf_counter()
         self._integer = np.zeros(0, np.int32)
         self._bounds = (np.zeros(0), np.zeros(0))
@@ -152,12 +158,42 @@ class BulkHiGHS(pulp.HiGHS):
         self.createAndConfigureSolver(lp)
         self.buildSolverModel(lp)
         highs = lp.solverModel
-        self.proof = None
+        self.proof, self._proof_settled = None, None
         if self.first_choice is not None:
             columns = np.array([v.index for v in self.choices], dtype=np.int32)
             highs.setSolution(len(columns), columns, np.asarray(self.first_choice, dtype=float))
         if self.core_search and len(self.choices) >= CORE_MIN_PROJECTS and len(self._integer):
             self.proof = self._core_search(highs)
+        return self._finish(lp)
+
+    def resolve(self, lp: pulp.LpProblem, rows: list[str]) -> int:
+        """Solve again after the named rows' bounds changed in ``lp`` (a money repair), on the model built.
+
+        A repair only tightens a budget, so the first LP bound still holds:
+        the core that proved the first portfolio is searched again under
+        the new bounds, and if its portfolio is within the gap of that bound
+        it is proven without a second LP. Otherwise the full search runs, as
+        in :meth:`actualSolve`, with what is left of the time limit.
+        """
+        import highspy
+
+        self._began = time.perf_counter()
+        highs = lp.solverModel
+        inf = highspy.kHighsInf
+        for name in rows:
+            row = lp.get_constraint_by_name(name)
+            low, up = row.getLb(), row.getUb()
+            _check(highs.changeRowBounds(row.index, -inf if low is None else low, inf if up is None else up),
+                   f"row {name}")
+        settled, self.proof = self._proof_settled, None
+        highs.clearSolver()
+        if settled is not None and self.lp_bound is not None:
+            self.proof = self._prove(highs, settled, self.lp_bound)
+        return self._finish(lp)
+
+    def _finish(self, lp: pulp.LpProblem) -> int:
+        """The full search unless the core search proved its portfolio; the values written back into ``lp``."""
+        highs = lp.solverModel
         if self.proof is None:
             self._spend_time_left(highs)
             if self.full_presolve is not None and self.lp_bound is not None:  # only after a core search
@@ -223,21 +259,14 @@ class BulkHiGHS(pulp.HiGHS):
             if self.facilities is not None:
                 core |= np.isin(self.facilities, self.facilities[core])
             settled = ~core if self.fix_ones else ~core & (values < 0.5)
-            fixed, level = columns[settled], np.round(values[settled])
-            highs.changeColsBounds(len(fixed), fixed, level, level)
-            highs.clearSolver()
-            self._spend_time_left(highs)
-            highs.run()
-            if highs.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible
-                objective = highs.getInfo().objective_function_value
-                if best is None or objective < best[1]:
-                    best = (np.asarray(highs.getSolution().col_value).copy(), objective)
-                gap = (best[1] - bound) / max(abs(best[1]), 1e-9)
-                if gap <= gap_tolerance:
-                    proof = CoreProof(best[0], best[1], bound, max(gap, 0.0))
-            highs.changeColsBounds(len(fixed), fixed, self._bounds[0][fixed], self._bounds[1][fixed])  # as built
-            highs.clearSolver()
-            if best is not None and (best[1] - bound) / max(abs(best[1]), 1e-9) <= CORE_NEAR * gap_tolerance:
+            fixing = (columns[settled], np.round(values[settled]))
+            found = self._core_mip(highs, fixing)
+            if found is not None and (best is None or found[1] < best[1]):
+                best = found
+                if _gap(best[1], bound) <= gap_tolerance:
+                    proof = CoreProof(best[0], best[1], bound, max(_gap(best[1], bound), 0.0))
+                    self._proof_settled = fixing
+            if best is not None and _gap(best[1], bound) <= CORE_NEAR * gap_tolerance:
                 # A portfolio near the LP bound that the bound cannot prove: the gap is the LP's more than
                 # the portfolio's, and a larger core would not close it. The full search starts from it
                 # instead: its presolve tightens the bound, usually proving it at the root.
@@ -249,3 +278,27 @@ class BulkHiGHS(pulp.HiGHS):
             highs.setSolution(start)
         highs.setOptionValue("mip_rel_gap", gap_tolerance)
         return proof
+
+    def _core_mip(self, highs: highspy.Highs, fixing: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, float] | None:
+        """The MIP with the ``fixing`` (columns, values) held; its best portfolio and objective, or None."""
+        fixed, level = fixing
+        highs.changeColsBounds(len(fixed), fixed, level, level)
+        highs.clearSolver()
+        self._spend_time_left(highs)
+        highs.run()
+        found = None
+        if highs.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible
+            found = (np.asarray(highs.getSolution().col_value).copy(), highs.getInfo().objective_function_value)
+        highs.changeColsBounds(len(fixed), fixed, self._bounds[0][fixed], self._bounds[1][fixed])  # as built
+        highs.clearSolver()
+        return found
+
+    def _prove(self, highs: highspy.Highs, fixing: tuple[np.ndarray, np.ndarray], bound: float) -> CoreProof | None:
+        """The core MIP again (after a repair); a proof if its portfolio is within the gap of ``bound``."""
+        gap_tolerance = self.gapRel if self.gapRel is not None else 1e-4
+        highs.setOptionValue("mip_rel_gap", gap_tolerance / 2)
+        found = self._core_mip(highs, fixing)
+        highs.setOptionValue("mip_rel_gap", gap_tolerance)
+        if found is None or _gap(found[1], bound) > gap_tolerance:
+            return None
+        return CoreProof(found[0], found[1], bound, max(_gap(found[1], bound), 0.0))

@@ -212,9 +212,14 @@ def _budget_capex(model: RetrofitModel) -> np.ndarray:
     return np.where(ordered, 0.0, capex)
 
 
+def budget_scale(budget: float) -> float:
+    """The budget row is written as a share of the budget; below 1 万元 scaling would only blow it up."""
+    return budget if budget >= 1 else 1.0
+
+
 def add_budget(model: RetrofitModel, budget: float) -> None:
     """Total capex of the chosen projects stays within the budget (万元), written as a share of it."""
-    scale = budget if budget >= 1 else 1.0  # below 1 万元 scaling would only blow the coefficients up
+    scale = budget_scale(budget)
     model.add(_weighted_sum(model.choose, _budget_capex(model) / scale) <= budget / scale, "budget")
 
 

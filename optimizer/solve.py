@@ -27,7 +27,7 @@ from .closures import closed_mask, closures_by_order
 from .dataset import Dataset, EmissionFactors, Target
 from .highs import BulkHiGHS
 from .instance import Instance, prepare
-from .model import Objective, PolicyOptions, RetrofitModel, build_model
+from .model import Objective, PolicyOptions, RetrofitModel, budget_scale, build_model
 from .targets import TargetOutcome, evaluate_targets, facility_state
 
 SolverName = Literal["highs", "cbc"]
@@ -71,6 +71,8 @@ class SolveOutcome:
     seconds: float
     chosen: np.ndarray
     message: str = ""
+    #: The HiGHS run that found it, kept so a money repair can solve again on the model already built.
+    solver: BulkHiGHS | None = field(default=None, repr=False)
 
 
 def solve_model(model: RetrofitModel, settings: SolverSettings = SolverSettings(),
@@ -119,8 +121,6 @@ def _choice_facilities(model: RetrofitModel) -> np.ndarray:
 
 
 def _solve_highs(model: RetrofitModel, settings: SolverSettings, start: np.ndarray | None = None) -> SolveOutcome:
-    import highspy
-
     roadmap = getattr(model, "var_project", None) is not None  # (project, year) choices: see BulkHiGHS
     solver = BulkHiGHS(msg=False, timeLimit=settings.time_limit, gapRel=settings.gap, threads=settings.threads,
                        choices=model.choose, facilities=_choice_facilities(model), first_choice=start,
@@ -131,6 +131,36 @@ def _solve_highs(model: RetrofitModel, settings: SolverSettings, start: np.ndarr
         model.problem.solve(solver)
     except pulp.PulpSolverError as error:
         return SolveOutcome("error", None, None, None, 0.0, np.zeros(len(model.choose), bool), str(error))
+    outcome = _read_highs(model, solver)
+    outcome.solver = solver
+    return outcome
+
+
+def solve_again(model: RetrofitModel, first: SolveOutcome, rows: dict[str, float],
+                settings: SolverSettings = SolverSettings()) -> SolveOutcome:
+    """Solve ``model`` again with the named rows' right-hand sides changed (a money repair).
+
+    HiGHS reuses the model it built (see :meth:`BulkHiGHS.resolve`); CBC
+    solves the changed model from the start.
+    """
+    began = time.perf_counter()
+    for name, rhs in rows.items():
+        model.problem.get_constraint_by_name(name).changeRHS(rhs)
+    if first.solver is None:
+        return solve_model(model, settings)
+    try:
+        first.solver.resolve(model.problem, list(rows))
+    except pulp.PulpSolverError as error:
+        return SolveOutcome("error", None, None, None, 0.0, np.zeros(len(model.choose), bool), str(error))
+    outcome = _read_highs(model, first.solver)
+    outcome.solver, outcome.seconds = first.solver, time.perf_counter() - began
+    return outcome
+
+
+def _read_highs(model: RetrofitModel, solver: BulkHiGHS) -> SolveOutcome:
+    """What HiGHS proved, read only after its status says there is something to read."""
+    import highspy
+
     sign = -1.0 if model.problem.sense == pulp.LpMaximize else 1.0  # HiGHS minimises
     if solver.proof is not None:
         proof = solver.proof
@@ -288,16 +318,17 @@ def optimize(dataset: Dataset | Instance, *, budget: float | None = None, object
     outcome = solve_model(model, settings, start)
     result = make_result(instance, targets, outcome, objective, budget, co2_goal, build_seconds, settings.solver,
                          options)
+    limit = budget
     for _ in range(MONEY_REPAIRS):
         excess = _over_budget(result, budget)
         if excess <= 0:
             break
         # HiGHS accepts a row within its feasibility tolerance (1e-6 of the budget row), money may not
         # be: solve again with the budget cut by what was overspent. The first bound still holds.
-        assert budget is not None  # an excess needs a budget
-        cut = excess + SOLVER_TOLERANCE * max(budget, 1.0)  # beyond what the tolerance lets through again
-        tighter = build_model(instance, targets, objective, max(budget - cut, 0.0), co2_goal, options=options)
-        again = solve_model(tighter, settings)
+        assert budget is not None and limit is not None  # an excess needs a budget
+        tolerance = SOLVER_TOLERANCE * max(budget, 1.0)  # beyond what the tolerance lets through again
+        limit = max(min(budget - excess - tolerance, limit - tolerance), 0.0)
+        again = solve_again(model, outcome, {"budget": limit / budget_scale(budget)}, settings)
         if again.status not in ("optimal", "feasible"):
             break
         keep_first_bound(again, outcome, settings.gap)

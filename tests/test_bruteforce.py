@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 
 from optimizer import SolverSettings, Target, build_dataset, highs, optimize, prepare
 from optimizer.diagnosis import closest_portfolio, diagnose
-from optimizer.model import PolicyOptions
+from optimizer.model import PolicyOptions, budget_scale, build_model
 from optimizer.reading import RawTable
 from optimizer.roadmap import make_horizon, plan_roadmap
+from optimizer.solve import solve_again, solve_model
 
 PRODUCTS = pd.DataFrame(
     {"sector": ["steel", "steel"], "unit": ["t", "m2"], "benchmark": [100.0, 10.0], "baseline": [120.0, 14.0]},
@@ -536,3 +537,28 @@ def test_a_12_project_instance_of_every_benchmark_family_against_enumeration(fam
             assert result.status == "optimal"
             assert result.co2_reduction_t == pytest.approx(best)
             assert all(t.met for t in result.targets)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.sampled_from([0.0, 0.3, 0.7, 0.95]), st.booleans())
+def test_solving_again_under_a_cut_budget_finds_the_brute_force_optimum(case, share, core):
+    """A money repair re-solves the model already built (core first, when forced) with a tighter budget row."""
+    facilities, projects, targets, budget = case
+    instance = prepare(make_dataset(facilities, projects, targets))
+    with pytest.MonkeyPatch.context() as patch:
+        if core:
+            patch.setattr(highs, "CORE_MIN_PROJECTS", 1)
+            patch.setattr(highs, "CORE_MIN_SIZE", 1)
+        model = build_model(instance, targets, "co2", budget)
+        first = solve_model(model, EXACT)
+        if first.status != "optimal" or model.problem.get_constraint_by_name("budget") is None:
+            return
+        tighter = budget * share
+        again = solve_again(model, first, {"budget": tighter / budget_scale(budget)}, EXACT)
+    best = brute_force(facilities, projects, targets, tighter)
+    if best is None:
+        assert again.status == "infeasible"
+        return
+    assert again.status == "optimal"
+    assert instance.co2[again.chosen].sum() == pytest.approx(best)
+    assert instance.capex[again.chosen].sum() <= tighter + 1e-9
