@@ -40,13 +40,32 @@ CORE_NEAR = 5.0
 
 
 @dataclass(frozen=True)
+class Relaxation:
+    """A bound on the best portfolio (HiGHS's minimisation sense) and how much each choice is in doubt.
+
+    ``values``: each choice's value in the relaxation (0/1 when it is
+    settled); ``doubt``: the lower, the more in doubt (|reduced cost|, or a
+    facility's margin between its best and second-best project sets);
+    ``unsettled``: facilities that enter every core whole. ``name`` says
+    which bound it is, for the result's message.
+    """
+
+    bound: float
+    values: np.ndarray
+    doubt: np.ndarray
+    unsettled: np.ndarray
+    name: str = "LP"
+
+
+@dataclass(frozen=True)
 class CoreProof:
-    """A portfolio from the core search proven within the gap by the LP bound (HiGHS's minimisation sense)."""
+    """A portfolio from the core search proven within the gap by a bound (HiGHS's minimisation sense)."""
 
     values: np.ndarray
     objective: float
     bound: float
     gap: float
+    by: str = "LP"
 
 
 def _check(status: highspy.HighsStatus, what: str) -> None:
@@ -55,6 +74,11 @@ def _check(status: highspy.HighsStatus, what: str) -> None:
 
     if status == highspy.HighsStatus.kError:
         raise pulp.PulpSolverError(f"HiGHS refused the model's {what} (numbers out of range)")
+
+
+def large_enough_for_core_search(choices: int) -> bool:
+    """Lists this long go through the core search (a bound first) rather than straight to the full search."""
+    return choices >= CORE_MIN_PROJECTS
 
 
 def _gap(objective: float, bound: float) -> float:
@@ -84,6 +108,9 @@ class BulkHiGHS(pulp.HiGHS):
         5 years HiGHS's MIP presolve ran 25 s before the root node (past the
         time limit, which it does not check there), while the root LP and its
         cuts without it prove the core's roadmap in a few seconds.
+    priced:
+        A bound computed without the LP (:mod:`optimizer.lagrange`): its cores
+        are searched first, and the LP is solved only if none proves.
     fix_ones:
         The core search fixes projects outside the core at their LP value, 0 or
         1. False fixes only the zeros: the roadmap's yearly budgets leave no
@@ -95,7 +122,7 @@ class BulkHiGHS(pulp.HiGHS):
     def __init__(self, *args: object, choices: list[pulp.LpVariable], facilities: np.ndarray | None = None,
                  first_choice: np.ndarray | None = None, core_search: bool = True,
                  flags: list[tuple[pulp.LpVariable, int]] | None = None, full_presolve: str | None = None,
-                 fix_ones: bool = True, **kwargs: object) -> None:
+                 fix_ones: bool = True, priced: Relaxation | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.flags = flags or []
         self.flag_facilities: tuple[np.ndarray, np.ndarray] | None = None
@@ -105,7 +132,9 @@ class BulkHiGHS(pulp.HiGHS):
         self.first_choice = first_choice
         self.full_presolve = full_presolve
         self.fix_ones = fix_ones
-        self.lp_bound: float | None = None
+        self.priced = priced
+        self.relaxed_bound: float | None = None  # the bound the last core search was judged against
+        self.relaxed_name = "LP"
         self.proof: CoreProof | None = None
         self._proof_settled: tuple[np.ndarray, np.ndarray] | None = None  # the core fixing that proved
         self._began = time.perf_counter()
@@ -162,7 +191,7 @@ class BulkHiGHS(pulp.HiGHS):
         if self.first_choice is not None:
             columns = np.array([v.index for v in self.choices], dtype=np.int32)
             highs.setSolution(len(columns), columns, np.asarray(self.first_choice, dtype=float))
-        if self.core_search and len(self.choices) >= CORE_MIN_PROJECTS and len(self._integer):
+        if self.core_search and large_enough_for_core_search(len(self.choices)) and len(self._integer):
             self.proof = self._core_search(highs)
         return self._finish(lp)
 
@@ -187,8 +216,8 @@ class BulkHiGHS(pulp.HiGHS):
                    f"row {name}")
         settled, self.proof = self._proof_settled, None
         highs.clearSolver()
-        if settled is not None and self.lp_bound is not None:
-            self.proof = self._prove(highs, settled, self.lp_bound)
+        if settled is not None and self.relaxed_bound is not None:
+            self.proof = self._prove(highs, settled, self.relaxed_bound)
         return self._finish(lp)
 
     def _finish(self, lp: pulp.LpProblem) -> int:
@@ -196,7 +225,7 @@ class BulkHiGHS(pulp.HiGHS):
         highs = lp.solverModel
         if self.proof is None:
             self._spend_time_left(highs)
-            if self.full_presolve is not None and self.lp_bound is not None:  # only after a core search
+            if self.full_presolve is not None and self.relaxed_bound is not None:  # only after a core search
                 highs.setOptionValue("presolve", self.full_presolve)
             self.callSolver(lp)
             status, solution_status = self.findSolutionValues(lp)
@@ -223,7 +252,16 @@ class BulkHiGHS(pulp.HiGHS):
                                         np.full(len(self._integer), kind.value, dtype=np.uint8))
 
     def _core_search(self, highs: highspy.Highs) -> CoreProof | None:
-        """LP bound, then the MIP over the core; a proof, or None with the best core portfolio as start."""
+        """A proof from the cores of the priced bound if given, else of the LP bound; None: the full search runs."""
+        if self.priced is not None:
+            proof = self._grow_cores(highs, self.priced)
+            if proof is not None:
+                return proof
+        relaxation = self._lp_relaxation(highs)
+        return None if relaxation is None else self._grow_cores(highs, relaxation, start_full_search=True)
+
+    def _lp_relaxation(self, highs: highspy.Highs) -> Relaxation | None:
+        """The LP relaxation's bound, values and reduced costs; None when HiGHS did not solve it."""
         import highspy
 
         self._set_integrality(highs, highspy.HighsVarType.kContinuous)
@@ -238,10 +276,27 @@ class BulkHiGHS(pulp.HiGHS):
         highs.clearSolver()
         if not solved:
             return None
-        self.lp_bound = bound
         columns = np.array([v.index for v in self.choices], dtype=np.int32)
-        values = np.asarray(relaxed.col_value)[columns]
-        doubt = np.abs(np.asarray(relaxed.col_dual)[columns])
+        unsettled = np.zeros(0, np.int64)
+        if self.flag_facilities is not None and len(self.flag_facilities[0]):
+            # a facility whose level flag is fractional enters whole, even if its projects are 0/1 in the LP
+            flag_values = np.asarray(relaxed.col_value)[self.flag_facilities[0]]
+            unsettled = self.flag_facilities[1][(flag_values > 1e-6) & (flag_values < 1 - 1e-6)]
+        return Relaxation(bound, np.asarray(relaxed.col_value)[columns], np.abs(np.asarray(relaxed.col_dual)[columns]),
+                          unsettled)
+
+    def _grow_cores(self, highs: highspy.Highs, relaxation: Relaxation,
+                    start_full_search: bool = False) -> CoreProof | None:
+        """The MIP over ever larger cores of the projects in most doubt, until one proves its portfolio.
+
+        With ``start_full_search`` the best core portfolio that proved nothing is
+        handed to the full search as its start.
+        """
+        import highspy
+
+        bound, values, doubt = relaxation.bound, relaxation.values, relaxation.doubt
+        self.relaxed_bound, self.relaxed_name = bound, relaxation.name
+        columns = np.array([v.index for v in self.choices], dtype=np.int32)
         fractional = (values > 1e-6) & (values < 1 - 1e-6)
         gap_tolerance = self.gapRel if self.gapRel is not None else 1e-4
         highs.setOptionValue("mip_rel_gap", gap_tolerance / 2)
@@ -250,13 +305,8 @@ class BulkHiGHS(pulp.HiGHS):
         while proof is None and size <= 0.6 * len(columns):
             core = fractional.copy()
             core[np.argsort(doubt, kind="stable")[:size]] = True
-            if self.flag_facilities is not None and len(self.flag_facilities[0]):
-                # a facility whose level flag is fractional enters whole, even if its projects are 0/1 in the LP
-                flag_values = np.asarray(relaxed.col_value)[self.flag_facilities[0]]
-                unsettled = self.flag_facilities[1][(flag_values > 1e-6) & (flag_values < 1 - 1e-6)]
-                if self.facilities is not None:
-                    core |= np.isin(self.facilities, unsettled)
             if self.facilities is not None:
+                core |= np.isin(self.facilities, relaxation.unsettled)
                 core |= np.isin(self.facilities, self.facilities[core])
             settled = ~core if self.fix_ones else ~core & (values < 0.5)
             fixing = (columns[settled], np.round(values[settled]))
@@ -264,15 +314,15 @@ class BulkHiGHS(pulp.HiGHS):
             if found is not None and (best is None or found[1] < best[1]):
                 best = found
                 if _gap(best[1], bound) <= gap_tolerance:
-                    proof = CoreProof(best[0], best[1], bound, max(_gap(best[1], bound), 0.0))
+                    proof = CoreProof(best[0], best[1], bound, max(_gap(best[1], bound), 0.0), relaxation.name)
                     self._proof_settled = fixing
-            if best is not None and _gap(best[1], bound) <= CORE_NEAR * gap_tolerance:
-                # A portfolio near the LP bound that the bound cannot prove: the gap is the LP's more than
+            if start_full_search and best is not None and _gap(best[1], bound) <= CORE_NEAR * gap_tolerance:
+                # A portfolio near the bound that the bound cannot prove: the gap is the bound's more than
                 # the portfolio's, and a larger core would not close it. The full search starts from it
                 # instead: its presolve tightens the bound, usually proving it at the root.
                 break
             size *= 3
-        if proof is None and best is not None:
+        if start_full_search and proof is None and best is not None:
             start = highspy.HighsSolution()
             start.col_value = best[0].tolist()
             highs.setSolution(start)
@@ -301,4 +351,4 @@ class BulkHiGHS(pulp.HiGHS):
         highs.setOptionValue("mip_rel_gap", gap_tolerance)
         if found is None or _gap(found[1], bound) > gap_tolerance:
             return None
-        return CoreProof(found[0], found[1], bound, max(_gap(found[1], bound), 0.0))
+        return CoreProof(found[0], found[1], bound, max(_gap(found[1], bound), 0.0), self.relaxed_name)

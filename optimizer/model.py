@@ -86,6 +86,10 @@ class RetrofitModel:
     objective_scale: float = 1.0
     closed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     blocked: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    #: What the model was built for (read by :mod:`optimizer.lagrange`, which prices its coupling rows).
+    targets: list[Target] = field(default_factory=list)
+    budget: float | None = None
+    plain: bool = False
 
     def add(self, constraint: pulp.LpConstraint, name: str, about: tuple[str, str] = ("", "")) -> None:
         """Add a named row; a row left without variables is settled here, not sent to the solver.
@@ -131,7 +135,8 @@ def build_model(instance: Instance, targets: list[Target], objective: Objective 
     enabled = [t for t in targets if t.enabled]
     sense = pulp.LpMaximize if objective == "co2" else pulp.LpMinimize
     model = RetrofitModel(pulp.LpProblem("retrofit_portfolio", sense), instance, [],
-                          closures_by_order(instance, enabled), options)
+                          closures_by_order(instance, enabled), options, targets=enabled, budget=budget,
+                          plain=objective == "co2" and co2_goal is None and not closest)
     add_choice_variables(model)
     add_closures_by_order(model)
     set_objective(model, objective)

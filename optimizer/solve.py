@@ -25,8 +25,9 @@ import pulp
 
 from .closures import closed_mask, closures_by_order
 from .dataset import Dataset, EmissionFactors, Target
-from .highs import BulkHiGHS
+from .highs import BulkHiGHS, Relaxation, large_enough_for_core_search
 from .instance import Instance, prepare
+from .lagrange import lagrangian_bound
 from .model import Objective, PolicyOptions, RetrofitModel, budget_scale, build_model
 from .targets import TargetOutcome, evaluate_targets, facility_state
 
@@ -122,10 +123,15 @@ def _choice_facilities(model: RetrofitModel) -> np.ndarray:
 
 def _solve_highs(model: RetrofitModel, settings: SolverSettings, start: np.ndarray | None = None) -> SolveOutcome:
     roadmap = getattr(model, "var_project", None) is not None  # (project, year) choices: see BulkHiGHS
-    solver = BulkHiGHS(msg=False, timeLimit=settings.time_limit, gapRel=settings.gap, threads=settings.threads,
+    began = time.perf_counter()
+    priced = None if roadmap else _priced_bound(model, settings)
+    time_limit = settings.time_limit
+    if time_limit is not None:
+        time_limit = max(time_limit - (time.perf_counter() - began), 0.01)
+    solver = BulkHiGHS(msg=False, timeLimit=time_limit, gapRel=settings.gap, threads=settings.threads,
                        choices=model.choose, facilities=_choice_facilities(model), first_choice=start,
                        core_search=settings.core_search, full_presolve="off" if roadmap else None,
-                       fix_ones=not roadmap,
+                       fix_ones=not roadmap, priced=priced,
                        flags=[(v, key[0]) for key, v in model.level_flags.items() if isinstance(v, pulp.LpVariable)])
     try:
         model.problem.solve(solver)
@@ -134,6 +140,18 @@ def _solve_highs(model: RetrofitModel, settings: SolverSettings, start: np.ndarr
     outcome = _read_highs(model, solver)
     outcome.solver = solver
     return outcome
+
+
+def _priced_bound(model: RetrofitModel, settings: SolverSettings) -> Relaxation | None:
+    """The Lagrangian bound of a large list, as the core search reads it; None where it does not apply."""
+    if not settings.core_search or not large_enough_for_core_search(len(model.choose)):
+        return None
+    priced = lagrangian_bound(model, tolerance=settings.gap / 10,
+                              time_limit=(settings.time_limit or 60.0) / 6)
+    if priced is None:
+        return None
+    sign = -1.0 if model.problem.sense == pulp.LpMaximize else 1.0  # HiGHS minimises
+    return Relaxation(sign * priced.bound, priced.share, priced.margin, np.zeros(0, np.int64), "Lagrangian")
 
 
 def solve_again(model: RetrofitModel, first: SolveOutcome, rows: dict[str, float],
@@ -166,7 +184,7 @@ def _read_highs(model: RetrofitModel, solver: BulkHiGHS) -> SolveOutcome:
         proof = solver.proof
         return SolveOutcome("optimal", sign * proof.objective * model.objective_scale,
                             sign * proof.bound * model.objective_scale, proof.gap, 0.0, _chosen(model),
-                            "proven within the gap by the LP bound (core search)")
+                            f"proven within the gap by the {proof.by} bound (core search)")
     highs = model.problem.solverModel
     status = highs.getModelStatus()
     info = highs.getInfo()
@@ -182,8 +200,8 @@ def _read_highs(model: RetrofitModel, solver: BulkHiGHS) -> SolveOutcome:
                             highs.modelStatusToString(status))
     objective = sign * info.objective_function_value * model.objective_scale
     dual = info.mip_dual_bound
-    if not math.isfinite(dual) and solver.lp_bound is not None:
-        dual = solver.lp_bound  # stopped before its root node: the core search's LP bound still holds
+    if not math.isfinite(dual) and solver.relaxed_bound is not None:
+        dual = solver.relaxed_bound  # stopped before its root node: the core search's bound still holds
     bound = sign * dual * model.objective_scale if len(model.choose) > 0 else objective
     gap = relative_gap(objective, bound)
     proven = status == codes.kOptimal
