@@ -142,11 +142,11 @@ def canonical_csv(frame: pd.DataFrame, spec: TableSpec) -> bytes:
     known = [c for c in spec.names if c in frame.columns]
     extras = sorted(str(c) for c in frame.columns if c not in spec.names)
     frame = frame.loc[:, known + extras]
-    frame = frame.assign(_key=frame[spec.key].map(_cell)).sort_values("_key", kind="stable").drop(columns="_key")
+    frame = frame.assign(_key=_cells(frame[spec.key])).sort_values("_key", kind="stable").drop(columns="_key")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(known + extras)
-    columns = [frame[c].map(_cell).tolist() for c in frame.columns]
+    columns = [_cells(frame[c]) for c in frame.columns]
     writer.writerows(zip(*columns))
     return buffer.getvalue().encode("utf-8")
 
@@ -159,6 +159,25 @@ def data_hash(dataset: Dataset) -> str:
         digest.update(f"## {spec.name}\n".encode())
         digest.update(canonical_csv(tables[spec.name], spec))
     return digest.hexdigest()
+
+
+def _cells(column: pd.Series) -> list[str]:
+    """Every cell of a column as :func:`_cell` writes it, a whole column at a time where its type allows.
+
+    On 100,000 projects the cell-by-cell form took over a second of every CLI solve.
+    """
+    values = column.to_numpy()
+    if values.dtype == bool:
+        return np.where(values, "true", "false").tolist()
+    if values.dtype.kind in "iuf":
+        numbers = values.astype(float) + 0.0  # -0.0 + 0.0 == 0.0
+        cells = list(map(repr, numbers.tolist()))
+        for missing in np.flatnonzero(np.isnan(numbers)):
+            cells[missing] = ""
+        return cells
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return [str(value) for value in values]
+    return [_cell(value) for value in values]
 
 
 def _cell(value: object) -> str:
