@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pulp
@@ -57,6 +57,15 @@ class Relaxation:
     name: str = "LP"
 
 
+class CoreRun(NamedTuple):
+    """One MIP run with some choices held: its best portfolio, objective, proven bound and what it held."""
+
+    values: np.ndarray
+    objective: float
+    bound: float
+    fixing: tuple[np.ndarray, np.ndarray]
+
+
 @dataclass(frozen=True)
 class CoreProof:
     """A portfolio from the core search proven within the gap by a bound (HiGHS's minimisation sense)."""
@@ -65,7 +74,8 @@ class CoreProof:
     objective: float
     bound: float
     gap: float
-    by: str = "LP"
+    by: str
+    fixing: tuple[np.ndarray, np.ndarray]  # the choices held (columns, values) in the run that proved
 
 
 def _check(status: highspy.HighsStatus, what: str) -> None:
@@ -136,7 +146,6 @@ class BulkHiGHS(pulp.HiGHS):
         self.relaxed_bound: float | None = None  # the bound the last core search was judged against
         self.relaxed_name = "LP"
         self.proof: CoreProof | None = None
-        self._proof_settled: tuple[np.ndarray, np.ndarray] | None = None  # the core fixing that proved
         self._began = time.perf_counter()
         self._integer = np.zeros(0, np.int32)
         self._bounds = (np.zeros(0), np.zeros(0))
@@ -187,7 +196,7 @@ class BulkHiGHS(pulp.HiGHS):
         self.createAndConfigureSolver(lp)
         self.buildSolverModel(lp)
         highs = lp.solverModel
-        self.proof, self._proof_settled = None, None
+        self.proof = None
         if self.first_choice is not None:
             columns = np.array([v.index for v in self.choices], dtype=np.int32)
             highs.setSolution(len(columns), columns, np.asarray(self.first_choice, dtype=float))
@@ -198,10 +207,10 @@ class BulkHiGHS(pulp.HiGHS):
     def resolve(self, lp: pulp.LpProblem, rows: list[str]) -> int:
         """Solve again after the named rows' bounds changed in ``lp`` (a money repair), on the model built.
 
-        A repair only tightens a budget, so the first LP bound still holds:
-        the core that proved the first portfolio is searched again under
-        the new bounds, and if its portfolio is within the gap of that bound
-        it is proven without a second LP. Otherwise the full search runs, as
+        A repair only tightens a budget, so the first proof's bound still
+        holds: the core that proved the first portfolio is searched again
+        under the new bounds, and if its portfolio is within the gap of that
+        bound it is proven without a second LP. Otherwise the full search runs, as
         in :meth:`actualSolve`, with what is left of the time limit.
         """
         import highspy
@@ -214,10 +223,10 @@ class BulkHiGHS(pulp.HiGHS):
             low, up = row.getLb(), row.getUb()
             _check(highs.changeRowBounds(row.index, -inf if low is None else low, inf if up is None else up),
                    f"row {name}")
-        settled, self.proof = self._proof_settled, None
+        first, self.proof = self.proof, None
         highs.clearSolver()
-        if settled is not None and self.relaxed_bound is not None:
-            self.proof = self._prove(highs, settled, self.relaxed_bound)
+        if first is not None:  # its bound holds for the tighter budget too
+            self.proof = self._prove(highs, first.fixing, first.bound, first.by)
         return self._finish(lp)
 
     def _finish(self, lp: pulp.LpProblem) -> int:
@@ -301,7 +310,8 @@ class BulkHiGHS(pulp.HiGHS):
         gap_tolerance = self.gapRel if self.gapRel is not None else 1e-4
         highs.setOptionValue("mip_rel_gap", gap_tolerance / 2)
         size = max(CORE_MIN_SIZE, int(CORE_SHARE * len(columns)))
-        proof, best = None, None
+        proof: CoreProof | None = None
+        best: CoreRun | None = None
         while proof is None and size <= 0.6 * len(columns):
             core = fractional.copy()
             core[np.argsort(doubt, kind="stable")[:size]] = True
@@ -311,12 +321,12 @@ class BulkHiGHS(pulp.HiGHS):
             settled = ~core if self.fix_ones else ~core & (values < 0.5)
             fixing = (columns[settled], np.round(values[settled]))
             found = self._core_mip(highs, fixing)
-            if found is not None and (best is None or found[1] < best[1]):
+            if found is not None and (best is None or found.objective < best.objective):
                 best = found
-                if _gap(best[1], bound) <= gap_tolerance:
-                    proof = CoreProof(best[0], best[1], bound, max(_gap(best[1], bound), 0.0), relaxation.name)
-                    self._proof_settled = fixing
-            if start_full_search and best is not None and _gap(best[1], bound) <= CORE_NEAR * gap_tolerance:
+                if _gap(best.objective, bound) <= gap_tolerance:
+                    proof = CoreProof(best.values, best.objective, bound, max(_gap(best.objective, bound), 0.0),
+                                      relaxation.name, best.fixing)
+            if start_full_search and best is not None and _gap(best.objective, bound) <= CORE_NEAR * gap_tolerance:
                 # A portfolio near the bound that the bound cannot prove: the gap is the bound's more than
                 # the portfolio's, and a larger core would not close it. The full search starts from it
                 # instead: its presolve tightens the bound, usually proving it at the root.
@@ -324,31 +334,34 @@ class BulkHiGHS(pulp.HiGHS):
             size *= 3
         if start_full_search and proof is None and best is not None:
             start = highspy.HighsSolution()
-            start.col_value = best[0].tolist()
+            start.col_value = best.values.tolist()
             highs.setSolution(start)
         highs.setOptionValue("mip_rel_gap", gap_tolerance)
         return proof
 
-    def _core_mip(self, highs: highspy.Highs, fixing: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, float] | None:
-        """The MIP with the ``fixing`` (columns, values) held; its best portfolio and objective, or None."""
+    def _core_mip(self, highs: highspy.Highs, fixing: tuple[np.ndarray, np.ndarray]) -> CoreRun | None:
+        """The MIP with the ``fixing`` (columns, values) held; its best portfolio, objective and bound, or None."""
         fixed, level = fixing
         highs.changeColsBounds(len(fixed), fixed, level, level)
         highs.clearSolver()
         self._spend_time_left(highs)
         highs.run()
         found = None
-        if highs.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible
-            found = (np.asarray(highs.getSolution().col_value).copy(), highs.getInfo().objective_function_value)
+        info = highs.getInfo()
+        if info.primal_solution_status == 2:  # kSolutionStatusFeasible
+            found = CoreRun(np.asarray(highs.getSolution().col_value).copy(), info.objective_function_value,
+                            info.mip_dual_bound, fixing)
         highs.changeColsBounds(len(fixed), fixed, self._bounds[0][fixed], self._bounds[1][fixed])  # as built
         highs.clearSolver()
         return found
 
-    def _prove(self, highs: highspy.Highs, fixing: tuple[np.ndarray, np.ndarray], bound: float) -> CoreProof | None:
+    def _prove(self, highs: highspy.Highs, fixing: tuple[np.ndarray, np.ndarray], bound: float,
+               by: str) -> CoreProof | None:
         """The core MIP again (after a repair); a proof if its portfolio is within the gap of ``bound``."""
         gap_tolerance = self.gapRel if self.gapRel is not None else 1e-4
         highs.setOptionValue("mip_rel_gap", gap_tolerance / 2)
         found = self._core_mip(highs, fixing)
         highs.setOptionValue("mip_rel_gap", gap_tolerance)
-        if found is None or _gap(found[1], bound) > gap_tolerance:
+        if found is None or _gap(found.objective, bound) > gap_tolerance:
             return None
-        return CoreProof(found[0], found[1], bound, max(_gap(found[1], bound), 0.0), self.relaxed_name)
+        return CoreProof(found.values, found.objective, bound, max(_gap(found.objective, bound), 0.0), by, fixing)

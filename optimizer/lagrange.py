@@ -96,9 +96,9 @@ class LagrangianBound:
     ``bound`` is in the model's own (scaled, maximised) objective units.
     ``share`` is each project's weight in the mix of the sets picked along
     the way (0 or 1 where every set agrees, between where they differ: the
-    analogue of the LP's fractional values); ``margin`` is, per
-    project, its facility's lead of the best set over the second best
-    (0 = tied: in doubt).
+    analogue of the LP's fractional values); ``margin`` is, per project,
+    its facility's lead of its best set at ``multipliers`` over its second
+    best (0 = tied: in doubt), in the model's objective units.
     """
 
     bound: float
@@ -362,10 +362,15 @@ def lagrangian_bound(model: RetrofitModel, tolerance: float, time_limit: float =
     runner = score.copy()
     runner[picked] = -np.inf
     second = np.maximum.reduceat(runner, sets.first)
-    share = np.zeros(instance.n_projects)  # each project's weight in the mix of the rounds' sets
+    margin = (best - second)[instance.facility]
+    return LagrangianBound(bound, multipliers, np.clip(_per_project(sets, mix, instance.n_projects), 0.0, 1.0),
+                           np.where(np.isfinite(margin), margin, np.inf), rounds, time.perf_counter() - began)
+
+
+def _per_project(sets: FacilitySets, weights: np.ndarray, n_projects: int) -> np.ndarray:
+    """Per project: the total weight of the entries (sets) that choose it."""
+    total = np.zeros(n_projects)
     for j in range(MAX_FREE_PROJECTS):
         on = (sets.bits >> j) & 1 == 1
-        np.add.at(share, sets.free_projects[sets.starts[sets.facility[on]] + j], mix[on])
-    margin = (best - second)[instance.facility]
-    return LagrangianBound(bound, multipliers, np.clip(share, 0.0, 1.0),
-                           np.where(np.isfinite(margin), margin, np.inf), rounds, time.perf_counter() - began)
+        np.add.at(total, sets.free_projects[sets.starts[sets.facility[on]] + j], weights[on])
+    return total
