@@ -149,6 +149,7 @@ class BulkHiGHS(pulp.HiGHS):
         self._began = time.perf_counter()
         self._integer = np.zeros(0, np.int32)
         self._bounds = (np.zeros(0), np.zeros(0))
+        self._costs = np.zeros(0)
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:
         import highspy
@@ -163,6 +164,7 @@ class BulkHiGHS(pulp.HiGHS):
             variable.index = i
         highs = lp.solverModel
         self._bounds = (lower, upper)
+        self._costs = costs
         _check(highs.addCols(len(variables), costs, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32),
                              np.zeros(0, float)), "columns")
         self.flag_facilities = (np.array([v.index for v, _ in self.flags], dtype=np.int32),
@@ -237,6 +239,11 @@ class BulkHiGHS(pulp.HiGHS):
             if self.full_presolve is not None and self.relaxed_bound is not None:  # only after a core search
                 highs.setOptionValue("presolve", self.full_presolve)
             self.callSolver(lp)
+            if not self._solution_matches_objective(highs):
+                # Seen with highspy 1.16 after a start portfolio: the right objective reported with the start's
+                # values (the closest portfolio cut 1 t where 3 t were proven). Solve again without the start.
+                highs.clearSolver()
+                self.callSolver(lp)
             status, solution_status = self.findSolutionValues(lp)
         else:
             for variable in lp.variables():
@@ -248,6 +255,14 @@ class BulkHiGHS(pulp.HiGHS):
             constraint.modifier = False
         lp.assignStatus(status, solution_status)
         return status
+
+    def _solution_matches_objective(self, highs: highspy.Highs) -> bool:
+        """The solution HiGHS hands back scores the objective it reports (or there is no solution to read)."""
+        info = highs.getInfo()
+        if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+            return True
+        scored = float(self._costs @ np.asarray(highs.getSolution().col_value))
+        return abs(scored - info.objective_function_value) <= 1e-7 * max(1.0, abs(info.objective_function_value))
 
     def _spend_time_left(self, highs: highspy.Highs) -> None:
         """Every run gets what is left of the time limit, not the whole of it again."""
