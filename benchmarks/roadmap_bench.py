@@ -1,13 +1,14 @@
 """Roadmap speed: prints figures, never a timed test.
 
-    python benchmarks/roadmap_bench.py [--sizes 1000 10000] [--gap 0.005]
+    python benchmarks/roadmap_bench.py [--sizes 1000 10000] [--gap 0.005] [--families]
 
 * synthetic lists from :mod:`benchmarks.generate` (seeded), each project given
   an earliest year in 2026–2027 (a third blank) and a lead time of 0–1 years (so every project
   can be in service by the overdue deadline);
   horizon 2026:2030; budget per year = the single-year benchmark budget / 3
   (so the targets, due 2025 and overdue, are met from the overdue deadline
-  2028 and the budgets bind every year);
+  2028 and the budgets bind every year); with ``--families``, every instance
+  family of :data:`generate.FAMILIES` the same way, instead of the classic shape only;
 * the sample (data/sample/fuzhou), 2026:2030 at 100,000 万元 per year with the
   default overdue deadline (2027), then re-solved after a budget edit
   (110,000, then back to 100,000), and at 20,000 万元 per year (infeasible:
@@ -32,15 +33,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from generate import make_case  # noqa: E402
+from generate import FAMILIES, make_family  # noqa: E402
 
 from optimizer import load_dataset, prepare  # noqa: E402
 from optimizer.roadmap import make_horizon, plan_roadmap  # noqa: E402
 from optimizer.solve import SolverSettings  # noqa: E402
 
 
-def timed_case(n: int, seed: int = 20250601):
-    case = make_case(n, seed)
+def timed_case(n: int, seed: int = 20250601, family: str = "classic"):
+    case = make_family(family, n, seed)
     rng = np.random.default_rng(seed + 1)
     earliest = rng.choice([np.nan, 2026, 2027], size=n).astype(float)
     lead = rng.choice([0, 1, 1], size=n).astype(int)
@@ -59,6 +60,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--gap", type=float, default=0.005)
     parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument("--families", action="store_true", help="every instance family, not only the classic")
+    parser.add_argument("--no-sample", action="store_true")
     args = parser.parse_args()
     settings = SolverSettings(gap=args.gap, time_limit=args.time_limit)
     print(f"machine: {platform.processor() or platform.machine()}, nproc {os.cpu_count()}, "
@@ -66,12 +69,15 @@ def main() -> None:
     print("| case | build s | solve s | total s | status | CO2 2026–2030 t | run-rate t/yr | proven gap | CPU s |")
     print("|---|---|---|---|---|---|---|---|---|")
     for n in args.sizes:
-        case, instance = timed_case(n)
-        horizon = make_horizon(2026, 2030, budget_per_year=case.budget / 3, overdue_deadline=2028)
-        began, cpu = time.perf_counter(), time.process_time()
-        result = plan_roadmap(instance, horizon, targets=case.targets, settings=settings, diagnose=False)
-        print(line(f"synthetic {n:,} projects × 5 years", result, time.perf_counter() - began,
-                   time.process_time() - cpu), flush=True)
+        for family in list(FAMILIES) if args.families else ["classic"]:
+            case, instance = timed_case(n, family=family)
+            horizon = make_horizon(2026, 2030, budget_per_year=case.budget / 3, overdue_deadline=2028)
+            began, cpu = time.perf_counter(), time.process_time()
+            result = plan_roadmap(instance, horizon, targets=case.targets, settings=settings, diagnose=False)
+            print(line(f"{family} {n:,} projects × 5 years", result, time.perf_counter() - began,
+                       time.process_time() - cpu), flush=True)
+    if args.no_sample:
+        return
     dataset = load_dataset(ROOT / "data" / "sample" / "fuzhou")
     instance = prepare(dataset)
     for label, budget, overdue, diagnose in [("sample cold, 100,000/yr", 100000, None, False),

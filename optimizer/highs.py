@@ -5,16 +5,19 @@ Two things make PuLP's own HiGHS adapter slow on a province-wide list:
 * it hands the model over one column and one row at a time, each a call
   from Python into C++; :class:`BulkHiGHS` makes three array calls instead;
 * HiGHS spends most of its time looking for a first good portfolio, although
-  the LP relaxation of this model is tight: almost every project is 0 or 1 in
-  it, and only projects whose reduced cost is near zero are really in doubt.
+  a relaxation of this model is tight: almost every project is settled in
+  it, and only a few facilities are really in doubt.
 
 So, for lists of :data:`CORE_MIN_PROJECTS` projects or more, the adapter
-first solves the LP relaxation (a bound on the best portfolio), then the MIP
-over the *core*: the projects in doubt, every other one fixed at its LP
-value (the classic core method for knapsack problems). If the core's
-portfolio is within the gap tolerance of the LP bound it is proven good
-enough and returned, with that bound; otherwise it is the start of the full
-search. The model itself is never changed: the result is the same model's.
+takes a bound on the best portfolio, then solves the MIP over the *core*:
+the projects in doubt, every other one held where the relaxation puts it
+(the classic core method for knapsack problems). If the core's portfolio is
+within the gap tolerance of the bound it is proven good enough and
+returned, with that bound. The bound comes first from
+:mod:`optimizer.lagrange` when the caller priced one (a second on 100,000
+projects), then, if no core proves, from the LP relaxation; a core
+portfolio that neither proves starts the full search. The model itself is
+never changed: the result is the same model's.
 """
 
 from __future__ import annotations

@@ -50,8 +50,8 @@ class SolverSettings:
 
     ``gap`` is the relative optimality gap at which the search may stop
     (0.001 = the portfolio is proven within 0.1 % of the best possible).
-    ``core_search`` lets HiGHS try the LP-bound core search on large lists
-    (see :mod:`optimizer.highs`).
+    ``core_search`` lets HiGHS try the core search on large lists, against
+    the Lagrangian bound and then the LP bound (see :mod:`optimizer.highs`).
     """
 
     solver: SolverName = "highs"
