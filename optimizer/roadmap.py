@@ -55,7 +55,7 @@ from .diagnosis import solve_closest
 from .closures import closures_by_order
 from .dataset import Dataset, EmissionFactors, Target
 from .instance import Instance, prepare
-from .model import LEVEL_TOLERANCE, PAIR_COVER_MAX, Expression, Objective, PolicyOptions, RetrofitModel, _best_reduction
+from .model import LEVEL_TOLERANCE, PAIR_COVER_MAX, Expression, Objective, PolicyOptions, RetrofitModel, _best_reduction, budget_scale
 from .solve import (
     MONEY_REPAIRS,
     SOLVER_TOLERANCE,
@@ -63,6 +63,7 @@ from .solve import (
     SolverSettings,
     Status,
     keep_first_bound,
+    solve_again,
     solve_model,
 )
 from .targets import facility_state, is_met, required_value, target_value
@@ -455,14 +456,30 @@ def spend_matrix(model: RoadmapModel) -> np.ndarray:
 def add_yearly_budgets(model: RoadmapModel) -> None:
     """Spend in each year ≤ that year's budget (cumulative spend ≤ cumulative budget with carry-over)."""
     matrix = spend_matrix(model)
-    budgets = np.array([model.horizon.budgets[y] for y in model.horizon.years], dtype=float)
     if model.horizon.carry_over:
-        matrix, budgets = np.cumsum(matrix, axis=0), np.cumsum(budgets)
+        matrix = np.cumsum(matrix, axis=0)
+    assert model.horizon.budgets is not None  # called only with budgets
+    budgets = _row_budgets(model.horizon, model.horizon.budgets)
     for row, year in enumerate(model.horizon.years):
-        scale = budgets[row] if budgets[row] >= 1 else 1.0
+        scale = budget_scale(budgets[row])
         columns = np.flatnonzero(np.abs(matrix[row]) > 1e-12)
         expression = pulp.LpAffineExpression([(model.choose[v], float(matrix[row, v] / scale)) for v in columns])
         model.add(expression <= budgets[row] / scale + 1e-9, f"budget_{year}")
+
+
+def _row_budgets(horizon: Horizon, budgets: dict[int, float]) -> np.ndarray:
+    """What each year's budget row allows: that year's budget, or the cumulative one with carry-over."""
+    table = np.array([budgets[y] for y in horizon.years], dtype=float)
+    return np.cumsum(table) if horizon.carry_over else table
+
+
+def budget_rows(model: RoadmapModel, budgets: dict[int, float]) -> dict[str, float]:
+    """Right-hand sides of the model's budget rows for other ``budgets``, in the scale the rows were built with."""
+    assert model.horizon.budgets is not None  # a model with budget rows
+    own, new = _row_budgets(model.horizon, model.horizon.budgets), _row_budgets(model.horizon, budgets)
+    return {f"budget_{year}": new[row] / budget_scale(own[row]) + 1e-9
+            for row, year in enumerate(model.horizon.years)
+            if model.problem.get_constraint_by_name(f"budget_{year}") is not None}
 
 
 def add_cumulative_co2_goal(model: RoadmapModel, co2_goal: float) -> None:
@@ -849,22 +866,21 @@ def plan_roadmap(dataset: Dataset | Instance, horizon: Horizon, *, targets: list
     build_seconds = time.perf_counter() - began
     outcome = solve_model(model, settings)  # type: ignore[arg-type]  # same fields as RetrofitModel
     result = make_roadmap_result(model, targets, outcome, objective, co2_goal, build_seconds, settings.solver)
+    limits = dict(horizon.budgets or {})  # what each year's row allows, cut by a repair
     for _ in range(MONEY_REPAIRS):
         excess = overspend_by_year(result, horizon)
         if not excess:
             break
         # As in optimizer.solve.optimize: HiGHS accepts a budget row within its feasibility tolerance, money
-        # may not. Solve again with each overspent year's budget cut by its excess; the first bound still holds.
+        # may not. Solve the model again with each overspent year's budget cut by its excess (rows changed on
+        # the HiGHS model built, see optimizer.solve.solve_again); the first bound still holds.
         assert horizon.budgets is not None  # an excess needs budgets
-        tighter = {y: b - (excess[y] + SOLVER_TOLERANCE * max(b, 1.0) if y in excess else 0.0)
-                   for y, b in horizon.budgets.items()}
-        again_model = build_roadmap(instance, targets, replace(horizon, budgets=tighter), objective, co2_goal,
-                                    options=options)
-        again = solve_model(again_model, settings)  # type: ignore[arg-type]
+        limits = {y: min(limits[y], b - excess[y] - SOLVER_TOLERANCE * max(b, 1.0)) if y in excess else limits[y]
+                  for y, b in horizon.budgets.items()}
+        again = solve_again(model, outcome, budget_rows(model, limits), settings)  # type: ignore[arg-type]
         if again.status not in ("optimal", "feasible"):
             break
         keep_first_bound(again, outcome, settings.gap)
-        model = replace(again_model, horizon=horizon)  # figures against the analyst's own budgets
         result = make_roadmap_result(model, targets, again, objective, co2_goal, build_seconds, settings.solver)
     if diagnose and outcome.status == "infeasible":
         result.diagnosis = diagnose_roadmap(instance, targets, horizon, objective=objective, co2_goal=co2_goal,

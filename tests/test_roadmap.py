@@ -367,6 +367,25 @@ def test_yearly_spend_never_exceeds_the_budget_even_within_solver_tolerance():
     assert result.budget_by_year == {2026: budget, 2027: budget}  # reported against the analyst's budgets
 
 
+@pytest.mark.parametrize("carry_over", [False, True])
+def test_a_repair_writes_the_budget_rows_in_the_scale_they_were_built_with(carry_over):
+    """The money repair changes the budget rows' right-hand sides on the built model: same scale as the build."""
+    from optimizer.roadmap import budget_rows, build_roadmap
+
+    dataset = one_plant([{"project_id": "a", "capex": 30_000, "co2_reduction": 10, "lead_time_years": 1},
+                         {"project_id": "b", "capex": 0.5, "co2_reduction": 1, "lead_time_years": 0}])
+    instance = prepare(dataset)
+    budgets = {2026: 40_000.0, 2027: 0.25, 2028: 25_000.0}
+    horizon = make_horizon(2026, 2028, budgets=budgets, carry_over=carry_over)
+    model = build_roadmap(instance, dataset.targets, horizon)
+    rows = budget_rows(model, budgets)
+    assert rows and all(rows[name] == pytest.approx(model.problem.get_constraint_by_name(name).getUb(), abs=1e-12)
+                        for name in rows)
+    halved = budget_rows(model, {y: b / 2 for y, b in budgets.items()})
+    for name, rhs in halved.items():  # coefficients are fixed, so the row allows half the money
+        assert rhs - 1e-9 == pytest.approx((rows[name] - 1e-9) / 2)
+
+
 def test_projects_that_cannot_fit_are_listed_with_the_reason():
     dataset = one_plant([{"project_id": "late", "capex": 1, "earliest_year": 2031},
                          {"project_id": "long", "capex": 1, "lead_time_years": 6},
