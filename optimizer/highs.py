@@ -38,6 +38,10 @@ CORE_MIN_PROJECTS = 5_000
 #: enter the core whole. Grown threefold while the core proves nothing.
 CORE_SHARE = 0.005
 CORE_MIN_SIZE = 300
+#: HiGHS's MIP feasibility tolerance in core runs (its default is 1e-6). Budget rows are scaled to 1, so the
+#: default let a core portfolio overspend by a millionth of the budget, and each such hair cost a money
+#: repair: a second core run (dense family, roadmap 10,000 x 5: 12.4 s in all against 6.6 s with this).
+CORE_FEASIBILITY_TOLERANCE = 1e-9
 #: A core portfolio within this many gap tolerances of the LP bound goes straight to the full search as its start.
 CORE_NEAR = 5.0
 
@@ -363,7 +367,10 @@ class BulkHiGHS(pulp.HiGHS):
         highs.changeColsBounds(len(fixed), fixed, level, level)
         highs.clearSolver()
         self._spend_time_left(highs)
+        _, tolerance = highs.getOptionValue("mip_feasibility_tolerance")
+        highs.setOptionValue("mip_feasibility_tolerance", CORE_FEASIBILITY_TOLERANCE)
         highs.run()
+        highs.setOptionValue("mip_feasibility_tolerance", tolerance)
         found = None
         info = highs.getInfo()
         if info.primal_solution_status == 2:  # kSolutionStatusFeasible

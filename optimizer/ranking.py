@@ -257,6 +257,8 @@ class _Portfolio:
         for f, n in count.items():
             if retiring[f] > 1 or (retiring[f] == 1 and n > 1):
                 return None
+            if self.closed[f] and self.retiring[f] and not retiring[f]:
+                return None  # a line closed by order keeps its retirement (a swap in its group may not drop it)
         pay = self.pay
         cost = float(sum(pay[q] for q in adding) - sum(pay[d] for d in dropping))
         if self.spent + cost > self.budget + TOLERANCE:
