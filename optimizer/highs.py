@@ -157,11 +157,12 @@ class BulkHiGHS(pulp.HiGHS):
         self._integer = np.zeros(0, np.int32)
         self._bounds = (np.zeros(0), np.zeros(0))
         self._costs = np.zeros(0)
+        self._variables: list[pulp.LpVariable] = []
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:
         import highspy
 
-        variables = lp.variables()
+        variables = self._variables = lp.variables()
         sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
         inf = highspy.kHighsInf
         costs = np.array([sign * lp.objective.get(v, 0.0) for v in variables], dtype=float)
@@ -253,13 +254,9 @@ class BulkHiGHS(pulp.HiGHS):
                 self.callSolver(lp)
             status, solution_status = self.findSolutionValues(lp)
         else:
-            for variable in lp.variables():
-                variable.varValue = float(self.proof.values[variable.index])
+            for variable, value in zip(self._variables, self.proof.values.tolist()):
+                variable.varValue = value
             status, solution_status = pulp.LpStatusOptimal, pulp.LpSolutionOptimal
-        for variable in lp.variables():
-            variable.modified = False
-        for constraint in lp._constraints.values():
-            constraint.modifier = False
         lp.assignStatus(status, solution_status)
         return status
 

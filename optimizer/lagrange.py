@@ -159,12 +159,14 @@ def list_sets(instance: Instance, rows: CouplingRows) -> FacilitySets | None:
     starts = np.concatenate([[0], np.cumsum(counts)])
     local = np.full(instance.n_projects, -1)
     local[order] = np.arange(len(order)) - starts[facility[order]]
+    pairs = np.array([(p, q) for p, q in instance.prerequisites if free[p]], dtype=np.int64).reshape(-1, 2)
+    requires = (facility[pairs[:, 0]], local[pairs[:, 0]], local[pairs[:, 1]])  # (facility, its j-th, its i-th)
     pieces = []
     for k in np.unique(counts):
         block = np.flatnonzero(counts == k)
         step = max(1, BLOCK_ENTRIES >> int(k))
         for begin in range(0, len(block), step):
-            pieces.append(_block_sets(instance, rows, block[begin:begin + step], int(k), order, starts, local, free))
+            pieces.append(_block_sets(instance, rows, block[begin:begin + step], int(k), order, starts, requires))
     fac = np.concatenate([p[0] for p in pieces])
     arrange = np.argsort(fac, kind="stable")
     fac = fac[arrange]
@@ -176,8 +178,12 @@ def list_sets(instance: Instance, rows: CouplingRows) -> FacilitySets | None:
 
 
 def _block_sets(instance: Instance, rows: CouplingRows, block: np.ndarray, k: int, order: np.ndarray,
-                starts: np.ndarray, local: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The feasible sets of facilities ``block``, each with ``k`` free projects: (facility, bits, value, rows)."""
+                starts: np.ndarray, requires: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """The feasible sets of facilities ``block``, each with ``k`` free projects: (facility, bits, value, rows).
+
+    ``requires`` lists the prerequisites between free projects as (facility, the requiring project's
+    place among its facility's free projects, the required one's).
+    """
     masks = ((np.arange(1 << k)[:, None] >> np.arange(k)) & 1).astype(bool)  # (sets, k)
     projects = order[starts[block][:, None] + np.arange(k)[None, :]]  # (facilities, k)
     as_float = masks.T.astype(float)
@@ -194,11 +200,12 @@ def _block_sets(instance: Instance, rows: CouplingRows, block: np.ndarray, k: in
             same = (group[:, i] >= 0) & (group[:, i] == group[:, j])
             if same.any():
                 feasible[same] &= ~(masks[:, i] & masks[:, j])[None, :]
-    for p, q in instance.prerequisites:
-        if free[p]:
-            f_row = np.searchsorted(block, instance.facility[p])
-            if f_row < len(block) and block[f_row] == instance.facility[p]:
-                feasible[f_row] &= ~(masks[:, local[p]] & ~masks[:, local[q]])
+    row_of = np.full(instance.n_facilities, -1)
+    row_of[block] = np.arange(len(block))
+    mine = row_of[requires[0]] >= 0
+    for j, i in set(zip(requires[1][mine].tolist(), requires[2][mine].tolist())):  # the j-th requires the i-th
+        with_pair = row_of[requires[0][mine & (requires[1] == j) & (requires[2] == i)]]
+        feasible[with_pair] &= ~(masks[:, j] & ~masks[:, i])[None, :]
     running = retire == 0
     cut = instance.reduction[projects] @ as_float
     intensity = instance.intensity[block][:, None]
@@ -256,6 +263,7 @@ def evaluate(sets: FacilitySets, multipliers: np.ndarray) -> tuple[float, np.nda
 
 
 def _first_best(sets: FacilitySets, score: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """Per facility, the first of its entries whose ``score`` reaches the facility's ``best``."""
     top = np.flatnonzero(score >= best[sets.facility])
     keep = np.concatenate([[True], sets.facility[top[1:]] != sets.facility[top[:-1]]])
     return top[keep]
@@ -356,7 +364,7 @@ def lagrangian_bound(model: RetrofitModel, tolerance: float, time_limit: float =
     sets = list_sets(instance, rows)
     if sets is None:
         return None
-    value, multipliers, rounds, mix = minimise(sets, tolerance, time_limit)
+    _, multipliers, rounds, mix = minimise(sets, tolerance, time_limit)
     bound, _, picked = evaluate(sets, multipliers)
     score = sets.value - sets.rows @ multipliers
     best = score[picked]
