@@ -34,6 +34,10 @@ if TYPE_CHECKING:  # imported where used: HiGHS loads only when a model is solve
 
 #: Below this size the full search is fast and the LP bound too loose to prove anything.
 CORE_MIN_PROJECTS = 5_000
+#: A roadmap's (project, year) choices make the full search harder: its core search starts at this many choices.
+#: Measured on 600-1,200 projects x 5 years of each family (benchmarks/RESULTS.md): 21.6 s in all against 43.3 s,
+#: the worst 8.5 s against 30 s unproven (classic, 1,000 x 5).
+ROADMAP_CORE_MIN_CHOICES = 2_000
 #: Projects in most doubt that seed the core, as a share of all (at least CORE_MIN_SIZE); their facilities
 #: enter the core whole. Grown threefold while the core proves nothing.
 CORE_SHARE = 0.005
@@ -93,9 +97,9 @@ def _check(status: highspy.HighsStatus, what: str) -> None:
         raise pulp.PulpSolverError(f"HiGHS refused the model's {what} (numbers out of range)")
 
 
-def large_enough_for_core_search(choices: int) -> bool:
+def large_enough_for_core_search(choices: int, roadmap: bool = False) -> bool:
     """Lists this long go through the core search (a bound first) rather than straight to the full search."""
-    return choices >= CORE_MIN_PROJECTS
+    return choices >= (min(CORE_MIN_PROJECTS, ROADMAP_CORE_MIN_CHOICES) if roadmap else CORE_MIN_PROJECTS)
 
 
 def _gap(objective: float, bound: float) -> float:
@@ -119,27 +123,27 @@ class BulkHiGHS(pulp.HiGHS):
     first_choice:
         A feasible choice (0/1 per choice) to start from, e.g. the previous
         point of a frontier; HiGHS completes the other variables.
-    full_presolve:
-        HiGHS's ``presolve`` option for the full search after a core search
-        (None: as configured). The roadmap sets ``"off"``: on 10,000 projects ×
-        5 years HiGHS's MIP presolve ran 25 s before the root node (past the
-        time limit, which it does not check there), while the root LP and its
-        cuts without it prove the core's roadmap in a few seconds.
     priced:
         A bound computed without the LP (:mod:`optimizer.lagrange`): its cores
         are searched first, and the LP is solved only if none proves.
-    fix_ones:
-        The core search fixes projects outside the core at their LP value, 0 or
-        1. False fixes only the zeros: the roadmap's yearly budgets leave no
-        room for a core beside LP-chosen projects pinned to their years (the
-        core was infeasible at every size), so those stay free to move later
-        or out.
+    roadmap:
+        The choices are (project, in-service year). Three things differ:
+
+        * the core search starts at :data:`ROADMAP_CORE_MIN_CHOICES`;
+        * it fixes only the choices at 0 outside the core: the yearly budgets
+          leave no room for a core beside LP-chosen projects pinned to their
+          years (the core was infeasible at every size), so those stay free to
+          move later or out;
+        * the full search after a core search runs without presolve: on 10,000
+          projects × 5 years HiGHS's MIP presolve ran 25 s before the root node
+          (past the time limit, which it does not check there), while the root
+          LP and its cuts without it prove the core's roadmap in a few seconds.
     """
 
     def __init__(self, *args: object, choices: list[pulp.LpVariable], facilities: np.ndarray | None = None,
                  first_choice: np.ndarray | None = None, core_search: bool = True,
-                 flags: list[tuple[pulp.LpVariable, int]] | None = None, full_presolve: str | None = None,
-                 fix_ones: bool = True, priced: Relaxation | None = None, **kwargs: object) -> None:
+                 flags: list[tuple[pulp.LpVariable, int]] | None = None, roadmap: bool = False,
+                 priced: Relaxation | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.flags = flags or []
         self.flag_facilities: tuple[np.ndarray, np.ndarray] | None = None
@@ -147,8 +151,7 @@ class BulkHiGHS(pulp.HiGHS):
         self.core_search = core_search
         self.facilities = facilities
         self.first_choice = first_choice
-        self.full_presolve = full_presolve
-        self.fix_ones = fix_ones
+        self.roadmap = roadmap
         self.priced = priced
         self.relaxed_bound: float | None = None  # the bound the last core search was judged against
         self.relaxed_name = "LP"
@@ -210,7 +213,7 @@ class BulkHiGHS(pulp.HiGHS):
         if self.first_choice is not None:
             columns = np.array([v.index for v in self.choices], dtype=np.int32)
             highs.setSolution(len(columns), columns, np.asarray(self.first_choice, dtype=float))
-        if self.core_search and large_enough_for_core_search(len(self.choices)) and len(self._integer):
+        if self.core_search and large_enough_for_core_search(len(self.choices), self.roadmap) and len(self._integer):
             self.proof = self._core_search(highs)
         return self._finish(lp)
 
@@ -244,8 +247,8 @@ class BulkHiGHS(pulp.HiGHS):
         highs = lp.solverModel
         if self.proof is None:
             self._spend_time_left(highs)
-            if self.full_presolve is not None and self.relaxed_bound is not None:  # only after a core search
-                highs.setOptionValue("presolve", self.full_presolve)
+            if self.roadmap and self.relaxed_bound is not None:  # only after a core search
+                highs.setOptionValue("presolve", "off")
             self.callSolver(lp)
             if not self._solution_matches_objective(highs):
                 # Seen with highspy 1.16 after a start portfolio: the right objective reported with the start's
@@ -337,7 +340,7 @@ class BulkHiGHS(pulp.HiGHS):
             if self.facilities is not None:
                 core |= np.isin(self.facilities, relaxation.unsettled)
                 core |= np.isin(self.facilities, self.facilities[core])
-            settled = ~core if self.fix_ones else ~core & (values < 0.5)
+            settled = ~core & (values < 0.5) if self.roadmap else ~core
             fixing = (columns[settled], np.round(values[settled]))
             found = self._core_mip(highs, fixing)
             if found is not None and (best is None or found.objective < best.objective):

@@ -68,8 +68,9 @@ from .solve import (
 )
 from .targets import facility_state, is_met, required_value, target_value
 
-#: The core search of :mod:`optimizer.highs` runs over the ``x[p, c]`` choices, a facility in doubt entering
-#: the core with every year of every project; outside the core only the zeros are fixed (see BulkHiGHS).
+#: The core search of :mod:`optimizer.highs` runs over the ``x[p, c]`` choices from 2,000 of them
+#: (``ROADMAP_CORE_MIN_CHOICES``), a facility in doubt entering the core with every year of every project;
+#: outside the core only the zeros are fixed (see BulkHiGHS).
 ROADMAP_SOLVER = SolverSettings()
 #: Time limit of each sub-solve of the diagnosis (earliest years, closest roadmap), seconds.
 SUB_SOLVE_SECONDS = 5.0

@@ -130,8 +130,7 @@ def _solve_highs(model: RetrofitModel, settings: SolverSettings, start: np.ndarr
         time_limit = max(time_limit - (time.perf_counter() - began), 0.01)
     solver = BulkHiGHS(msg=False, timeLimit=time_limit, gapRel=settings.gap, threads=settings.threads,
                        choices=model.choose, facilities=_choice_facilities(model), first_choice=start,
-                       core_search=settings.core_search, full_presolve="off" if roadmap else None,
-                       fix_ones=not roadmap, priced=priced,
+                       core_search=settings.core_search, roadmap=roadmap, priced=priced,
                        flags=[(v, key[0]) for key, v in model.level_flags.items() if isinstance(v, pulp.LpVariable)])
     try:
         model.problem.solve(solver)
