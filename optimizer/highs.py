@@ -56,7 +56,7 @@ class Relaxation:
 
     ``values``: each choice's value in the relaxation (0/1 when it is
     settled); ``doubt``: the lower, the more in doubt (|reduced cost|, or a
-    facility's margin between its best and second-best project sets);
+    facility's efficiency distance, see :func:`optimizer.lagrange.lagrangian_bound`);
     ``unsettled``: facilities that enter every core whole. ``name`` says
     which bound it is, for the result's message.
     """
@@ -69,11 +69,10 @@ class Relaxation:
 
 
 class CoreRun(NamedTuple):
-    """One MIP run with some choices held: its best portfolio, objective, proven bound and what it held."""
+    """One MIP run with some choices held: its best portfolio, its objective and what it held."""
 
     values: np.ndarray
     objective: float
-    bound: float
     fixing: tuple[np.ndarray, np.ndarray]
 
 
@@ -103,7 +102,7 @@ def large_enough_for_core_search(choices: int, roadmap: bool = False) -> bool:
 
 
 def _gap(objective: float, bound: float) -> float:
-    """Relative gap of a portfolio's objective above the LP bound (HiGHS minimises)."""
+    """Relative gap of a portfolio's objective above a bound (HiGHS minimises)."""
     return (objective - bound) / max(abs(objective), 1e-9)
 
 
@@ -362,7 +361,7 @@ class BulkHiGHS(pulp.HiGHS):
         return proof
 
     def _core_mip(self, highs: highspy.Highs, fixing: tuple[np.ndarray, np.ndarray]) -> CoreRun | None:
-        """The MIP with the ``fixing`` (columns, values) held; its best portfolio, objective and bound, or None."""
+        """The MIP with the ``fixing`` (columns, values) held; its best portfolio, or None."""
         fixed, level = fixing
         highs.changeColsBounds(len(fixed), fixed, level, level)
         highs.clearSolver()
@@ -374,8 +373,7 @@ class BulkHiGHS(pulp.HiGHS):
         found = None
         info = highs.getInfo()
         if info.primal_solution_status == 2:  # kSolutionStatusFeasible
-            found = CoreRun(np.asarray(highs.getSolution().col_value).copy(), info.objective_function_value,
-                            info.mip_dual_bound, fixing)
+            found = CoreRun(np.asarray(highs.getSolution().col_value).copy(), info.objective_function_value, fixing)
         highs.changeColsBounds(len(fixed), fixed, self._bounds[0][fixed], self._bounds[1][fixed])  # as built
         highs.clearSolver()
         return found
