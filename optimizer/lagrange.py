@@ -22,8 +22,9 @@ doubt, the others held at their sets, and proves its portfolio against
 The listing is a relaxation of the model, never a restriction: levels are
 read with a tolerance looser than HiGHS's, so ``L`` stays a valid bound.
 Lists it does not fit (a group or prerequisite spanning facilities, more
-than :data:`MAX_FREE_PROJECTS` free projects on one facility, the cost
-objective, the closest-portfolio mode) go to the LP as before.
+than :data:`MAX_FREE_PROJECTS` free projects on one facility or more than
+:data:`MAX_LISTED_SETS` sets in all, the cost objective, the
+closest-portfolio mode) go to the LP as before.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from .model import RetrofitModel, _budget_capex, budget_scale
 
 #: Facilities with more free projects than this are not listed (2^16 = 65,536 sets at most).
 MAX_FREE_PROJECTS = 16
+#: Most sets listed in all (before dominated ones are dropped): the dense family's 100,000 projects need 13 M
+#: (1.9 s); a list needing more (many facilities of 13-16 free projects) takes the LP path instead.
+MAX_LISTED_SETS = 20_000_000
 #: Most (facility, set) entries held at once while listing (memory: a few arrays of this many floats).
 BLOCK_ENTRIES = 2_000_000
 #: Levels are read this much looser than the model's rows (relative), so the listing relaxes the model.
@@ -154,7 +158,7 @@ def list_sets(instance: Instance, rows: CouplingRows) -> FacilitySets | None:
     order = np.lexsort((np.arange(instance.n_projects), facility))
     order = order[free[order]]
     counts = np.bincount(facility[order], minlength=instance.n_facilities)
-    if counts.max(initial=0) > MAX_FREE_PROJECTS:
+    if counts.max(initial=0) > MAX_FREE_PROJECTS or int((1 << counts.astype(np.int64)).sum()) > MAX_LISTED_SETS:
         return None
     starts = np.concatenate([[0], np.cumsum(counts)])
     local = np.full(instance.n_projects, -1)

@@ -599,7 +599,7 @@ def test_the_lagrangian_and_the_lp_proofs_agree_on_5000_projects_of_every_family
     gap = SolverSettings(gap=1e-3)
     priced = optimize(case.instance, budget=case.budget, targets=case.targets, settings=gap)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(lagrange, "MAX_FREE_PROJECTS", -1)  # no facility fits: the LP bound as before
+        patch.setattr(lagrange, "MAX_LISTED_SETS", 0)  # too many sets to list: the LP bound as before
         plain = optimize(case.instance, budget=case.budget, targets=case.targets, settings=gap)
     assert "Lagrangian" in priced.message and "Lagrangian" not in plain.message
     for one, other in ((priced, plain), (plain, priced)):
