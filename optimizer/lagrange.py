@@ -118,10 +118,12 @@ def coupling_rows(model: RetrofitModel) -> CouplingRows | None:
     """The model's coupling rows as :func:`list_sets` reads them; None for a model this bound does not cover.
 
     Covered: the most CO2 within a budget, the plan targets enforced
-    (not the closest-portfolio mode, not the least-capex mode).
+    (not the closest-portfolio mode, not the least-capex mode, not a model
+    whose objective a caller replaced). Rows a caller adds (scenario rows,
+    exclusions) are left out, which only loosens the bound.
     """
-    if not model.plain or model.budget is None:
-        return None
+    if not model.plain or model.budget is None or model.problem.objective is not model.objective_expression:
+        return None  # another objective (e.g. the alternatives' distance) is not the one priced here
     instance = model.instance
     shares = []
     baseline = np.zeros(instance.n_facilities, dtype=bool)

@@ -90,6 +90,8 @@ class RetrofitModel:
     targets: list[Target] = field(default_factory=list)
     budget: float | None = None
     plain: bool = False
+    #: The objective :func:`set_objective` wrote; a caller that replaces it (alternatives) leaves the plain model.
+    objective_expression: pulp.LpAffineExpression | None = None
 
     def add(self, constraint: pulp.LpConstraint, name: str, about: tuple[str, str] = ("", "")) -> None:
         """Add a named row; a row left without variables is settled here, not sent to the solver.
@@ -174,7 +176,8 @@ def set_objective(model: RetrofitModel, objective: Objective) -> None:
     weights = model.instance.co2 if objective == "co2" else _budget_capex(model)
     largest = float(np.abs(weights).max()) if len(weights) else 0.0
     model.objective_scale = largest if largest > 0 else 1.0
-    model.problem.setObjective(_weighted_sum(model.choose, weights / model.objective_scale))
+    model.objective_expression = _weighted_sum(model.choose, weights / model.objective_scale)
+    model.problem.setObjective(model.objective_expression)
 
 
 # --- closures ordered by the plans ------------------------------------------

@@ -623,3 +623,19 @@ def test_a_start_portfolio_never_comes_back_as_the_answer():
     closest = closest_portfolio(instance, targets, budget=45, settings=EXACT)
     assert closest is not None and closest["total_shortfall"] == 0.0
     assert closest["co2_reduction_t"] == 3.0 and sorted(closest["selected"]) == ["P1", "P3", "P5", "P6"]
+
+
+def test_a_model_whose_objective_was_replaced_is_not_priced():
+    """The alternatives replace the CO2 objective by a distance: a bound on CO2 would prove nothing about it."""
+    from optimizer.alternatives import add_distance_objective
+
+    facilities = pd.DataFrame([{"facility_id": "F0", "sector": "steel", "product": "pa", "capacity": 100,
+                                "energy_intensity": 110.0}])
+    projects = pd.DataFrame([{"project_id": f"P{i}", "facility_id": "F0", "capex": 1 + i, "co2_reduction": 5 - i,
+                              "energy_intensity_after": "", "exclusive_group": "", "requires": "", "retire": ""}
+                             for i in range(3)])
+    instance = prepare(make_dataset(facilities, projects, []))
+    model = build_model(instance, [], "co2", 3.0)
+    assert lagrange.coupling_rows(model) is not None
+    add_distance_objective(model, [np.array([True, False, False])])
+    assert lagrange.coupling_rows(model) is None
