@@ -50,12 +50,21 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pulp
 
-from .defaults import DEFAULT_LAST_YEAR
-from .diagnosis import solve_closest
 from .closures import closures_by_order
 from .dataset import Dataset, EmissionFactors, Target
+from .defaults import DEFAULT_LAST_YEAR
+from .diagnosis import solve_closest
 from .instance import Instance, prepare
-from .model import LEVEL_TOLERANCE, PAIR_COVER_MAX, Expression, Objective, PolicyOptions, RetrofitModel, _best_reduction, budget_scale
+from .model import (
+    LEVEL_TOLERANCE,
+    PAIR_COVER_MAX,
+    Expression,
+    Objective,
+    PolicyOptions,
+    RetrofitModel,
+    _best_reduction,
+    budget_scale,
+)
 from .solve import (
     MONEY_REPAIRS,
     SOLVER_TOLERANCE,
@@ -132,7 +141,8 @@ def horizon_problems(first: int | None, last: int | None, budget_per_year: float
     if first is None or last is None:
         return [("the horizon needs a first and a last year", "规划期需要起止年份")]
     if last < first:
-        return [(f"the horizon ends ({last}) before it starts ({first})", f"规划期结束年份 {last} 早于起始年份 {first}")]
+        return [(f"the horizon ends ({last}) before it starts ({first})",
+                 f"规划期结束年份 {last} 早于起始年份 {first}")]
     if budget_per_year is not None and budgets is not None:
         problems.append(("give one budget for every year or a year → budget table, not both",
                          "请给出统一的年度预算或逐年预算表，不要同时给出"))
@@ -861,7 +871,8 @@ def plan_roadmap(dataset: Dataset | Instance, horizon: Horizon, *, targets: list
     if objective == "co2" and horizon.budgets is None:
         raise RoadmapSettingsError([("a budget per year is required to maximise CO2", "最大化减排需要年度预算")])
     if objective == "cost" and co2_goal is None:
-        raise RoadmapSettingsError([("the least-cost mode needs a cumulative CO2 goal", "最低投资模式需要累计减排目标")])
+        raise RoadmapSettingsError([("the least-cost mode needs a cumulative CO2 goal",
+                                     "最低投资模式需要累计减排目标")])
     began = time.perf_counter()
     model = build_roadmap(instance, targets, horizon, objective, co2_goal, options=options)
     build_seconds = time.perf_counter() - began
@@ -1051,7 +1062,8 @@ def diagnose_roadmap(instance: Instance, targets: list[Target], horizon: Horizon
                             f"within the time limit)" if when is not None else
                             f"{row['target_id']}: no roadmap meeting it was found within {horizon.first}–"
                             f"{horizon.last} in the time limit (not proven impossible)")
-            lines_zh.append(f"{row['target_id']} 最迟可于 {when} 年达到（更早年份未在时限内确定）" if when is not None else
+            lines_zh.append(f"{row['target_id']} 最迟可于 {when} 年达到（更早年份未在时限内确定）"
+                            if when is not None else
                             f"{row['target_id']} 在时限内未找到满足它的路线图（未证明不可能）")
             continue
         lines_en.append(f"{row['target_id']} can be met from {when}" if when is not None else
