@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +31,36 @@ P5,F2,prep,process,200,100,,,,,,
 P6,F3,retire small,retire,300,5000,,,,,,是
 P7,F3,solar,solar_rooftop,800,,,2000,,,,
 """
+
+
+#: A process that keeps the store busy as the app does: the whole sample saved as a dataset, and a
+#: scenario, over and over. It prints "ready" once loaded, then the number of rounds after each.
+BUSY_WRITER = """
+import sys
+from optimizer import load_dataset
+from storage.store import Store
+store = Store(sys.argv[1])
+dataset = load_dataset("data/sample/fuzhou", name="copy")
+print("ready", flush=True)
+n = 0
+while True:
+    store.save_dataset("copy", dataset)
+    store.save_scenario("fuzhou_sample", f"s{n % 5}", {"budget": n}, {"selected": list(dataset.projects.index)})
+    n += 1
+    print(n, flush=True)
+"""
+
+
+def start_busy_writer(db: Path) -> subprocess.Popen:
+    """:data:`BUSY_WRITER` on ``db``, returned once it has loaded the sample and is about to write."""
+    writer = subprocess.Popen([sys.executable, "-c", BUSY_WRITER, str(db)], cwd=ROOT, stdout=subprocess.PIPE,
+                              text=True)
+    assert writer.stdout is not None
+    if writer.stdout.readline().strip() != "ready":
+        writer.kill()
+        writer.wait()
+        pytest.fail("the busy writer did not start")
+    return writer
 
 
 def write_tables(folder: Path, facilities: str = TINY_FACILITIES, projects: str = TINY_PROJECTS,

@@ -17,7 +17,7 @@ import pandas as pd
 from optimizer import load_dataset
 from storage.store import SAMPLE_NAME, Store, summarize_file
 
-from .conftest import ROOT, SAMPLE, write_tables
+from .conftest import ROOT, SAMPLE, start_busy_writer, write_tables
 
 
 def cli(*args: object, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -79,31 +79,14 @@ def test_a_restore_brings_back_changed_and_lost_data(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no partial file left behind
 
 
-WRITER = """
-import sys
-from optimizer import load_dataset
-from storage.store import Store
-store = Store(sys.argv[1])
-dataset = load_dataset("data/sample/fuzhou", name="copy")
-print("ready", flush=True)
-n = 0
-while True:
-    store.save_dataset("copy", dataset)
-    store.save_scenario("fuzhou_sample", f"s{n % 5}", {"budget": n}, {"selected": list(dataset.projects.index)})
-    n += 1
-    print(n, flush=True)
-"""
-
-
 def test_a_backup_taken_while_another_process_writes_is_consistent(tmp_path):
     """The writer keeps the file busy as the app does (a whole dataset and a scenario, over and over); each
     backup waits for its turn, and each copy holds every dataset whole and every scenario whole."""
     db = tmp_path / "live.duckdb"
     Store(db).close()
     sample = load_dataset(SAMPLE, name=SAMPLE_NAME)
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    writer = start_busy_writer(db)
     try:
-        assert writer.stdout.readline().strip() == "ready"
         assert writer.stdout.readline().strip() == "1"  # the writer is writing
         backups = []
         for number in range(3):

@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 from storage.store import SAMPLE_NAME, Store
 
-from .conftest import ROOT
-
-WRITER = """
-import sys
-from optimizer import load_dataset
-from storage.store import Store
-store = Store(sys.argv[1])
-dataset = load_dataset("data/sample/fuzhou", name="copy")
-print("ready", flush=True)
-n = 0
-while True:
-    store.save_dataset("copy", dataset)
-    store.save_scenario("fuzhou_sample", f"s{n % 5}", {"budget": n}, {"selected": list(dataset.projects.index)})
-    n += 1
-"""
+from .conftest import start_busy_writer
 
 
 @pytest.mark.parametrize("delay", [0.15, 0.4, 0.9])
 def test_kill_9_mid_write_leaves_a_readable_consistent_file(tmp_path, delay):
     path = tmp_path / "killed.duckdb"
     Store(path).close()  # seeded with the sample
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    assert writer.stdout.readline().strip() == "ready"
+    writer = start_busy_writer(path)
     time.sleep(delay)
     writer.send_signal(signal.SIGKILL)
     writer.wait(10)

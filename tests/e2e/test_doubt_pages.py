@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from .conftest import wait_idle
-from .test_plan_pages import ROW, _download, _rerun_done, _screenshots
+from .test_plan_pages import _download, _exclude_first_row, _rerun_done, _screenshots
 
 #: The words each language shows, read from the page and from the downloaded files.
 WORDS = {
@@ -95,16 +95,7 @@ def test_alternatives_page_every_section_and_download(server, page, lang):
 
     # Exclude the matrix's first project in one click: it leaves the next solve, and a reload keeps it out.
     first = matrix[1][matrix[0].index("project_id")]
-    editor = page.locator("[class*='st-key-alt_matrix_'] [data-testid='stDataFrameResizable']").first
-    editor.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    box = editor.locator("canvas").first.bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.05, box["y"] + ROW + ROW / 2)
-    try:
-        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='running']", timeout=5_000)
-    except Exception:  # noqa: BLE001 - the click only selected the cell: the space bar ticks it
-        page.keyboard.press("Space")
-    _rerun_done(page)
+    _exclude_first_row(page)
     page.wait_for_selector(f"[data-testid='stAlert']:has-text('{words['excluded']}{first}')")
     assert first in urllib.parse.unquote(page.url)
     page.goto(page.url)  # the shared link / a reload

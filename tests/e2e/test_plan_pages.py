@@ -94,6 +94,20 @@ def test_roadmap_edit_a_year_see_the_gantt_change_and_download(server, page):
     assert len(csv.strip().splitlines()) == sum(after.values()) + 1
 
 
+def _exclude_first_row(page) -> None:
+    """Tick row 1's "exclude" box of the alternatives matrix in one click, and wait for the run it starts."""
+    editor = page.locator("[class*='st-key-alt_matrix_'] [data-testid='stDataFrameResizable']").first
+    editor.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    box = editor.locator("canvas").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.05, box["y"] + ROW + ROW / 2)
+    try:
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='running']", timeout=5_000)
+    except Exception:  # noqa: BLE001 - the click only selected the cell: the space bar ticks it
+        page.keyboard.press("Space")
+    _rerun_done(page)
+
+
 def _matrix_ids(page) -> list[str]:
     workbook = openpyxl.load_workbook(io.BytesIO(_download(page, "download_alternatives")), read_only=True)
     rows = list(workbook["alternatives"].iter_rows(values_only=True))
@@ -108,15 +122,6 @@ def test_alternatives_exclude_a_project_in_one_click(server, page):
     _screenshots(page, "alternatives", "项目 × 备选方案")
     ids = _matrix_ids(page)
     first = ids[0]
-    editor = page.locator("[class*='st-key-alt_matrix_'] [data-testid='stDataFrameResizable']").first
-    editor.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    box = editor.locator("canvas").first.bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.05, box["y"] + ROW + ROW / 2)  # row 1's "exclude" box: one click
-    try:
-        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='running']", timeout=5_000)
-    except Exception:  # noqa: BLE001 - the click only selected the cell: the space bar ticks it
-        page.keyboard.press("Space")
-    _rerun_done(page)
+    _exclude_first_row(page)
     page.wait_for_selector(f"[data-testid='stAlert']:has-text('已排除：{first}')")
     assert first not in _matrix_ids(page)
