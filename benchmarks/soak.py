@@ -28,45 +28,25 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
-
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere, like the other benchmarks
 
 from storage.store import SAMPLE_NAME, Store  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, tiny_workbook  # noqa: E402
+from tests.e2e.conftest import Server as StreamlitServer  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 WAIT_MS = 180_000
 SWEEP_WAIT_MS = 600_000  # a frontier of 17 solves queues again behind every waiting solve after each budget
-FACILITIES = """facility_id,name,sector,product,capacity,energy_intensity
-F1,碱厂1,石化化工,caustic_soda_liquid_30,100000,340
-F2,碱厂2,petrochemical,caustic_soda_liquid_30,50000,360
-F3,陶瓷1,建材,ceramic_tile_mid_absorption,800000,4.8
-"""
-PROJECTS = """project_id,facility_id,name,category,capex,co2_reduction,energy_saving_tce,electricity_saving_mwh,\
-energy_intensity_after,exclusive_group,requires,retire
-P1,F1,membrane,process,3000,,2500,,310,g1,,
-P2,F1,membrane light,process,1500,,1000,,330,g1,,
-P3,F2,retire F2,retire,500,40000,,,,,,true
-P4,F2,upgrade,process,4000,,3000,,312,,P5,
-P5,F2,prep,process,200,100,,,,,,
-P6,F3,retire small,retire,300,5000,,,,,,是
-P7,F3,solar,solar_rooftop,800,,,2000,,,,
-"""
 #: Each action and how often a session picks it.
 ACTIONS = {"budget": 4, "download": 3, "save": 2, "portfolio": 1, "upload": 1, "frontier": 0.5}
 
@@ -79,69 +59,27 @@ def own_budget(user: int, step: int = 0) -> float:
 # --- the server -------------------------------------------------------------------------------------
 
 
-class Server:
+class Server(StreamlitServer):
+    """The end-to-end tests' server, sampled over time: (seconds, rss bytes, cpu seconds, load 1 min)."""
+
     def __init__(self, folder: Path):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.db = folder / "soak.duckdb"
-        self.log_path = folder / "streamlit.log"
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-             str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env={**os.environ, "RETROFIT_DB": str(self.db)}, stdout=self._log, stderr=subprocess.STDOUT)
-        self.samples: list[tuple[float, int, float, float]] = []  # (seconds, rss bytes, cpu seconds, load 1 min)
+        super().__init__(folder)
+        self.samples: list[tuple[float, int, float, float]] = []
         self._stop = threading.Event()
-
-    def wait_healthy(self) -> None:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
-                    return
-            except OSError:
-                time.sleep(0.3)
-        raise SystemExit("streamlit did not become healthy within 90 s")
-
-    def rss(self) -> int:
-        try:
-            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        return 0
-
-    def cpu(self) -> float:
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def sample_every(self, seconds: float) -> None:
         began = time.monotonic()
 
         def run() -> None:
             while not self._stop.is_set() and self.process.poll() is None:
-                self.samples.append((time.monotonic() - began, self.rss(), self.cpu(), os.getloadavg()[0]))
+                self.samples.append((time.monotonic() - began, self.rss(), self.cpu_seconds(), os.getloadavg()[0]))
                 self._stop.wait(seconds)
 
         threading.Thread(target=run, daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self._log.close()
+        super().stop()
 
 
 # --- one person -------------------------------------------------------------------------------------
@@ -426,14 +364,10 @@ def main() -> int:
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing (Debian's chromium package)")
     folder = Path(tempfile.mkdtemp(prefix="retrofit-soak-"))
-    workbook = folder / "清单.xlsx"
-    with pd.ExcelWriter(workbook, engine="openpyxl") as writer:
-        for sheet, text in (("facilities", FACILITIES), ("projects", PROJECTS)):
-            pd.read_csv(__import__("io").StringIO(text), dtype=str, keep_default_na=False).to_excel(
-                writer, sheet_name=sheet, index=False)
+    workbook = tiny_workbook(folder / "清单.xlsx")
     load_before = os.getloadavg()
     server = Server(folder)
-    server.wait_healthy()
+    server.wait_healthy(timeout=90)
     server.sample_every(5.0)
     tally = Tally()
     began = time.monotonic()

@@ -50,8 +50,8 @@ class Server:
         self.peak_rss = 0
         self._sampling = False
 
-    def wait_healthy(self) -> None:
-        deadline = time.time() + 60
+    def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.time() + timeout
         while time.time() < deadline:
             try:
                 if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
@@ -59,7 +59,7 @@ class Server:
             except OSError:
                 time.sleep(0.3)
         self.stop()
-        pytest.fail("streamlit did not become healthy within 60 s")
+        pytest.fail(f"streamlit did not become healthy within {timeout:g} s")
 
     def rss(self) -> int:
         """Resident memory of the server process in bytes (0 once it has gone)."""
