@@ -39,6 +39,9 @@ from .instance import Instance
 Objective = Literal["co2", "cost"]
 #: A linear expression PuLP can put in a row: a variable or an affine sum of them.
 Expression: TypeAlias = pulp.LpVariable | pulp.LpAffineExpression
+#: A row's left-hand side as coefficients by variable (see :meth:`RetrofitModel.add_row`).
+Terms: TypeAlias = dict[pulp.LpVariable, float]
+LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
 
 #: Intensities within this of a level count as at the level (kgce per unit).
 LEVEL_TOLERANCE = 1e-9
@@ -109,6 +112,25 @@ class RetrofitModel:
                 self.violated.append(about if about != ("", "") else (name, ""))
             return
         self.problem += constraint, name
+
+    def add_row(self, terms: Terms | list[tuple[pulp.LpVariable, float]], sense: int, rhs: float, name: str,
+                about: tuple[str, str] = ("", "")) -> None:
+        """Add ``Σ coefficient·variable (sense) rhs`` as one named row, settled like :meth:`add`.
+
+        Written from the terms directly, without PuLP's ``+``, ``-`` and ``*``,
+        each of which builds a new expression: at 100,000 projects those made
+        up most of the model build. ``sense`` is ``pulp.LpConstraintLE``,
+        ``GE`` or ``EQ``; a variable may appear once only (a dict of terms
+        guarantees it), and zero coefficients are dropped.
+        """
+        items = terms.items() if isinstance(terms, dict) else terms
+        constraint = pulp.LpConstraint(pulp.LpAffineExpression([(v, c) for v, c in items if c != 0]), sense,
+                                       rhs=rhs)
+        if len(constraint.expr) == 0:
+            if not constraint.valid(0):
+                self.violated.append(about if about != ("", "") else (name, ""))
+            return
+        self.problem.addConstraint(constraint, name)
 
 
 def build_model(instance: Instance, targets: list[Target], objective: Objective = "co2",
@@ -240,13 +262,14 @@ def add_co2_goal(model: RetrofitModel, co2_goal: float) -> None:
 def add_exclusive_groups(model: RetrofitModel) -> None:
     """Alternatives for the same line: at most one project of each exclusive group."""
     for number, members in enumerate(model.instance.groups):
-        model.add(pulp.lpSum(model.choose[i] for i in members) <= 1, f"exclusive_group_{number}")
+        model.add_row([(model.choose[i], 1.0) for i in members], LE, 1, f"exclusive_group_{number}")
 
 
 def add_prerequisites(model: RetrofitModel) -> None:
     """A project is chosen only together with every project it requires."""
     for project, prerequisite in model.instance.prerequisites:
-        model.add(model.choose[project] <= model.choose[prerequisite], f"requires_{project}_{prerequisite}")
+        model.add_row([(model.choose[project], 1.0), (model.choose[prerequisite], -1.0)], LE, 0,
+                      f"requires_{project}_{prerequisite}")
 
 
 def add_retirements(model: RetrofitModel) -> None:
@@ -259,9 +282,10 @@ def add_retirements(model: RetrofitModel) -> None:
             model.add(model.retired[f] <= 1, f"one_retirement_{f}")
         if model.closed[f]:
             continue  # the closure by order already blocks every other project
+        retirements = [(model.choose[p], 1.0) for p in members]
         for p in instance.projects_of[f]:
             if not instance.retire[p]:
-                model.add(model.choose[p] + model.retired[f] <= 1, f"closed_facility_{p}")
+                model.add_row([(model.choose[p], 1.0), *retirements], LE, 1, f"closed_facility_{p}")
 
 
 # --- plan targets -----------------------------------------------------------
@@ -304,23 +328,24 @@ def level_flag(model: RetrofitModel, f: int, level: str) -> Expression:
     elif need > _best_reduction(instance, helpful) + LEVEL_TOLERANCE:
         flag = pulp.LpAffineExpression()
     elif negative == 0 and all(r[p] >= need - LEVEL_TOLERANCE for p in helpful):
-        reaching = pulp.lpSum(model.choose[p] for p in helpful)
+        reaching = [(model.choose[p], 1.0) for p in helpful]
         groups = instance.group_of[helpful]
         if len(helpful) == 1 or (groups[0] >= 0 and (groups == groups[0]).all()):
-            flag = reaching
+            flag = pulp.LpAffineExpression(reaching)
         else:
             flag = model.problem.add_variable(f"at_{level}_{f}", lowBound=0, upBound=1)
-            model.add(flag <= reaching, f"{level}_reached_{f}")
+            model.add_row([(flag, 1.0)] + [(v, -1.0) for v, _ in reaching], LE, 0, f"{level}_reached_{f}")
     else:
         flag = model.problem.add_variable(f"at_{level}_{f}", cat=pulp.LpBinary)
         span = need - negative
         # A cut larger than the span counts as the span (coefficient tightening): exact on 0/1 choices,
         # since one such cut reaches the level whatever else is chosen, and a much tighter LP bound.
-        cut = pulp.LpAffineExpression([(model.choose[p], min(r[p] / span, 1.0)) for p in projects])
-        model.add(cut - flag >= negative / span, f"{level}_reductions_{f}")
+        cut = [(model.choose[p], min(float(r[p]) / span, 1.0)) for p in projects]
+        model.add_row(cut + [(flag, -1.0)], GE, negative / span, f"{level}_reductions_{f}")
         _add_level_covers(model, flag, helpful, need, f"{level}_{f}")
         if need <= LEVEL_TOLERANCE and f in model.retired:
-            model.add(flag <= running(model, f), f"{level}_running_{f}")
+            terms: Terms = {flag: 1.0}
+            model.add_row(terms, LE, -_add_terms(terms, running(model, f), -1.0), f"{level}_running_{f}")
     model.level_flags[key] = flag
     return flag
 
@@ -358,11 +383,11 @@ def add_baseline_all(model: RetrofitModel, target: Target, label: str, closest: 
         reductions = {p: min(float(instance.reduction[p]), cap) if cap > 0 else float(instance.reduction[p])
                       for p in projects}
         scale = max(abs(need), max((abs(v) for v in reductions.values()), default=0.0), 1e-9)
-        cut = pulp.LpAffineExpression([(model.choose[p], reductions[p] / scale) for p in projects])
+        cut: Terms = {model.choose[p]: reductions[p] / scale for p in projects}
         if need > LEVEL_TOLERANCE and f in model.retired:
-            cut = cut + (need / scale) * model.retired[f]
-        model.add(cut >= need / scale - LEVEL_TOLERANCE, f"baseline_{label}_{f}",
-                  about=(target.target_id, str(instance.facility_ids[f])))
+            _add_terms(cut, model.retired[f], need / scale)
+        model.add_row(cut, GE, need / scale - LEVEL_TOLERANCE, f"baseline_{label}_{f}",
+                      about=(target.target_id, str(instance.facility_ids[f])))
         if need > LEVEL_TOLERANCE:  # running at baseline needs these cuts (see _add_level_covers)
             helpful = [p for p in projects if instance.reduction[p] > 0]
             _add_level_covers(model, running(model, f), helpful, need, f"baseline_{label}_{f}")
@@ -381,22 +406,24 @@ def _add_share(model: RetrofitModel, target: Target, label: str, level: str, req
     covered = np.flatnonzero(instance.covered(target.products) & ~model.closed)
     total = instance.weights(target.weight)[covered].sum()
     weights = instance.weights(target.weight) / (total if total > 0 else 1.0)
-    terms: list[Expression] = []
+    terms: Terms = {}
+    constant = 0.0
     for f in map(int, covered):
         w = float(weights[f])
-        terms.append(w * level_flag(model, f, level) - required * w * running(model, f))
+        constant += _add_terms(terms, level_flag(model, f, level), w)
+        constant += _add_terms(terms, running(model, f), -required * w)
     if closest:
         short = model.problem.add_variable(f"shortfall_{label}", lowBound=0, upBound=required)
         model.shortfall[target.target_id] = short
         fixed = sum(float(weights[f]) for f in covered if int(f) not in model.retired)
-        terms.append(fixed * short)
+        _add_terms(terms, short, fixed)
         for f in map(int, covered):
             if f in model.retired:
                 share = model.problem.add_variable(f"shortfall_{label}_{f}", lowBound=0, upBound=required)
                 model.add(share <= short, f"shortfall_{label}_{f}_le")
                 model.add(share - required * running(model, f) <= 0, f"shortfall_{label}_{f}_running")
-                terms.append(float(weights[f]) * share)
-    model.add(pulp.lpSum(terms) >= 0, f"{level}_share_{label}", about=(target.target_id, ""))
+                _add_terms(terms, share, float(weights[f]))
+    model.add_row(terms, GE, -constant, f"{level}_share_{label}", about=(target.target_id, ""))
 
 
 #: What each kind of target adds to the model; ``min_line_capacity`` is enforced by the closures.
@@ -434,22 +461,39 @@ def _add_level_covers(model: RetrofitModel, flag: Expression, helpful: list[int]
     """
     instance = model.instance
     short = need - LEVEL_TOLERANCE
+    flag_terms: Terms = {}
+    rhs = -_add_terms(flag_terms, flag, 1.0)  # the flag may be "running" = 1 - retired
+
+    def cover(projects: list[int], name: str) -> None:
+        """flag ≤ Σ choose over ``projects``."""
+        model.add_row(list(flag_terms.items()) + [(model.choose[p], -1.0) for p in projects], LE, rhs, name)
+
     needed = set()
     for p in helpful:
         if _best_reduction(instance, [q for q in helpful if q != p]) < short:
             needed.add(p)
-            model.add(flag - model.choose[p] <= 0, f"{label}_needs_{p}")
+            cover([p], f"{label}_needs_{p}")
     spare = [p for p in helpful if p not in needed]
     if len(spare) <= PAIR_COVER_MAX:  # pairs of which one is needed (a few rows on small facilities)
         for i, p in enumerate(spare):
             for q in spare[i + 1:]:
                 if _best_reduction(instance, [o for o in helpful if o != p and o != q]) < short:
-                    model.add(flag - model.choose[p] - model.choose[q] <= 0, f"{label}_needs_{p}_or_{q}")
+                    cover([p, q], f"{label}_needs_{p}_or_{q}")
     by_size = sorted(helpful, key=lambda p: -float(instance.reduction[p]))
     for size in range(2, len(by_size) + 1):
         if _best_reduction(instance, by_size[size:]) < short:
-            model.add(flag - pulp.lpSum(model.choose[p] for p in by_size[:size]) <= 0, f"{label}_cover")
+            cover(by_size[:size], f"{label}_cover")
             break
+
+
+def _add_terms(terms: Terms, expression: Expression, factor: float) -> float:
+    """Add ``factor × expression``'s variable terms to ``terms``; return ``factor ×`` its constant."""
+    if isinstance(expression, pulp.LpVariable):
+        terms[expression] = terms.get(expression, 0.0) + factor
+        return 0.0
+    for variable, coefficient in expression.items():
+        terms[variable] = terms.get(variable, 0.0) + factor * coefficient
+    return factor * float(expression.constant)
 
 
 def _weighted_sum(variables: list[pulp.LpVariable], weights: np.ndarray) -> pulp.LpAffineExpression:
