@@ -61,10 +61,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from .instance import prepare
-    from .isolation import load_dataset_isolated
-    from .solve import SolverSettings
-
     if args.command == "roadmap":
         return run_roadmap(args)
     if args.command in cli_backup.COMMANDS:
@@ -74,12 +70,21 @@ def main(argv: list[str] | None = None) -> int:
         for text in problems:
             print(text, file=sys.stderr)
         return EXIT_BAD_INPUT
-    silence_highs_banner()
     if args.command in cli_pack.COMMANDS:
+        silence_highs_banner()
         return cli_pack.run(args)
+    from .isolation import start_loading
+
     began = time.perf_counter()
+    # A child process with time and memory limits reads and checks the list while the solver's libraries
+    # are imported here; for solve it then hashes the data for the run record while the model is solved.
+    args.loading = start_loading(args.data, hashed=args.command == "solve")
+    from .instance import prepare
+    from .solve import SolverSettings
+
+    silence_highs_banner()
     try:
-        dataset = load_dataset_isolated(args.data)  # a child process with time and memory limits
+        dataset = args.loading.dataset()
     except DataError as error:
         print(f"{args.data}: {len(error.problems)} problem(s) in the input:", file=sys.stderr)
         for text in error.texts("en"):
@@ -121,7 +126,11 @@ def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, facto
                              co2_goal=args.co2_goal, options=options, settings=settings)
         result.diagnosis = diagnosis.to_dict()
         result.closest = diagnosis.closest
-    record = cli_pack.solve_record(args, args.loaded, factors, settings, result)
+    try:
+        data_sha256: str | None = args.loading.data_hash()
+    except DataError:  # the child could not hash: the record hashes here
+        data_sha256 = None
+    record = cli_pack.solve_record(args, args.loaded, factors, settings, result, data_sha256)
     if args.out and result.has_portfolio:
         if args.out.suffix.lower() == ".xlsx":
             args.out.write_bytes(portfolio_workbook(dataset, instance, result, factors, args.discount_rate,

@@ -54,8 +54,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def solve_record(args: argparse.Namespace, loaded: Dataset, factors: EmissionFactors, solver: SolverSettings,
-                 result: PortfolioResult) -> RunRecord:
-    """The record of ``solve`` (or ``report``): ``loaded`` is the dataset as read, before ``--no-targets``."""
+                 result: PortfolioResult, data_sha256: str | None = None) -> RunRecord:
+    """The record of ``solve`` (or ``report``): ``loaded`` is the dataset as read, before ``--no-targets``.
+
+    ``data_sha256``: its hash, when the reader computed it.
+    """
     from .record import make_record, run_settings
 
     targets = [] if args.no_targets else loaded.targets
@@ -66,7 +69,7 @@ def solve_record(args: argparse.Namespace, loaded: Dataset, factors: EmissionFac
                             order_capex_in_budget=False if getattr(args, "closure_capex_outside_budget", False)
                             else None)
     return make_record(loaded, result, solver_settings=solver, settings=settings,
-                       data_path=str(Path(args.data).resolve()))
+                       data_path=str(Path(args.data).resolve()), data_sha256=data_sha256)
 
 
 # --- rerun ------------------------------------------------------------------

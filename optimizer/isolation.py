@@ -9,8 +9,10 @@ kills it when the wall-clock time is up. The child sends the checked
 the parent raises :class:`~optimizer.problems.DataError` exactly as
 :func:`optimizer.checks.load_dataset` does, so callers handle one error.
 
-Both front ends use :func:`load_dataset_isolated` (the command line for
-``--data``, the app for uploads), so the same limits apply to both.
+Both front ends read through this module (the app's uploads with
+:func:`load_dataset_isolated`, the command line's ``--data`` with
+:func:`start_loading`, which lets it import the solver while the child
+reads, and hash the data while it solves), so the same limits apply to both.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import os
 import pickle
 import select
 import signal
+import struct
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, TypeVar, TypeVarTuple, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, TypeVarTuple, cast
 
 from .dataset import Dataset
 from .problems import DataError, Problem
@@ -33,7 +36,7 @@ from .problems import DataError, Problem
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "load_dataset_isolated", "run_isolated"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "Loading", "load_dataset_isolated", "run_isolated", "start_loading"]
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -102,6 +105,43 @@ def load_dataset_isolated(source: str | Path | bytes, name: str = "", limits: Li
     return run_isolated(_work_path, (str(path), name or str(source)), limits, path.name or str(path))
 
 
+class Loading:
+    """A project list being read in a child process (see :func:`start_loading`)."""
+
+    def __init__(self, child: _Child, hashed: bool) -> None:
+        self._child, self._hashed = child, hashed
+
+    def dataset(self) -> Dataset:
+        """The dataset once read and checked (waits for it); raises DataError as :func:`load_dataset_isolated`."""
+        return cast(Dataset, self._child.receive(last=not self._hashed))
+
+    def data_hash(self) -> str:
+        """The hash of the dataset (:func:`optimizer.record.data_hash`); after :meth:`dataset`, when hashed."""
+        if not self._hashed:
+            raise ValueError("started without hashed=True")
+        return cast(str, self._child.receive(last=True))
+
+
+def start_loading(path: str | Path, hashed: bool = False, limits: Limits | None = None) -> Loading:
+    """Start reading and checking a project list in a child, under the limits of :func:`load_dataset_isolated`.
+
+    The caller goes on meanwhile (the command line imports the solver, on
+    the other core) and asks :meth:`Loading.dataset` when it needs the data.
+    With ``hashed`` the child then hashes the dataset for the run record,
+    while the caller solves: :meth:`Loading.data_hash`.
+    """
+    path = Path(path)
+    child = _start(_work_path, (str(path), str(path)), limits or DEFAULT_LIMITS, path.name or str(path),
+                   then=_hash_of if hashed else None)
+    return Loading(child, hashed)
+
+
+def _hash_of(dataset: Dataset) -> str:
+    from .record import data_hash
+
+    return data_hash(dataset)
+
+
 def _work_path(path: str, name: str) -> Dataset:
     from .checks import build_dataset
     from .reading import read_path
@@ -127,9 +167,7 @@ def run_isolated(work: Callable[[*Ts], T], args: tuple[*Ts], limits: Limits, lab
 
     ``label`` names the file in the messages of a stopped reader.
     """
-    if hasattr(os, "fork"):
-        return _run_forked(work, args, limits, label)
-    return _run_spawned(work, args, limits, label)  # pragma: no cover - Windows
+    return cast(T, _start(work, args, limits, label).receive(last=True))
 
 
 def _too_slow(label: str, limits: Limits) -> DataError:
@@ -171,65 +209,131 @@ def _apply_limits(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
-def _run_forked(work: Callable[[*Ts], T], args: tuple[*Ts], limits: Limits, label: str) -> T:
-    read_end, write_end = os.pipe()
-    start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:  # the child: limits, work, result down the pipe, exit without cleanup of the parent's state
-        code = 0
-        try:
-            os.close(read_end)
-            import faulthandler
+def _start(work: Callable[[*Ts], object], args: tuple[*Ts], limits: Limits, label: str,
+           then: Callable[[Any], object] | None = None) -> _Child:
+    """Start ``work(*args)`` in a child under ``limits``; with ``then``, the child goes on to ``then(result)``.
 
-            faulthandler.disable()  # a crash is reported by the parent, not as a C traceback on stderr
-            _apply_limits(limits)
-            outcome = _outcome(work, args)
-            try:
-                payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-            except MemoryError:
-                payload = pickle.dumps(("memory", None))
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(write_end, view):]
-        except BaseException:  # noqa: BLE001
-            code = 3
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    chunks: list[bytes] = []
-    timed_out = False
+    Each outcome goes down the pipe as it is ready, so the parent can use
+    the first while the child computes the second.
+    """
+    if hasattr(os, "fork"):
+        return _ForkedChild(work, args, limits, label, then)
+    return _SpawnedChild(work, args, limits, label, then)  # pragma: no cover - Windows
+
+
+def _outcomes(work: Callable[[*Ts], object], args: tuple[*Ts],
+              then: Callable[[Any], object] | None) -> Iterator[tuple[str, object]]:
+    """What the child reports, in order: the outcome of ``work``, then (if it succeeded) of ``then``."""
+    first = _outcome(work, args)
+    yield first
+    if then is not None and first[0] == "ok":
+        yield _outcome(then, (first[1],))
+
+
+def _pickled(outcome: tuple[str, object]) -> bytes:
     try:
-        while True:
-            remaining = limits.seconds - (time.monotonic() - start)
-            if remaining <= 0:
-                timed_out = True
-                break
-            ready, _, _ = select.select([read_end], [], [], remaining)
-            if not ready:
-                timed_out = True
-                break
-            chunk = os.read(read_end, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(read_end)
-        if timed_out:
-            _kill(pid)
+        return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    except MemoryError:
+        return pickle.dumps(("memory", None))
+
+
+class _Child(Protocol):
+    def receive(self, last: bool) -> object:
+        """The child's next outcome: its value, or its problems raised; ``last`` also reaps the child."""
+
+
+#: Each outcome goes down a fork's pipe as its length (8 bytes, little-endian) and its pickle.
+_LENGTH = struct.Struct("<Q")
+
+
+class _ForkedChild:
+    """A forked child: limits set, work done, outcomes down the pipe; the parent kills it at the wall-clock limit."""
+
+    def __init__(self, work: Callable[[*Ts], object], args: tuple[*Ts], limits: Limits, label: str,
+                 then: Callable[[Any], object] | None) -> None:
+        self.limits, self.label = limits, label
+        read_end, write_end = os.pipe()
+        self.start = time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # the child: limits, work, outcomes down the pipe, exit without cleanup of the parent's state
+            code = 0
+            try:
+                os.close(read_end)
+                import faulthandler
+
+                faulthandler.disable()  # a crash is reported by the parent, not as a C traceback on stderr
+                _apply_limits(limits)
+                for outcome in _outcomes(work, args, then):
+                    payload = _pickled(outcome)
+                    view = memoryview(_LENGTH.pack(len(payload)) + payload)
+                    while view:
+                        view = view[os.write(write_end, view):]
+            except BaseException:  # noqa: BLE001
+                code = 3
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self.pid, self.read_end = pid, read_end
+        self.buffer = bytearray()
+        self.ended = False  # the pipe is at its end (the child exited or was killed)
+        self.timed_out = False
+        self.status: int | None = None  # the child's exit status, once reaped
+
+    def receive(self, last: bool) -> object:
+        payload = self._frame()
+        if payload is None or last:
+            self._reap(payload is not None)
+            return _result(b"" if payload is None else payload, self.label, self.limits, self.status)
         try:
-            _, status = os.waitpid(pid, 0)
+            return _result(payload, self.label, self.limits, None)
+        except DataError:
+            self._reap(True)  # nothing follows a failure: the child has ended
+            raise
+
+    def _frame(self) -> bytes | None:
+        """The next whole outcome from the pipe; None if the pipe ended (or time ran out) first."""
+        while True:
+            if len(self.buffer) >= _LENGTH.size:
+                (length,) = _LENGTH.unpack_from(self.buffer)
+                if len(self.buffer) >= _LENGTH.size + length:
+                    payload = bytes(self.buffer[_LENGTH.size:_LENGTH.size + length])
+                    del self.buffer[:_LENGTH.size + length]
+                    return payload
+            if self.ended or not self._read():
+                return None
+
+    def _read(self) -> bool:
+        """Read what the pipe holds, waiting at most until the wall-clock limit; False at its end or the limit."""
+        remaining = max(0.0, self.limits.seconds - (time.monotonic() - self.start))
+        ready, _, _ = select.select([self.read_end], [], [], remaining)  # what is there is read even after the limit
+        if not ready:
+            self.timed_out = True
+            return False
+        chunk = os.read(self.read_end, 1 << 20)
+        if not chunk:
+            self.ended = True
+        self.buffer += chunk
+        return bool(chunk)
+
+    def _reap(self, received: bool) -> None:
+        """Close the pipe and wait for the child; raise if the limit, a kill or a crash stopped it."""
+        os.close(self.read_end)
+        if self.timed_out:
+            _kill(self.pid)
+        try:
+            _, status = os.waitpid(self.pid, 0)
         except ChildProcessError:  # SIGCHLD ignored by the host process: the child reaped itself
             status = 0
-    if timed_out:
-        raise _too_slow(label, limits)
-    if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        if number in (signal.SIGXCPU, signal.SIGKILL):
-            raise _too_slow(label, limits)
-        if number in (signal.SIGSEGV, signal.SIGBUS) and not chunks:  # past RLIMIT_AS inside C code
-            raise _too_much_memory(label, limits)
-        raise DataError([Problem("reader_failed", label, details={"reason": f"signal {number}"})])
-    return cast(T, _result(b"".join(chunks), label, limits, status))  # what work(*args) returned, unpickled
+        self.status = status
+        if self.timed_out:
+            raise _too_slow(self.label, self.limits)
+        if os.WIFSIGNALED(status):
+            number = os.WTERMSIG(status)
+            if number in (signal.SIGXCPU, signal.SIGKILL):
+                raise _too_slow(self.label, self.limits)
+            if number in (signal.SIGSEGV, signal.SIGBUS) and not received and not self.buffer:
+                raise _too_much_memory(self.label, self.limits)  # past RLIMIT_AS inside C code
+            raise DataError([Problem("reader_failed", self.label, details={"reason": f"signal {number}"})])
 
 
 def _result(payload: bytes, label: str, limits: Limits, status: int | None) -> object:
@@ -255,33 +359,42 @@ def _kill(pid: int) -> None:
         pass
 
 
-def _spawned_child(connection: Connection, work: Callable[[*Ts], object],
-                   args: tuple[*Ts]) -> None:  # pragma: no cover - Windows
-    connection.send_bytes(pickle.dumps(_outcome(work, args), protocol=pickle.HIGHEST_PROTOCOL))
+def _spawned_child(connection: Connection, work: Callable[[*Ts], object], args: tuple[*Ts],
+                   then: Callable[[Any], object] | None) -> None:  # pragma: no cover - Windows
+    for outcome in _outcomes(work, args, then):
+        connection.send_bytes(_pickled(outcome))
     connection.close()
 
 
-def _run_spawned(work: Callable[[*Ts], T], args: tuple[*Ts], limits: Limits,
-                 label: str) -> T:  # pragma: no cover - Windows
+class _SpawnedChild:  # pragma: no cover - Windows
     """Where there is no fork: a spawned process with the wall-clock limit only."""
-    import multiprocessing
 
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_spawned_child, args=(sender, work, args), daemon=True)
-    process.start()
-    sender.close()
-    try:
-        if not receiver.poll(limits.seconds):
-            process.kill()
-            raise _too_slow(label, limits)
-        payload = receiver.recv_bytes()
-    except EOFError:
-        payload = b""
-    finally:
-        process.join(5)
-        receiver.close()
-    return cast(T, _result(payload, label, limits, None))  # what work(*args) returned, unpickled
+    def __init__(self, work: Callable[[*Ts], object], args: tuple[*Ts], limits: Limits, label: str,
+                 then: Callable[[Any], object] | None) -> None:
+        import multiprocessing
+
+        self.limits, self.label = limits, label
+        self.start = time.monotonic()
+        context = multiprocessing.get_context("spawn")
+        self.receiver, sender = context.Pipe(duplex=False)
+        self.process = context.Process(target=_spawned_child, args=(sender, work, args, then), daemon=True)
+        self.process.start()
+        sender.close()
+
+    def receive(self, last: bool) -> object:
+        try:
+            if not self.receiver.poll(max(0.0, self.limits.seconds - (time.monotonic() - self.start))):
+                self.process.kill()
+                last = True
+                raise _too_slow(self.label, self.limits)
+            payload = self.receiver.recv_bytes()
+        except EOFError:
+            payload, last = b"", True
+        finally:
+            if last:
+                self.process.join(5)
+                self.receiver.close()
+        return _result(payload, self.label, self.limits, None)
 
 
 if __name__ == "__main__":  # pragma: no cover - a manual check: python -m optimizer.isolation PATH

@@ -269,15 +269,17 @@ def run_settings(*, objective: str, budget: float | None, co2_goal: float | None
 
 def make_record(dataset: Dataset, result: PortfolioResult, *, solver_settings: SolverSettings, settings: dict,
                 data_path: str | None = None,
-                when: datetime | None = None) -> RunRecord:
+                when: datetime | None = None, data_sha256: str | None = None) -> RunRecord:
     """The record of ``result`` (a :class:`~optimizer.solve.PortfolioResult`) solved on ``dataset``.
 
     ``dataset`` is the data as loaded, before any target edit (those are in
     ``settings``), so its hash names the file the analyst holds.
+    ``data_sha256``: that hash if already computed (the command line's
+    reader computes it beside the reading).
     """
     proven = result.gap if result.gap is None or math.isfinite(result.gap) else None
     return RunRecord(
-        dataset_name=dataset.name, data_sha256=data_hash(dataset), product_version=product_version(),
+        dataset_name=dataset.name, data_sha256=data_sha256 or data_hash(dataset), product_version=product_version(),
         solver=solver_settings.solver, solver_version=solver_version(solver_settings.solver),
         requested_gap=solver_settings.gap, proven_gap=proven, time_limit=solver_settings.time_limit,
         settings=dict(settings),

@@ -21,8 +21,9 @@ import pandas as pd
 import pytest
 
 from optimizer import DataError, load_dataset
-from optimizer.isolation import Limits, load_dataset_isolated, run_isolated
+from optimizer.isolation import Limits, load_dataset_isolated, run_isolated, start_loading
 from optimizer.parsing import MAX_CELL_PROBLEMS
+from optimizer.record import data_hash
 from optimizer.reading import MAX_CELLS, MAX_COLUMNS, MAX_ROWS
 
 from .conftest import TINY_FACILITIES, TINY_PROJECTS, write_tables
@@ -235,6 +236,36 @@ def test_a_reader_that_dies_is_a_problem_not_a_hang():
     with pytest.raises(DataError) as caught:
         run_isolated(os.abort, (), Limits(seconds=30), "list.xlsx")
     expect(caught.value.problems, "reader_failed", "list.xlsx", None)
+
+
+def test_loading_in_the_background_gives_the_dataset_then_its_hash(tmp_path):
+    """The command line's reader: the dataset first (a pipe's worth many times over), then its hash."""
+    folder = _big_folder(tmp_path)
+    direct = load_dataset(folder)
+    loading = start_loading(folder, hashed=True, limits=Limits(seconds=60))
+    dataset = loading.dataset()
+    pd.testing.assert_frame_equal(direct.projects, dataset.projects)
+    assert loading.data_hash() == data_hash(direct)
+
+
+def test_a_hash_finished_in_time_is_read_after_the_time_limit(tmp_path):
+    """The caller may solve for longer than the reader's limit: what the child sent in time still counts."""
+    loading = start_loading(tiny(tmp_path), hashed=True, limits=Limits(seconds=1.0))
+    dataset = loading.dataset()
+    time.sleep(1.2)
+    assert loading.data_hash() == data_hash(dataset)
+
+
+def test_loading_in_the_background_raises_the_problems_and_the_limits(tmp_path):
+    folder = tiny(tmp_path, projects=edited(TINY_PROJECTS, 3, capex="abc"))
+    with pytest.raises(DataError) as caught:
+        start_loading(folder, hashed=True).dataset()
+    expect(caught.value.problems, "not_a_number", "projects.csv", 3, "capex")
+    with pytest.raises(DataError) as caught:
+        start_loading(_big_folder(tmp_path), hashed=True, limits=Limits(seconds=0.05)).dataset()
+    expect(caught.value.problems, "too_slow", "big", None)
+    with pytest.raises(ValueError):
+        start_loading(folder).data_hash()  # not asked for
 
 
 # --- 2. valid files must not crash pages: computed names are reserved ------------------------------
