@@ -356,7 +356,7 @@ class BulkHiGHS(pulp.HiGHS):
                 # the portfolio's, and a larger core would not close it. The full search starts from it
                 # instead: its presolve tightens the bound, usually proving it at the root.
                 break
-            size = int(size * CORE_GROWTH)
+            size = max(size + 1, int(size * CORE_GROWTH))
         if start_full_search and proof is None and best is not None:
             start = highspy.HighsSolution()
             start.col_value = best.values.tolist()
