@@ -46,6 +46,8 @@ MAX_LISTED_SETS = 20_000_000
 BLOCK_ENTRIES = 2_000_000
 #: Levels are read this much looser than the model's rows (relative), so the listing relaxes the model.
 LEVEL_SLACK = 1e-6
+#: A set worth no more than this above a cheaper set of its facility and signature counts as dominated.
+DOMINANCE_TOLERANCE = 1e-12
 #: Cutting-plane rounds at most.
 MAX_ROUNDS = 80
 #: The box around the best point grows to at most this many times |L| (an infeasible list drives L down forever).
@@ -241,18 +243,24 @@ def _undominated(feasible: np.ndarray, signature: np.ndarray, value: np.ndarray,
     A set with the same share signature, no more value and no less capex
     than another never scores above it, at any multipliers: leaving it out
     changes no bound and shrinks the list several-fold on dense facilities.
-    Each facility's sets are walked cheapest first, one signature at a time.
+    Each facility's sets are walked by signature, cheapest first, in one
+    pass: the signature's number times the span of the values, plus the
+    value, is a key whose running maximum starts afresh with each
+    signature, so a set is kept when its key beats every key before it.
     """
+    if not feasible.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     rows = np.arange(len(feasible))[:, None]
-    order = np.argsort(capex, axis=1, kind="stable")
-    worth = np.where(feasible, value, -np.inf)[rows, order]
-    kind = signature[rows, order]
-    keep = np.zeros(feasible.shape, dtype=bool)
-    for each in np.unique(signature[feasible]):
-        mine = np.where(kind == each, worth, -np.inf)
-        best_before = np.maximum.accumulate(mine, axis=1)
-        keep[:, 0] |= np.isfinite(mine[:, 0])
-        keep[:, 1:] |= np.isfinite(mine[:, 1:]) & (mine[:, 1:] > best_before[:, :-1] + 1e-12)
+    kinds = np.unique(signature[feasible])
+    kind = np.searchsorted(kinds, signature)
+    spent = capex - capex.min()
+    order = np.argsort(kind * (spent.max() + 1.0) + spent, axis=1, kind="stable")
+    worth = value[feasible]
+    low, span = worth.min(), worth.max() - worth.min() + 1.0
+    key = np.where(feasible, kind * span + (value - low), -np.inf)[rows, order]
+    best_before = np.maximum.accumulate(key, axis=1)[:, :-1]
+    keep = np.isfinite(key)
+    keep[:, 1:] &= key[:, 1:] > best_before + DOMINANCE_TOLERANCE
     kept = np.zeros(feasible.shape, dtype=bool)
     kept[rows, order] = keep
     row, column = np.nonzero(kept)
