@@ -11,6 +11,7 @@ the policy directly and shares no code with the optimizer.
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer import SolverSettings, Target, build_dataset, highs, lagrange, optimize, prepare
+from optimizer import SolverSettings, Target, build_dataset, highs, lagrange, model, optimize, prepare
 from optimizer.diagnosis import closest_portfolio, diagnose
 from optimizer.model import PolicyOptions, budget_scale, build_model
 from optimizer.reading import RawTable
@@ -639,3 +640,16 @@ def test_a_model_whose_objective_was_replaced_is_not_priced():
     assert lagrange.coupling_rows(model) is not None
     add_distance_objective(model, [np.array([True, False, False])])
     assert lagrange.coupling_rows(model) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.01, 100.0), st.integers(-1, 2)), min_size=1, max_size=8), st.data())
+def test_what_a_facility_reaches_without_a_project_or_two_is_a_fresh_sum(projects, data):
+    """The level covers' shortcut (one subtraction per question) against summing what is left anew."""
+    instance = SimpleNamespace(reduction=np.array([r for r, _ in projects]),
+                               group_of=np.array([g for _, g in projects]))
+    helpful = list(range(len(projects)))
+    reach = model._Reach(instance, helpful)  # type: ignore[arg-type]
+    left_out = data.draw(st.lists(st.sampled_from(helpful), min_size=1, max_size=2, unique=True))
+    rest = [p for p in helpful if p not in left_out]
+    assert reach.without(*left_out) == pytest.approx(model._best_reduction(instance, rest), abs=1e-9)  # type: ignore[arg-type]

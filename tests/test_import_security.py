@@ -23,8 +23,8 @@ import pytest
 from optimizer import DataError, load_dataset
 from optimizer.isolation import Limits, load_dataset_isolated, run_isolated, start_loading
 from optimizer.parsing import MAX_CELL_PROBLEMS
-from optimizer.record import data_hash
 from optimizer.reading import MAX_CELLS, MAX_COLUMNS, MAX_ROWS
+from optimizer.record import data_hash
 
 from .conftest import TINY_FACILITIES, TINY_PROJECTS, write_tables
 from .test_checks import (
