@@ -26,8 +26,12 @@ Constraints (one function each, named after the sentence they enforce)
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from functools import wraps
+from typing import Literal, ParamSpec, TypeAlias, TypeVar
 
 import numpy as np
 import pulp
@@ -133,6 +137,39 @@ class RetrofitModel:
         self.problem.addConstraint(constraint, name)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while a model is built, then as it was.
+
+    The build makes hundreds of thousands of PuLP objects that live as long
+    as the model, and the collector would walk them all again and again to
+    find nothing to free (100,000 projects: build 2.15 s against 1.82 s).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def building(function: Callable[P, R]) -> Callable[P, R]:
+    """A model builder run :func:`without_cycle_collection`."""
+
+    @wraps(function)
+    def build(*args: P.args, **kwargs: P.kwargs) -> R:
+        with without_cycle_collection():
+            return function(*args, **kwargs)
+
+    return build
+
+
+@building
 def build_model(instance: Instance, targets: list[Target], objective: Objective = "co2",
                 budget: float | None = None, co2_goal: float | None = None, *,
                 options: PolicyOptions = PolicyOptions(), closest: bool = False) -> RetrofitModel:

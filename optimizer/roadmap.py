@@ -64,6 +64,7 @@ from .model import (
     RetrofitModel,
     _best_reduction,
     budget_scale,
+    building,
 )
 from .solve import (
     MONEY_REPAIRS,
@@ -323,6 +324,7 @@ class RoadmapModel:
         return [int(p) for p in self.instance.projects_of[f] if self.instance.retire[p] and not self.blocked[p]]
 
 
+@building
 def build_roadmap(instance: Instance, targets: list[Target], horizon: Horizon, objective: Objective = "co2",
                   co2_goal: float | None = None, *, options: PolicyOptions = PolicyOptions(),
                   closest: bool = False, relax_closures: bool = False) -> RoadmapModel:
