@@ -251,8 +251,8 @@ def _undominated(feasible: np.ndarray, signature: np.ndarray, value: np.ndarray,
     if not feasible.any():
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     rows = np.arange(len(feasible))[:, None]
-    kinds = np.unique(signature[feasible])
-    kind = np.searchsorted(kinds, signature)
+    present = np.bincount(signature[feasible], minlength=int(signature.max()) + 1) > 0
+    kind = (np.cumsum(present) - 1)[signature]  # the signatures that occur, numbered 0, 1, ...
     spent = capex - capex.min()
     order = np.argsort(kind * (spent.max() + 1.0) + spent, axis=1, kind="stable")
     worth = value[feasible]
