@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     from .instance import prepare
     from .solve import SolverSettings
 
+    if args.command == "solve":
+        from . import diagnosis, export  # noqa: F401 - what _solve imports, imported while the child reads
     silence_highs_banner()
     try:
         dataset = args.loading.dataset()
