@@ -360,13 +360,13 @@ def _kill(pid: int) -> None:
 
 
 def _spawned_child(connection: Connection, work: Callable[[*Ts], object], args: tuple[*Ts],
-                   then: Callable[[Any], object] | None) -> None:  # pragma: no cover - Windows
+                   then: Callable[[Any], object] | None) -> None:
     for outcome in _outcomes(work, args, then):
         connection.send_bytes(_pickled(outcome))
     connection.close()
 
 
-class _SpawnedChild:  # pragma: no cover - Windows
+class _SpawnedChild:
     """Where there is no fork: a spawned process with the wall-clock limit only."""
 
     def __init__(self, work: Callable[[*Ts], object], args: tuple[*Ts], limits: Limits, label: str,
@@ -385,16 +385,19 @@ class _SpawnedChild:  # pragma: no cover - Windows
         try:
             if not self.receiver.poll(max(0.0, self.limits.seconds - (time.monotonic() - self.start))):
                 self.process.kill()
-                last = True
                 raise _too_slow(self.label, self.limits)
-            payload = self.receiver.recv_bytes()
-        except EOFError:
-            payload, last = b"", True
+            try:
+                payload = self.receiver.recv_bytes()
+            except EOFError:
+                payload = b""  # the child died before it could say why
+            return _result(payload, self.label, self.limits, None)
+        except DataError:
+            last = True  # nothing follows a failure: the child has ended
+            raise
         finally:
             if last:
                 self.process.join(5)
                 self.receiver.close()
-        return _result(payload, self.label, self.limits, None)
 
 
 if __name__ == "__main__":  # pragma: no cover - a manual check: python -m optimizer.isolation PATH

@@ -20,7 +20,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from optimizer import DataError, load_dataset
+from optimizer import DataError, isolation, load_dataset
 from optimizer.isolation import Limits, load_dataset_isolated, run_isolated, start_loading
 from optimizer.parsing import MAX_CELL_PROBLEMS
 from optimizer.reading import MAX_CELLS, MAX_COLUMNS, MAX_ROWS
@@ -254,6 +254,21 @@ def test_a_hash_finished_in_time_is_read_after_the_time_limit(tmp_path):
     dataset = loading.dataset()
     time.sleep(1.2)
     assert loading.data_hash() == data_hash(dataset)
+
+
+def test_the_spawned_reader_of_windows_sends_the_same_outcomes(tmp_path):
+    """Where there is no fork (Windows) the reader is a spawned process; run here on purpose."""
+    folder = tiny(tmp_path)
+    child = isolation._SpawnedChild(isolation._work_path, (str(folder), "tiny"), Limits(seconds=60), "tiny",
+                                    isolation._hash_of)
+    dataset = child.receive(last=False)
+    assert_tiny(dataset)
+    assert child.receive(last=True) == data_hash(dataset)
+    broken = tiny(tmp_path / "broken", projects=edited(TINY_PROJECTS, 3, capex="abc"))
+    with pytest.raises(DataError) as caught:
+        isolation._SpawnedChild(isolation._work_path, (str(broken), "broken"), Limits(seconds=60), "broken",
+                                isolation._hash_of).receive(last=False)
+    expect(caught.value.problems, "not_a_number", "projects.csv", 3, "capex")
 
 
 def test_loading_in_the_background_raises_the_problems_and_the_limits(tmp_path):
