@@ -130,11 +130,7 @@ class RetrofitModel:
         items = terms.items() if isinstance(terms, dict) else terms
         constraint = pulp.LpConstraint(pulp.LpAffineExpression([(v, c) for v, c in items if c != 0]), sense,
                                        rhs=rhs)
-        if len(constraint.expr) == 0:
-            if not constraint.valid(0):
-                self.violated.append(about if about != ("", "") else (name, ""))
-            return
-        self.problem.addConstraint(constraint, name)
+        self.add(constraint, name, about)
 
 
 P = ParamSpec("P")
@@ -529,32 +525,36 @@ def _add_level_covers(model: RetrofitModel, flag: Expression, helpful: list[int]
     same), but the LP no longer credits a fraction of the level for a partial
     cut chosen alone: the LP bound tightens and the core search can prove.
     """
-    instance = model.instance
-    short = need - LEVEL_TOLERANCE
     flag_terms: Terms = {}
     rhs = -_add_terms(flag_terms, flag, 1.0)  # the flag may be "running" = 1 - retired
+    for projects, suffix in level_covers(model.instance, helpful, need):
+        model.add_row(list(flag_terms.items()) + [(model.choose[p], -1.0) for p in projects], LE, rhs,
+                      f"{label}_{suffix}")
 
-    def cover(projects: list[int], name: str) -> None:
-        """flag ≤ Σ choose over ``projects``."""
-        model.add_row(list(flag_terms.items()) + [(model.choose[p], -1.0) for p in projects], LE, rhs, name)
 
+def level_covers(instance: Instance, helpful: list[int], need: float) -> list[tuple[list[int], str]]:
+    """The sets of ``helpful`` projects a level cannot do without, each with its row's name suffix.
+
+    A project without which the others cannot cut ``need`` (``needs_p``);
+    on small facilities a pair of which one is needed (``needs_p_or_q``);
+    the smallest set of the largest cuts without which the rest cannot
+    (``cover``). Shared by the one-year model and the roadmap, which write
+    the rows over their own variables.
+    """
+    short = need - LEVEL_TOLERANCE
     reach = _Reach(instance, helpful)
-    needed = set()
-    for p in helpful:
-        if reach.without(p) < short:
-            needed.add(p)
-            cover([p], f"{label}_needs_{p}")
+    covers = [([p], f"needs_{p}") for p in helpful if reach.without(p) < short]
+    needed = {projects[0] for projects, _ in covers}
     spare = [p for p in helpful if p not in needed]
     if len(spare) <= PAIR_COVER_MAX:  # pairs of which one is needed (a few rows on small facilities)
-        for i, p in enumerate(spare):
-            for q in spare[i + 1:]:
-                if reach.without(p, q) < short:
-                    cover([p, q], f"{label}_needs_{p}_or_{q}")
+        covers += [([p, q], f"needs_{p}_or_{q}") for i, p in enumerate(spare) for q in spare[i + 1:]
+                   if reach.without(p, q) < short]
     by_size = sorted(helpful, key=lambda p: -float(instance.reduction[p]))
     for size in range(2, len(by_size) + 1):
         if _best_reduction(instance, by_size[size:]) < short:
-            cover(by_size[:size], f"{label}_cover")
+            covers.append((by_size[:size], "cover"))
             break
+    return covers
 
 
 def _add_terms(terms: Terms, expression: Expression, factor: float) -> float:

@@ -57,7 +57,6 @@ from .diagnosis import solve_closest
 from .instance import Instance, prepare
 from .model import (
     LEVEL_TOLERANCE,
-    PAIR_COVER_MAX,
     Expression,
     Objective,
     PolicyOptions,
@@ -65,6 +64,7 @@ from .model import (
     _best_reduction,
     budget_scale,
     building,
+    level_covers,
 )
 from .solve import (
     MONEY_REPAIRS,
@@ -674,24 +674,8 @@ def _add_level_covers(model: RoadmapModel, flag: Expression, helpful: list[int],
     """
     if isinstance(flag, pulp.LpAffineExpression) and len(flag) == 0:
         return
-    instance = model.instance
-    short = need - LEVEL_TOLERANCE
-    needed = set()
-    for p in helpful:
-        if _best_reduction(instance, [q for q in helpful if q != p]) < short:
-            needed.add(p)
-            model.add(flag - model.in_service([p], year) <= 0, f"{label}_needs_{p}")
-    spare = [p for p in helpful if p not in needed]
-    if len(spare) <= PAIR_COVER_MAX:
-        for i, p in enumerate(spare):
-            for q in spare[i + 1:]:
-                if _best_reduction(instance, [o for o in helpful if o != p and o != q]) < short:
-                    model.add(flag - model.in_service([p, q], year) <= 0, f"{label}_needs_{p}_or_{q}")
-    by_size = sorted(helpful, key=lambda p: -float(instance.reduction[p]))
-    for size in range(2, len(by_size) + 1):
-        if _best_reduction(instance, by_size[size:]) < short:
-            model.add(flag - model.in_service(by_size[:size], year) <= 0, f"{label}_cover")
-            break
+    for projects, suffix in level_covers(model.instance, helpful, need):
+        model.add(flag - model.in_service(projects, year) <= 0, f"{label}_{suffix}")
 
 
 TARGET_CONSTRAINTS = {
