@@ -38,6 +38,7 @@ import numpy as np
 import pulp
 
 from .dataset import Target
+from .horizon import AsOf
 from .instance import Instance
 from .model import PolicyOptions, RetrofitModel, build_model
 from .solve import PortfolioResult, SolverSettings, optimize, solve_model
@@ -85,7 +86,8 @@ class AlternativesResult:
 def near_optimal_alternatives(instance: Instance, *, budget: float | None, targets: Sequence[Target],
                               count: int = 5, slack: float = 0.02, exclude: Sequence[str] = (),
                               settings: SolverSettings = SolverSettings(),
-                              options: PolicyOptions = PolicyOptions()) -> AlternativesResult:
+                              options: PolicyOptions = PolicyOptions(),
+                              as_of: AsOf | None = None) -> AlternativesResult:
     """Up to ``count`` portfolios, the first the optimum, each within ``slack`` of the best CO2 cut.
 
     ``exclude`` lists project ids that may not be chosen ("exclude this
@@ -95,8 +97,9 @@ def near_optimal_alternatives(instance: Instance, *, budget: float | None, targe
     first solve's proven gap is below the slack.
     """
     began = time.perf_counter()
+    as_of = as_of or AsOf.of()
     excluded = _excluded_mask(instance, exclude) | options.excluded_mask(instance)
-    best = _solve_best(instance, budget, targets, excluded, settings, options)
+    best = _solve_best(instance, budget, targets, excluded, settings, options, as_of)
     if best.status not in ("optimal", "feasible"):
         return AlternativesResult(best.status, budget, slack, None, None, best.gap, [], {},
                                   time.perf_counter() - began, best.message)
@@ -108,7 +111,7 @@ def near_optimal_alternatives(instance: Instance, *, budget: float | None, targe
     found = [best.chosen.copy()]
     alternatives = [Alternative(best.selected, best.co2_reduction_t, best.spend, best.status, None)]
     while len(found) < count:
-        model = build_model(instance, list(targets), "co2", budget, options=options)
+        model = build_model(instance, list(targets), as_of.horizon(budget), "co2", options=options)
         add_exclusions(model, excluded)
         add_co2_floor(model, floor)
         add_distance_objective(model, found)
@@ -137,19 +140,19 @@ def _excluded_mask(instance: Instance, exclude: Sequence[str]) -> np.ndarray:
 
 
 def _solve_best(instance: Instance, budget: float | None, targets: Sequence[Target], excluded: np.ndarray,
-                settings: SolverSettings, options: PolicyOptions) -> PortfolioResult:
+                settings: SolverSettings, options: PolicyOptions, as_of: AsOf) -> PortfolioResult:
     """The optimum (with exclusions applied as zero upper bounds on those projects)."""
     if not excluded.any():
-        return optimize(instance, budget=budget, targets=list(targets), settings=settings, options=options)
+        return optimize(instance, budget=budget, targets=list(targets), settings=settings, options=options,
+                        as_of=as_of)
     from .solve import make_result
 
     began = time.perf_counter()
-    model = build_model(instance, list(targets), "co2", budget, options=options)
+    model = build_model(instance, list(targets), as_of.horizon(budget), "co2", options=options)
     add_exclusions(model, excluded)
     build_seconds = time.perf_counter() - began
     outcome = solve_model(model, settings)
-    return make_result(instance, list(targets), outcome, "co2", budget, None, build_seconds, settings.solver,
-                       options)
+    return make_result(model, outcome, "co2", None, build_seconds, settings.solver)
 
 
 def add_exclusions(model: RetrofitModel, excluded: np.ndarray) -> None:

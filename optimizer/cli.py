@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from . import cli_backup, cli_doubt, cli_pack
 from .cli_common import (
     add_common_arguments,
+    as_of_from,
     factors_from,
     jsonable,
     options_from,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # the library is imported when a command runs, so --help answ
     from .dataset import Dataset, EmissionFactors
     from .instance import Instance
     from .solve import PortfolioResult, SolverSettings
+    from .targets import TargetOutcome
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_PORTFOLIO = 3
@@ -120,12 +122,13 @@ def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, facto
     from .solve import optimize
 
     options = options_from(args)
+    as_of = as_of_from(args)
     result = optimize(instance, budget=args.budget, objective=args.objective, co2_goal=args.co2_goal,
-                      targets=dataset.targets, options=options, settings=settings)
+                      targets=dataset.targets, options=options, settings=settings, as_of=as_of)
     _TIMINGS.update(model_build=result.build_seconds, solve=result.solve_seconds)
     if result.status == "infeasible":
         diagnosis = diagnose(instance, dataset.targets, objective=args.objective, budget=args.budget,
-                             co2_goal=args.co2_goal, options=options, settings=settings)
+                             co2_goal=args.co2_goal, options=options, settings=settings, as_of=as_of)
         result.diagnosis = diagnosis.to_dict()
         result.closest = diagnosis.closest
     try:
@@ -157,7 +160,12 @@ def _print_timings() -> None:
 
 
 def _report(result: PortfolioResult) -> str:
-    lines = [f"status: {result.status}"]
+    lines = [f"status: {result.status}",
+             f"as of {result.as_of_year}: in service by {result.as_of_year}, work starting from {result.first_year}; "
+             f"targets as they stand in {result.as_of_year}"]
+    if result.cannot_fit:
+        lines.append(f"{len(result.cannot_fit)} project(s) cannot be in service by {result.as_of_year} "
+                     f"(earliest: {min(c['first_service_year'] or 9999 for c in result.cannot_fit)})")
     if result.has_portfolio:
         gap = "—" if result.gap is None else f"{result.gap:.4%}"
         lines += [f"CO2 cut: {result.co2_reduction_t:,.0f} tCO2/yr (technical {result.co2_technical_t:,.0f}, "
@@ -170,9 +178,8 @@ def _report(result: PortfolioResult) -> str:
     for closure in result.closures:
         lines.append(f"  closed by order: {closure['facility_id']}: {closure['reason_en']}")
     for target in result.targets:
-        mark = "met" if target.met else "NOT MET"
-        lines.append(f"  {target.target_id}: {_fmt(target.before)} -> {_fmt(target.after)} "
-                     f"(required {_fmt(target.required)}) {mark}")
+        lines.append(f"  {target.target_id}: {_fmt(target.before)} -> {_fmt(target.after)} in {target.year} "
+                     f"(required {_fmt(target.required)}) {verdict(target)}")
     if result.diagnosis:
         lines.append(result.diagnosis["summary_en"])
     if result.closest:
@@ -187,6 +194,15 @@ def _report(result: PortfolioResult) -> str:
     return "\n".join(lines)
 
 
+def verdict(target: TargetOutcome) -> str:
+    """met / NOT MET in the year judged, with "overdue, due T" or "not yet binding (due T)"."""
+    due = f"due {target.due}" if target.due is not None else "no date"
+    if not target.binding:
+        return f"not yet binding ({due})"
+    mark = "met" if target.met else "NOT MET"
+    return f"{mark} (overdue, {due})" if target.overdue else mark
+
+
 def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.3g}"
 
@@ -195,7 +211,7 @@ def _frontier(args: argparse.Namespace, dataset: Dataset, instance: Instance, se
     from .frontier import frontier, parse_budgets
 
     table = frontier(instance, dataset.targets, parse_budgets(args.budgets), settings, options=options_from(args),
-                     rate=args.discount_rate)
+                     rate=args.discount_rate, as_of=as_of_from(args))
     if args.out:
         if args.out.suffix.lower() == ".xlsx":
             table.to_excel(args.out, index=False)

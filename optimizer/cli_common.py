@@ -18,6 +18,7 @@ from .defaults import DEFAULT_DISCOUNT_RATE
 
 if TYPE_CHECKING:
     from .dataset import EmissionFactors
+    from .horizon import AsOf
     from .model import PolicyOptions
 
 
@@ -40,6 +41,26 @@ def add_common_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--discount-rate", type=float, default=DEFAULT_DISCOUNT_RATE,
                          help="real discount rate for abatement cost and payback (default 0.08)")
     command.add_argument("--out", type=Path, help="write the result to FILE.csv or FILE.xlsx")
+    add_as_of_arguments(command)
+
+
+#: The years a question may speak of (a check on typing, not on policy).
+YEARS = (2000, 2100)
+
+
+def add_as_of_arguments(command: argparse.ArgumentParser) -> None:
+    """``--from Y0`` and ``--in-service-by Y``: when the single-year question is asked and of which year."""
+    command.add_argument("--from", dest="first_year", type=int, metavar="Y0",
+                         help="first year work may start (default: this calendar year)")
+    command.add_argument("--in-service-by", dest="as_of_year", type=int, metavar="Y",
+                         help="the year the portfolio must be in service by and the targets are judged in "
+                              "(default: Y0 + 1)")
+
+
+def as_of_from(args: argparse.Namespace) -> AsOf:
+    from .horizon import AsOf
+
+    return AsOf.of(getattr(args, "first_year", None), getattr(args, "as_of_year", None))
 
 
 def settings_problems(args: argparse.Namespace) -> list[str]:
@@ -64,6 +85,12 @@ def settings_problems(args: argparse.Namespace) -> list[str]:
     number("margin", getattr(args, "margin", None), 0.0, 1.0)
     number("grid-factor", getattr(args, "grid_factor", None), 0.0)
     number("discount-rate", getattr(args, "discount_rate", None), 0.0, 1.0)
+    first, year = getattr(args, "first_year", None), getattr(args, "as_of_year", None)
+    for name, value in (("from", first), ("in-service-by", year)):
+        if value is not None and not YEARS[0] <= value <= YEARS[1]:
+            problems.append(f"--{name} must be a year within {YEARS[0]}–{YEARS[1]}, not {value}")
+    if first is not None and year is not None and year < first:
+        problems.append(f"--in-service-by {year} is before --from {first}")
     for text in getattr(args, "fuel_factor", []):
         fuel, _, value = text.partition("=")
         try:

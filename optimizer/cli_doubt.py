@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cli_common import id_list, jsonable, options_from
+from .cli_common import as_of_from, id_list, jsonable, options_from
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help
     from .dataset import Dataset
@@ -90,7 +90,8 @@ def _alternatives(args: argparse.Namespace, dataset: Dataset, instance: Instance
     import pandas as pd
 
     result = near_optimal_alternatives(instance, budget=args.budget, targets=dataset.targets, count=args.count,
-                                       slack=args.slack, settings=settings, options=options_from(args))
+                                       slack=args.slack, settings=settings, options=options_from(args),
+                                       as_of=as_of_from(args))
     print(f"status: {result.status}")
     for number, alternative in enumerate(result.alternatives, 1):
         print(f"  #{number}: {alternative.co2_reduction_t:,.0f} tCO2/yr, {alternative.spend:,.0f} 万元, "
@@ -128,7 +129,7 @@ def _uncertainty(args: argparse.Namespace, dataset: Dataset, instance: Instance,
         status = "given"
     else:
         result = optimize(instance, budget=args.budget, targets=dataset.targets, settings=settings,
-                          options=options_from(args))
+                          options=options_from(args), as_of=as_of_from(args))
         if not result.has_portfolio:
             print(f"status: {result.status}: no portfolio to simulate")
             _emit(args, {"status": result.status})
@@ -146,7 +147,7 @@ def _uncertainty(args: argparse.Namespace, dataset: Dataset, instance: Instance,
             raise ValueError("--robust must be a probability in (0, 1]")
         robust = robust_portfolio(instance, dataset.targets, spreads, budget=args.budget, probability=args.robust,
                                   scenarios=args.scenarios, seed=args.seed, check_draws=args.draws,
-                                  settings=settings, options=options_from(args))
+                                  settings=settings, options=options_from(args), as_of=as_of_from(args))
         output["robust"] = robust.to_dict()
         print(f"robust (p >= {args.robust}): {robust.status}, {robust.co2_reduction_t:,.0f} tCO2/yr; in-sample "
               f"{robust.in_sample_probability}, out-of-sample {robust.out_of_sample_probability}; "
@@ -182,7 +183,7 @@ def _cut_first(args: argparse.Namespace, dataset: Dataset, instance: Instance,
     if not all(0 < c < 1 for c in cuts):
         raise ValueError("--cuts are fractions between 0 and 1, e.g. 0.1,0.2,0.3")
     result = cut_first(instance, budget=args.budget, targets=dataset.targets, cuts=cuts, settings=settings,
-                       tolerance=args.tolerance, options=options_from(args))
+                       tolerance=args.tolerance, options=options_from(args), as_of=as_of_from(args))
     for level in result.levels:
         print(f"-{level.cut:.0%} ({level.budget:,.0f} 万元): {level.status}, {level.co2_reduction_t:,.0f} tCO2/yr, "
               f"{'nested' if level.nested else 'NOT nested'}; leave: {', '.join(level.leaves) or '—'}"
@@ -212,7 +213,8 @@ def _sweep(args: argparse.Namespace, dataset: Dataset, instance: Instance,
     try:
         table = sweep(instance, scenarios=scenarios, target_variants=variants,
                       spreads=project_spreads(dataset, instance) if args.draws else None,
-                      settings=replace(settings, threads=settings.threads or 1), executor=executor)
+                      settings=replace(settings, threads=settings.threads or 1), executor=executor,
+                      as_of=as_of_from(args))
     finally:
         if isinstance(executor, DaskCluster):
             executor.close()

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cli_common import jsonable
+from .cli_common import add_as_of_arguments, as_of_from, jsonable
 from .defaults import DEFAULT_DISCOUNT_RATE
 from .problems import DataError
 
@@ -67,7 +67,7 @@ def solve_record(args: argparse.Namespace, loaded: Dataset, factors: EmissionFac
                             no_targets=True if args.no_targets else None,
                             margin=getattr(args, "margin", 0.0) or None,
                             order_capex_in_budget=False if getattr(args, "closure_capex_outside_budget", False)
-                            else None)
+                            else None, first_year=result.first_year, as_of_year=result.as_of_year)
     return make_record(loaded, result, solver_settings=solver, settings=settings,
                        data_path=str(Path(args.data).resolve()), data_sha256=data_sha256)
 
@@ -131,6 +131,7 @@ def add_report_command(commands: argparse._SubParsersAction) -> argparse.Argumen
     report.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
     report.add_argument("--gap", type=float, default=1e-3, help="relative optimality gap (default 0.001)")
     report.add_argument("--no-targets", action="store_true", help="ignore the plan targets")
+    add_as_of_arguments(report)
     report.add_argument("--frontier-points", type=int, default=9,
                         help="budgets on the frontier chart, 0 to leave it out (default 9)")
     report.add_argument("--top", type=int, default=15, help="projects listed on the projects slide (default 15)")
@@ -168,18 +169,20 @@ def run_report(args: argparse.Namespace) -> int:
     solver = SolverSettings(args.solver, args.time_limit, args.gap)
     factors = EmissionFactors.default()
     instance = prepare(dataset, factors)
+    as_of = as_of_from(args)
     result = optimize(instance, budget=args.budget, objective=args.objective, co2_goal=args.co2_goal,
-                      targets=dataset.targets, settings=solver)
+                      targets=dataset.targets, settings=solver, as_of=as_of)
     if result.status == "infeasible":
         diagnosis = diagnose(instance, dataset.targets, objective=args.objective, budget=args.budget,
-                             co2_goal=args.co2_goal, settings=solver)
+                             co2_goal=args.co2_goal, settings=solver, as_of=as_of)
         result.diagnosis, result.closest = diagnosis.to_dict(), diagnosis.closest
     record = solve_record(args, loaded, factors, solver, result)
     table = None
     if args.frontier_points > 1:
         top = 2 * (args.budget if args.budget else result.spend or 0.0)
         if top > 0:
-            table = frontier(instance, dataset.targets, budget_range(0.0, top, args.frontier_points), solver)
+            table = frontier(instance, dataset.targets, budget_range(0.0, top, args.frontier_points), solver,
+                             as_of=as_of)
     warming.join()
     deck = build_pack(dataset, result, lang=args.lang, record=record, frontier=table, instance=instance,
                       factors=factors, top_n=args.top)

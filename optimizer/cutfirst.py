@@ -29,6 +29,7 @@ import numpy as np
 
 from .alternatives import add_exclusions
 from .dataset import Target
+from .horizon import AsOf
 from .instance import Instance
 from .model import PolicyOptions, build_model
 from .solve import PortfolioResult, SolverSettings, make_result, optimize, solve_model
@@ -74,7 +75,7 @@ class CutFirstResult:
 
 def cut_first(instance: Instance, *, budget: float, targets: Sequence[Target], cuts: Sequence[float] = (0.1, 0.2, 0.3),
               settings: SolverSettings = SolverSettings(), tolerance: float | None = None,
-              options: PolicyOptions = PolicyOptions()) -> CutFirstResult:
+              options: PolicyOptions = PolicyOptions(), as_of: AsOf | None = None) -> CutFirstResult:
     """Portfolios at ``budget`` and at each cut (fractions of it), nested where that costs at most the gap.
 
     ``tolerance`` (a fraction of the level's optimum) lets the analyst accept
@@ -82,15 +83,18 @@ def cut_first(instance: Instance, *, budget: float, targets: Sequence[Target], c
     the proven gap (or the gap tolerance, if larger) is accepted.
     """
     began = time.perf_counter()
-    full = optimize(instance, budget=budget, targets=list(targets), settings=settings, options=options)
+    as_of = as_of or AsOf.of()
+    full = optimize(instance, budget=budget, targets=list(targets), settings=settings, options=options, as_of=as_of)
     levels = [_level(instance, 0.0, budget, full, True, full, None, None, full)]
     chain = [full.chosen if full.has_portfolio else np.zeros(instance.n_projects, bool)]
     previous = full
     notes = []
     for cut in sorted(cuts):
         smaller = budget * (1 - cut)
-        free = optimize(instance, budget=smaller, targets=list(targets), settings=settings, options=options)
-        nested = (_nested_solve(instance, smaller, targets, chain[-1], settings, options) if previous.has_portfolio
+        free = optimize(instance, budget=smaller, targets=list(targets), settings=settings, options=options,
+                        as_of=as_of)
+        nested = (_nested_solve(instance, smaller, targets, chain[-1], settings, options, as_of)
+                  if previous.has_portfolio
                   else None)
         keep_nested, allowed = _accept_nested(free, nested, settings, tolerance)
         kept = nested if keep_nested and nested is not None else free  # kept nested only when there is one
@@ -109,15 +113,14 @@ def cut_first(instance: Instance, *, budget: float, targets: Sequence[Target], c
 
 
 def _nested_solve(instance: Instance, budget: float, targets: Sequence[Target], larger: np.ndarray,
-                  settings: SolverSettings, options: PolicyOptions) -> PortfolioResult:
+                  settings: SolverSettings, options: PolicyOptions, as_of: AsOf) -> PortfolioResult:
     """The best portfolio within ``budget`` that only drops projects of ``larger`` (x_small <= x_large)."""
     began = time.perf_counter()
-    model = build_model(instance, list(targets), "co2", budget, options=options)
+    model = build_model(instance, list(targets), as_of.horizon(budget), "co2", options=options)
     add_exclusions(model, ~np.asarray(larger, bool))
     build_seconds = time.perf_counter() - began
     outcome = solve_model(model, settings)
-    return make_result(instance, list(targets), outcome, "co2", budget, None, build_seconds, settings.solver,
-                       options)
+    return make_result(model, outcome, "co2", None, build_seconds, settings.solver)
 
 
 def _accept_nested(free: PortfolioResult, nested: PortfolioResult | None, settings: SolverSettings,

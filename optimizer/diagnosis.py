@@ -14,13 +14,13 @@ the targets, with the shortfall of each, so the analyst always gets an answer.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pulp
 
-from .closures import closed_mask, closures_by_order
 from .dataset import Target
+from .horizon import AsOf, Horizon, project_timing, timed_closures
 from .instance import Instance
 from .model import Objective, PolicyOptions, RetrofitModel, build_model
 from .solve import SolveOutcome, SolverSettings, make_result, optimize, solve_model
@@ -30,6 +30,10 @@ from .targets import shortfall
 LISTED = 5
 #: Slack on the least total shortfall when the second solve looks for the most CO2 (share points as a fraction).
 SHORTFALL_TOLERANCE = 1e-6
+#: Time limit of each sub-solve of a diagnosis (earliest years, closest roadmap), seconds.
+SUB_SOLVE_SECONDS = 5.0
+#: How far past its as-of year a single-year diagnosis looks for the year a target can first be met.
+YEARS_AHEAD = 30
 
 
 @dataclass
@@ -54,6 +58,8 @@ class Diagnosis:
     summary_en: str = ""
     summary_zh: str = ""
     closest: dict | None = None
+    #: Per target no portfolio can meet by the as-of year: the earliest as-of year it can be (None: not in sight).
+    earliest: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,23 +67,44 @@ class Diagnosis:
 
 def diagnose(instance: Instance, targets: list[Target], *, objective: Objective = "co2",
              budget: float | None = None, co2_goal: float | None = None,
-             options: PolicyOptions = PolicyOptions(), settings: SolverSettings = SolverSettings()) -> Diagnosis:
-    """Explain an infeasible model: unreachable targets first, then the least budget, and the closest portfolio."""
+             options: PolicyOptions = PolicyOptions(), settings: SolverSettings = SolverSettings(),
+             as_of: AsOf | None = None) -> Diagnosis:
+    """Explain an infeasible single-year question: unreachable targets first, then the least budget.
+
+    A target no portfolio can meet by the as-of year is given the earliest
+    as-of year it can be met at this budget (:func:`earliest_year_met`);
+    the closest portfolio within the budget is given either way.
+    """
     enabled = [t for t in targets if t.enabled]
-    diagnosis = Diagnosis(unreachable=[d for t in enabled if (d := _unreachable(instance, t, options)) is not None])
+    as_of = as_of or AsOf.of()
+    year, horizon = as_of.year, as_of.horizon(budget)
+    diagnosis = Diagnosis(unreachable=unreachable_targets(instance, enabled, horizon, options))
     if objective == "co2" or budget is not None:
-        diagnosis.closest = closest_portfolio(instance, enabled, budget=budget, options=options, settings=settings)
+        diagnosis.closest = closest_portfolio(instance, enabled, budget=budget, options=options, settings=settings,
+                                              as_of=as_of)
     if diagnosis.unreachable:
+        quick = replace(settings, core_search=False)
+        for d in diagnosis.unreachable:
+            target = next(t for t in enabled if t.target_id == d.target_id)
+            earliest = earliest_year_met(instance, enabled, target, horizon, options=options, settings=quick)
+            diagnosis.earliest.append({"target_id": d.target_id, "earliest_year": earliest})
         names = "; ".join(d.reason_en for d in diagnosis.unreachable)
-        diagnosis.summary_en = f"No budget can meet every target. {names}"
-        diagnosis.summary_zh = "任何预算都无法满足全部目标。" + "；".join(d.reason_zh for d in diagnosis.unreachable)
+        names_zh = "；".join(d.reason_zh for d in diagnosis.unreachable)
+        later_en = "; ".join(f"{row['target_id']}: earliest {row['earliest_year']}" if row["earliest_year"]
+                             else f"{row['target_id']}: not by {year + YEARS_AHEAD} at this budget"
+                             for row in diagnosis.earliest)
+        later_zh = "；".join(f"{row['target_id']}：最早 {row['earliest_year']} 年" if row["earliest_year"]
+                            else f"{row['target_id']}：按此预算 {year + YEARS_AHEAD} 年前无法达到"
+                            for row in diagnosis.earliest)
+        diagnosis.summary_en = f"No budget can meet every target by {year}. {names}. {later_en}"
+        diagnosis.summary_zh = f"任何预算都无法在 {year} 年前满足全部目标。{names_zh}。{later_zh}"
         return diagnosis
 
     least = optimize(instance, objective="cost", co2_goal=co2_goal, targets=enabled, options=options,
-                     settings=settings)
+                     settings=settings, as_of=as_of)
     if not least.has_portfolio:
         if co2_goal is not None:
-            most = optimize(instance, targets=enabled, options=options, settings=settings)
+            most = optimize(instance, targets=enabled, options=options, settings=settings, as_of=as_of)
             if most.has_portfolio:
                 # The solver's bound is what "at most" may claim; the portfolio found reaches its own cut.
                 ceiling = max(most.bound or most.co2_reduction_t, most.co2_reduction_t)
@@ -101,27 +128,28 @@ def diagnose(instance: Instance, targets: list[Target], *, objective: Objective 
     proven = "" if least.gap is None else f" (proven within {least.gap:.2%} of the least possible)"
     proven_zh = "" if least.gap is None else f"（与理论最小值相差不超过 {least.gap:.2%}）"
     diagnosis.summary_en = (f"The budget of {budget_text} 万元 is too small: the cheapest portfolio that meets every "
-                            f"target costs {least.spend:,.0f} 万元{proven}.")
+                            f"target by {year} costs {least.spend:,.0f} 万元{proven}.")
     diagnosis.summary_zh = (f"预算 {budget_text} 万元不足："
-                            f"满足全部目标的最低投资组合需 {least.spend:,.0f} 万元{proven_zh}。")
+                            f"在 {year} 年前满足全部目标的最低投资组合需 {least.spend:,.0f} 万元{proven_zh}。")
     return diagnosis
 
 
 def closest_portfolio(instance: Instance, targets: list[Target], *, budget: float | None,
-                      options: PolicyOptions = PolicyOptions(),
-                      settings: SolverSettings = SolverSettings()) -> dict | None:
+                      options: PolicyOptions = PolicyOptions(), settings: SolverSettings = SolverSettings(),
+                      as_of: AsOf | None = None) -> dict | None:
     """The portfolio within the budget that comes closest to the targets, then cuts the most CO2.
 
     Two solves of one model in which share targets may fall short: the least
     total shortfall (in share points, summed over targets; "all at baseline"
     counts as a 100 % share), then the most CO2 among portfolios that short.
     """
-    model = build_model(instance, targets, "co2", budget, None, options=options, closest=True)
+    model = build_model(instance, targets, (as_of or AsOf.of()).horizon(budget), "co2", options=options,
+                        closest=True)
     solved = solve_closest(model, settings)
     if solved is None:
         return None
     outcome, _ = solved
-    result = make_result(instance, targets, outcome, "co2", budget, None, 0.0, settings.solver, options)
+    result = make_result(model, outcome, "co2", None, 0.0, settings.solver)
     rows = [{"target_id": t.target_id, "after": t.after, "required": t.required, "shortfall": shortfall(t)}
             for t in result.targets]
     return {"status": result.status, "selected": result.selected, "co2_reduction_t": result.co2_reduction_t,
@@ -163,20 +191,55 @@ def solve_closest(model: RetrofitModel, settings: SolverSettings, *,
     return outcome, least_proven
 
 
-def _unreachable(instance: Instance, target: Target, options: PolicyOptions) -> TargetDiagnosis | None:
+def unreachable_targets(instance: Instance, targets: list[Target], horizon: Horizon,
+                        options: PolicyOptions = PolicyOptions()) -> list[TargetDiagnosis]:
+    """The enabled targets no budget can meet in the horizon's last year, each with why."""
+    service = project_timing(instance, horizon).first_service
+    available = service <= horizon.last
+    closures = timed_closures(instance, [t for t in targets if t.enabled], horizon)
+    found = []
+    for target in targets:
+        if target.enabled and horizon.deadline(target) is not None:
+            if target.kind == "min_line_capacity":
+                found += _unretirable(instance, target, [c for c in closures if c.target_id == target.target_id],
+                                      service, horizon.last)
+            elif (d := _unreachable(instance, target, options, available, closures)) is not None:
+                found.append(d)
+    return found
+
+
+def _unretirable(instance: Instance, target: Target, closures: list, service: np.ndarray,
+                 year: int) -> list[TargetDiagnosis]:
+    """A small line whose every retirement row cannot be in service by ``year``."""
+    late = []
+    for closure in closures:
+        rows = [p for p in instance.projects_of[closure.facility] if instance.retire[p]]
+        if rows and min(int(service[p]) for p in rows) > year:
+            late.append(closure.facility_id)
+    if not late:
+        return []
+    ids = ", ".join(late[:LISTED]) + (f" +{len(late) - LISTED}" if len(late) > LISTED else "")
+    return [TargetDiagnosis(target.target_id, float(len(late)), 0.0,
+                            f"{target.label('en')}: the retirement of {ids} cannot be in service by {year}",
+                            f"{target.label('zh')}：{ids} 的淘汰项目无法在 {year} 年前完成")]
+
+
+def _unreachable(instance: Instance, target: Target, options: PolicyOptions, available: np.ndarray,
+                 closures: list) -> TargetDiagnosis | None:
     """The target's best value with unlimited money, if that still falls short.
 
-    A facility can reach a level when the most its projects cut together (one
-    per exclusive group) covers the need; closed lines have left the base.
+    A facility can reach a level when the most its ``available`` projects
+    cut together (one per exclusive group) covers the need; closed lines
+    have left the base.
     """
-    if target.kind == "min_line_capacity":
-        return None  # closed by order: always met
-    closed = closed_mask(instance, closures_by_order(instance, [target]))
+    closed = np.zeros(instance.n_facilities, dtype=bool)
+    closed[[c.facility for c in closures]] = True
     covered = instance.covered(target.products) & ~closed
-    can_retire = instance.can_retire
+    can_retire = np.zeros(instance.n_facilities, dtype=bool)
+    can_retire[instance.facility[instance.retire & available]] = True
     name_en, name_zh = target.label("en"), target.label("zh")
     level = instance.benchmark if target.kind == "benchmark_share_min" else instance.baseline
-    reachable = instance.need(level) <= instance.best_reduction() + 1e-9
+    reachable = instance.need(level) <= instance.best_reduction(available) + 1e-9
 
     if target.kind == "baseline_all":
         stuck = covered & ~reachable & ~can_retire
@@ -213,3 +276,71 @@ def _ids(instance: Instance, mask: np.ndarray) -> str:
     ids = [str(i) for i in instance.facility_ids[mask]]
     more = f" +{len(ids) - LISTED}" if len(ids) > LISTED else ""
     return ", ".join(ids[:LISTED]) + more
+
+
+def earliest_year_met(instance: Instance, targets: list[Target], target: Target, horizon: Horizon, *,
+                      options: PolicyOptions = PolicyOptions(),
+                      settings: SolverSettings = SolverSettings(), unproven: list[int] | None = None) -> int | None:
+    """The earliest year from which ``target`` can hold, within the budgets; None: never (or not in sight).
+
+    In a roadmap, the earliest deadline from which it can hold every year
+    to ``Y1``; in a single-year question, the earliest as-of year (up to
+    :data:`YEARS_AHEAD` years later) by which a portfolio within the same
+    budget meets it.
+
+    Each year is a feasibility question (no objective), stopped after
+    :data:`SUB_SOLVE_SECONDS`; a year the solver could neither settle is
+    appended to ``unproven`` and counted as not reachable, so the answer is
+    then "from this year at the latest".
+
+    Solves with the target's deadline (or the as-of year) moved later
+    (binary search: a later deadline only drops years, a later as-of year
+    only adds projects). The target is taken on its own, with the
+    lines closed by order of the other small-line targets (their closures
+    moved to the first year their retirement can be in service): the year is
+    what this target needs, not what every target needs together.
+    """
+    start = horizon.deadline(target)
+    if start is None:
+        return None
+    last = horizon.last
+    if horizon.one_year:  # the as-of year moves: look as far as projects still become available
+        service = project_timing(instance, horizon).first_service
+        last = min(max(int(service.max(initial=horizon.last)), horizon.last), horizon.last + YEARS_AHEAD)
+    unproven = [] if unproven is None else unproven
+    others = [t for t in targets if t.enabled and t.kind == "min_line_capacity" and t is not target]
+
+    limit = SUB_SOLVE_SECONDS if settings.time_limit is None else min(settings.time_limit, SUB_SOLVE_SECONDS)
+    quick = replace(settings, core_search=False, time_limit=limit)
+
+    def feasible(year: int) -> bool:
+        if horizon.one_year:
+            budget = None if horizon.budgets is None else horizon.budgets[horizon.last]
+            moved, over = target, Horizon.as_of(year, first_year=horizon.origin, budget=budget)
+        else:
+            moved, over = replace(target, year=year), horizon
+        if target.kind == "min_line_capacity":
+            # its own closures must hold by ``year``: built unrelaxed on the moved target only
+            model = build_model(instance, [moved], over, "co2", options=options)
+        else:
+            model = build_model(instance, [moved, *others], over, "co2", options=options, relax_closures=True)
+        # only whether a roadmap exists: no objective, so the first one found ends the search
+        model.problem.setObjective(pulp.LpAffineExpression())
+        status = solve_model(model, quick).status
+        if status not in ("optimal", "feasible", "infeasible"):
+            unproven.append(year)  # stopped by the time limit: neither found nor ruled out
+        return status in ("optimal", "feasible")
+
+    low, high = start, last
+    if feasible(low):  # most targets a closest roadmap misses can still be met on time on their own
+        return low
+    low += 1
+    if low > high or not feasible(high):
+        return None
+    while low < high:
+        middle = (low + high) // 2
+        if feasible(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .dataset import Target
 from .economics import DEFAULT_DISCOUNT_RATE
+from .horizon import AsOf
 from .instance import Instance
 from .model import PolicyOptions
 from .ranking import Pick, Step, comparator_steps, greedy_pick, mac_pick
@@ -39,7 +40,8 @@ def parse_budgets(text: str) -> list[float]:
 def frontier(instance: Instance, targets: list[Target], budgets: Sequence[float],
              settings: SolverSettings = SolverSettings(),
              progress: Callable[[int, int], None] | None = None, workers: int | None = None,
-             options: PolicyOptions = PolicyOptions(), rate: float = DEFAULT_DISCOUNT_RATE) -> pd.DataFrame:
+             options: PolicyOptions = PolicyOptions(), rate: float = DEFAULT_DISCOUNT_RATE,
+             as_of: AsOf | None = None) -> pd.DataFrame:
     """One row per budget: the optimum, the two comparators, and the marginal tCO2 per 万元.
 
     The budgets are dealt into ``workers`` interleaved runs (one per core by
@@ -60,7 +62,8 @@ def frontier(instance: Instance, targets: list[Target], budgets: Sequence[float]
     retirements of lines closed by order alone do not fit the budget.
     """
     budgets = sorted(budgets)
-    steps = comparator_steps(instance, targets, rate)
+    as_of = as_of or AsOf.of()
+    steps = comparator_steps(instance, targets, rate, as_of)
     workers = max(1, min(workers or os.cpu_count() or 1, len(budgets)))
     runs = [list(range(first, len(budgets), workers)) for first in range(workers)]  # interleaved: even loads
     done: queue.Queue[tuple[int, PortfolioResult]] = queue.Queue()
@@ -69,7 +72,7 @@ def frontier(instance: Instance, targets: list[Target], budgets: Sequence[float]
         previous: np.ndarray | None = None  # the optimum at a smaller budget is a feasible start at a larger one
         for position in positions:
             result = optimize(instance, budget=budgets[position], targets=targets, options=options,
-                              settings=settings, start=previous)
+                              settings=settings, start=previous, as_of=as_of)
             if result.has_portfolio:
                 previous = result.chosen
             done.put((position, result))
@@ -86,7 +89,7 @@ def frontier(instance: Instance, targets: list[Target], budgets: Sequence[float]
                     if error is not None:
                         raise error
                 continue
-            rows[position] = _row(instance, targets, steps, budgets[position], result, options)
+            rows[position] = _row(instance, targets, steps, budgets[position], result, options, as_of)
             if progress:
                 progress(len(rows), len(budgets))
     table = pd.DataFrame([rows[i] for i in range(len(budgets))])
@@ -95,7 +98,7 @@ def frontier(instance: Instance, targets: list[Target], budgets: Sequence[float]
 
 
 def _row(instance: Instance, targets: list[Target], steps: list[Step], budget: float, result: PortfolioResult,
-         options: PolicyOptions) -> dict:
+         options: PolicyOptions, as_of: AsOf) -> dict:
     """One frontier point beside the MAC pick and the greedy on the same budget."""
     row = {
         "budget": budget, "status": result.status,
@@ -103,8 +106,9 @@ def _row(instance: Instance, targets: list[Target], steps: list[Step], budget: f
         "spend": result.spend if result.has_portfolio else np.nan,
         "gap": result.gap,
     }
-    for name, pick in (("mac", mac_pick(instance, budget, targets, options=options, steps=steps)),
-                       ("greedy", greedy_pick(instance, budget, targets, options=options, steps=steps))):
+    for name, pick in (("mac", mac_pick(instance, budget, targets, options=options, steps=steps, as_of=as_of)),
+                       ("greedy", greedy_pick(instance, budget, targets, options=options, steps=steps,
+                                              as_of=as_of))):
         row.update(_comparator_columns(name, pick, result))
     return row
 

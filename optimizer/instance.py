@@ -136,10 +136,12 @@ class Instance:
         """Per facility: the intensity reduction still needed to reach ``level`` (≤ 0: already there)."""
         return self.intensity - level
 
-    def best_reduction(self) -> np.ndarray:
-        """Per facility: the most its projects can cut intensity, one per exclusive group (an upper bound)."""
+    def best_reduction(self, available: np.ndarray | None = None) -> np.ndarray:
+        """Per facility: the most its (``available``) projects can cut intensity, one per exclusive group."""
         best = np.zeros(self.n_facilities)
         positive = (self.reduction > 0) & ~self.retire
+        if available is not None:
+            positive &= available
         loose = positive & (self.group_of < 0)
         np.add.at(best, self.facility[loose], self.reduction[loose])
         grouped = np.flatnonzero(positive & (self.group_of >= 0))

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .instance import Instance
-from .model import RetrofitModel, _budget_capex, budget_scale
+from .model import BUDGET_SLACK, RetrofitModel, budget_capex, budget_scale
 
 #: Facilities with more free projects than this are not listed (2^16 = 65,536 sets at most).
 MAX_FREE_PROJECTS = 16
@@ -126,6 +126,7 @@ def coupling_rows(model: RetrofitModel) -> CouplingRows | None:
     """
     if not model.plain or model.budget is None or model.problem.objective is not model.objective_expression:
         return None  # another objective (e.g. the alternatives' distance) is not the one priced here
+    # a single-year question's choice p is project p (a roadmap is left to the LP)
     instance = model.instance
     shares = []
     baseline = np.zeros(instance.n_facilities, dtype=bool)
@@ -139,9 +140,10 @@ def coupling_rows(model: RetrofitModel) -> CouplingRows | None:
         elif target.kind == "baseline_all":
             baseline |= covered
     scale = budget_scale(model.budget)
-    return CouplingRows(objective=instance.co2 / model.objective_scale, budget_capex=_budget_capex(model) / scale,
-                        budget_rhs=model.budget / scale, shares=shares, baseline=baseline, closed=model.closed,
-                        free=~model.blocked & ~model.options.excluded_mask(instance))
+    return CouplingRows(objective=instance.co2 / model.objective_scale, budget_capex=budget_capex(model) / scale,
+                        budget_rhs=model.budget / scale + BUDGET_SLACK, shares=shares, baseline=baseline,
+                        closed=model.closed,
+                        free=model.open & ~model.options.excluded_mask(instance))
 
 
 def list_sets(instance: Instance, rows: CouplingRows) -> FacilitySets | None:

@@ -1,33 +1,50 @@
-"""The integer program, built in the order a reader meets the policy.
+"""The integer program: one program over years, built in the order a reader meets the policy.
+
+A single-year question and a roadmap are the same program (PyPSA writes
+each constraint once over its snapshots): a single-year question is the
+horizon of one year, its as-of year (see :mod:`optimizer.horizon`).
 
 Variables
-    ``choose[p]`` (binary): project *p* is funded.
-    ``at_benchmark[f]``, ``at_baseline[f]``: facility *f* runs and is at that
-    level after the portfolio (see :func:`level_flag`).
-    ``shortfall[t]`` (closest mode only): share points by which target *t* is missed.
+    ``x[p, c]`` (binary): project *p* goes into service in year *c* of the
+    horizon, only for the years it may (from ``max(Y0, earliest_year) +
+    lead``), at most one year per project. "In service by year *y*" is the
+    short sum ``Σ_{c ≤ y} x[p, c]``. A project that can never be in service
+    keeps one choice held at 0, so that in a single-year question choice *p*
+    is project *p*.
+    ``at_{level}_{f}_{y}``: facility *f* runs in year *y* and is at that
+    level (see :func:`level_flag`).
+    ``shortfall_t{n}_{y}`` (closest mode only): share points by which target
+    *n* is missed in year *y*.
 
 Objective
-    most CO2 cut per year within the budget, or least capex that reaches a
-    CO2 goal; in *closest* mode, first the least total shortfall.
+    most tCO2 over the horizon, each year in service counting (a single
+    year: tCO2 per year), or least capex that reaches a CO2 goal; in
+    *closest* mode, first the least total shortfall.
 
 Plant accounting (``data-format.md``)
     A project's effect on intensity is its reduction; the reductions of the
-    chosen projects on a facility add up, negative ones (carbon capture)
-    with their sign. A facility is at a level when ``intensity - Σ
-    reductions ≤ level``. Lines below a ``min_line_capacity`` threshold are
-    closed by order before anything else (:mod:`optimizer.closures`).
+    projects on a facility in service by a year add up, negative ones
+    (carbon capture) with their sign. A facility is at a level in year *y*
+    when ``intensity - Σ reductions in service by y ≤ level``.
 
 Constraints (one function each, named after the sentence they enforce)
-    closures by order, budget, exclusive groups, prerequisites, retirements,
-    and the plan targets: benchmark share, all at baseline. Target rows are
-    labelled by the target's position (``t0``, ``t1``…), since PuLP folds
-    characters of user ids and two ids could collide.
+    closures by order, budgets, exclusive groups, prerequisites,
+    retirements, and the plan targets in each year they bind: benchmark
+    share, all at baseline. Target rows are labelled by the target's
+    position and year (``t0_2027``…), since PuLP folds characters of user
+    ids and two ids could collide.
+
+Formulation (measured, see benchmarks/RESULTS.md)
+    The in-service-by variables ``y[p, c] = Σ_{c' ≤ c} x[p, c']`` give the
+    same LP bound (one unimodular change of variables apart), but their
+    monotone rows ``y[p, c] ≤ y[p, c+1]`` made HiGHS's simplex 2-4 times
+    slower on 10,000 projects × 5 years.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import wraps
@@ -36,8 +53,8 @@ from typing import Literal, ParamSpec, TypeAlias, TypeVar
 import numpy as np
 import pulp
 
-from .closures import ClosureByOrder, closures_by_order
 from .dataset import Target
+from .horizon import Horizon, TimedClosure, Timing, project_timing, timed_closures
 from .instance import Instance
 
 Objective = Literal["co2", "cost"]
@@ -45,6 +62,7 @@ Objective = Literal["co2", "cost"]
 Expression: TypeAlias = pulp.LpVariable | pulp.LpAffineExpression
 #: A row's left-hand side as coefficients by variable (see :meth:`RetrofitModel.add_row`).
 Terms: TypeAlias = dict[pulp.LpVariable, float]
+Pairs: TypeAlias = list[tuple[pulp.LpVariable, float]]
 LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
 
 #: Intensities within this of a level count as at the level (kgce per unit).
@@ -52,6 +70,8 @@ LEVEL_TOLERANCE = 1e-9
 #: Facilities with at most this many helpful projects (none needed alone) get the pair covers of
 #: :func:`_add_level_covers`.
 PAIR_COVER_MAX = 8
+#: Slack on every budget row's right-hand side, relative to the row's scale (the money repair settles the rest).
+BUDGET_SLACK = 1e-9
 
 
 @dataclass(frozen=True)
@@ -79,23 +99,35 @@ class PolicyOptions:
 
 @dataclass
 class RetrofitModel:
-    """A built PuLP problem and the variables results are read from."""
+    """A built PuLP problem and what its results are read from.
+
+    ``choose`` lists every ``x[p, c]``; ``var_project`` and ``var_year`` say
+    whose and which year each is (in a single-year question, choice *p* is
+    project *p*).
+    """
 
     problem: pulp.LpProblem
     instance: Instance
-    choose: list[pulp.LpVariable]
-    closures: list[ClosureByOrder] = field(default_factory=list)
+    horizon: Horizon
+    timing: Timing
+    closures: list[TimedClosure]
     options: PolicyOptions = field(default_factory=PolicyOptions)
-    retired: dict[int, Expression] = field(default_factory=dict)
-    level_flags: dict[tuple[int, str], Expression] = field(default_factory=dict)
-    shortfall: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    #: The enabled targets the model was built for (read by :mod:`optimizer.lagrange`).
+    targets: list[Target] = field(default_factory=list)
+    choose: list[pulp.LpVariable] = field(default_factory=list)
+    var_project: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    var_year: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    offset: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    #: Per choice: it can be in service (not blocked by a closure, within the horizon).
+    open: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    blocked: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    #: Facility → the year from which it is closed by order and has left every share.
+    closed_from: dict[int, int] = field(default_factory=dict)
+    level_flags: dict[tuple[int, str, int], Expression] = field(default_factory=dict)
+    shortfall: dict[tuple[str, int], pulp.LpVariable] = field(default_factory=dict)
     violated: list[tuple[str, str]] = field(default_factory=list)
     objective_scale: float = 1.0
-    closed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    blocked: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    #: What the model was built for (read by :mod:`optimizer.lagrange`, which prices its coupling rows).
-    targets: list[Target] = field(default_factory=list)
-    budget: float | None = None
+    #: Most CO2 within budgets, targets enforced: the model the Lagrangian bound prices.
     plain: bool = False
     #: The objective :func:`set_objective` wrote; a caller that replaces it (alternatives) leaves the plain model.
     objective_expression: pulp.LpAffineExpression | None = None
@@ -117,20 +149,74 @@ class RetrofitModel:
             return
         self.problem += constraint, name
 
-    def add_row(self, terms: Terms | list[tuple[pulp.LpVariable, float]], sense: int, rhs: float, name: str,
+    def add_row(self, terms: Terms | Pairs, sense: int, rhs: float, name: str,
                 about: tuple[str, str] = ("", "")) -> None:
         """Add ``Σ coefficient·variable (sense) rhs`` as one named row, settled like :meth:`add`.
 
         Written from the terms directly, without PuLP's ``+``, ``-`` and ``*``,
         each of which builds a new expression: at 100,000 projects those made
-        up most of the model build. ``sense`` is ``pulp.LpConstraintLE``,
-        ``GE`` or ``EQ``; a variable may appear once only (a dict of terms
-        guarantees it), and zero coefficients are dropped.
+        up most of the model build. ``sense`` is ``LE``, ``GE`` or ``EQ``; a
+        variable may appear once only (a dict of terms guarantees it), and
+        zero coefficients are dropped.
         """
         items = terms.items() if isinstance(terms, dict) else terms
         constraint = pulp.LpConstraint(pulp.LpAffineExpression([(v, c) for v, c in items if c != 0]), sense,
                                        rhs=rhs)
         self.add(constraint, name, about)
+
+    # --- reading the decisions -------------------------------------------------
+
+    @property
+    def one_year(self) -> bool:
+        return self.horizon.one_year
+
+    @property
+    def budget(self) -> float | None:
+        """A single-year question's budget (万元), None without one or for a roadmap."""
+        budgets = self.horizon.budgets
+        return None if budgets is None or not self.one_year else budgets[self.horizon.last]
+
+    @property
+    def closed(self) -> np.ndarray:
+        """Per facility: closed by order by the horizon's last year (it has left every share then)."""
+        mask = np.zeros(self.instance.n_facilities, dtype=bool)
+        mask[[f for f, year in self.closed_from.items() if year <= self.horizon.last]] = True
+        return mask
+
+    def years_open(self, p: int, year: int) -> range:
+        """Indices in ``choose`` of ``x[p, c]`` for ``c ≤ year`` (empty: p cannot be in service by then)."""
+        first = max(int(self.timing.first_service[p]), self.horizon.first)
+        if self.blocked[p] or year < first:
+            return range(0)
+        start = int(self.offset[p])
+        return range(start, start + min(year, self.horizon.last) - first + 1)
+
+    def can_serve(self, p: int, year: int) -> bool:
+        return not self.blocked[p] and int(self.timing.first_service[p]) <= year
+
+    def service(self, projects: Iterable[int], year: int, weights: Iterable[float] | None = None) -> Pairs:
+        """Terms of Σ weight × (in service by ``year``) over ``projects``; those that cannot be drop out."""
+        pairs: Pairs = []
+        for p, weight in zip(projects, weights if weights is not None else _ones()):
+            pairs.extend((self.choose[v], float(weight)) for v in self.years_open(int(p), year))
+        return pairs
+
+    def closed_in(self, f: int, year: int) -> bool:
+        """Closed by order in ``year``: from its deadline on, it has left every share."""
+        return f in self.closed_from and year >= self.closed_from[f]
+
+    def retirements(self, f: int) -> list[int]:
+        """The retirement rows of facility f that may be chosen."""
+        return [int(p) for p in self.instance.projects_of[f] if self.instance.retire[p] and not self.blocked[p]]
+
+    def has_retirement(self, f: int, year: int) -> bool:
+        """A retirement of f can be in service by ``year``."""
+        return any(self.can_serve(p, year) for p in self.retirements(f))
+
+
+def _ones() -> Iterator[float]:
+    while True:
+        yield 1.0
 
 
 P = ParamSpec("P")
@@ -166,10 +252,10 @@ def building(function: Callable[P, R]) -> Callable[P, R]:
 
 
 @building
-def build_model(instance: Instance, targets: list[Target], objective: Objective = "co2",
-                budget: float | None = None, co2_goal: float | None = None, *,
-                options: PolicyOptions = PolicyOptions(), closest: bool = False) -> RetrofitModel:
-    """Build the portfolio model.
+def build_model(instance: Instance, targets: list[Target], horizon: Horizon, objective: Objective = "co2",
+                co2_goal: float | None = None, *, options: PolicyOptions = PolicyOptions(),
+                closest: bool = False, relax_closures: bool = False) -> RetrofitModel:
+    """Build the program over the horizon's years.
 
     Parameters
     ----------
@@ -177,162 +263,270 @@ def build_model(instance: Instance, targets: list[Target], objective: Objective 
         The projects and facilities.
     targets:
         Plan targets; disabled ones are left out.
+    horizon:
+        The years and the budget of each (see :mod:`optimizer.horizon`); a
+        single-year question is ``Horizon.as_of(year, first_year=..., budget=...)``.
     objective:
-        ``co2`` maximises the annual CO2 cut; ``cost`` minimises capex.
-    budget:
-        Capex ceiling in 万元; None for no ceiling.
+        ``co2`` maximises the tCO2 cut over the horizon (per year, for one
+        year); ``cost`` minimises capex.
     co2_goal:
-        Least annual CO2 cut in tCO2 (used with the ``cost`` objective).
+        Least tCO2 cut over the horizon (per year, for one year), with the
+        ``cost`` objective.
     options:
-        The margin and how closures by order are paid.
+        The margin, how closures by order are paid, excluded projects.
     closest:
-        Share targets may be missed, by ``shortfall[t]``; the objective is
-        then set by the caller (see :func:`optimizer.diagnosis.closest_portfolio`).
+        Share targets may be missed, by ``shortfall[(t, year)]``; the
+        objective is then set by the caller (see
+        :func:`optimizer.diagnosis.solve_closest`).
+    relax_closures:
+        A closure whose retirement row cannot be in service by its deadline
+        moves to the first year it can (the diagnosis must still answer).
     """
     enabled = [t for t in targets if t.enabled]
     sense = pulp.LpMaximize if objective == "co2" else pulp.LpMinimize
-    model = RetrofitModel(pulp.LpProblem("retrofit_portfolio", sense), instance, [],
-                          closures_by_order(instance, enabled), options, targets=enabled, budget=budget,
-                          plain=objective == "co2" and co2_goal is None and not closest)
-    add_choice_variables(model)
-    add_closures_by_order(model)
+    model = RetrofitModel(pulp.LpProblem("retrofit_program", sense), instance, horizon,
+                          project_timing(instance, horizon), timed_closures(instance, enabled, horizon), options,
+                          targets=enabled, plain=objective == "co2" and co2_goal is None and not closest)
+    block_projects_on_lines_closed_by_order(model)
+    add_in_service_variables(model)
+    add_closures_by_order(model, relax_closures)
     set_objective(model, objective)
-    if budget is not None:
-        add_budget(model, budget)
+    if horizon.budgets is not None:
+        add_budgets(model)
     if co2_goal is not None:
         add_co2_goal(model, co2_goal)
     add_exclusive_groups(model)
     add_prerequisites(model)
     add_retirements(model)
     for number, target in enumerate(targets):
-        if target.enabled and target.kind in TARGET_CONSTRAINTS:
-            TARGET_CONSTRAINTS[target.kind](model, target, f"t{number}", closest)
+        if not target.enabled or target.kind not in TARGET_CONSTRAINTS:
+            continue
+        for year in binding_years(horizon, target):
+            TARGET_CONSTRAINTS[target.kind](model, target, f"t{number}_{year}", year, closest)
     return model
+
+
+def binding_years(horizon: Horizon, target: Target) -> range:
+    """The years of the horizon in which a target must hold: from its deadline to the last."""
+    deadline = horizon.deadline(target)
+    return range(0) if deadline is None else range(deadline, horizon.last + 1)
 
 
 # --- variables and objective ------------------------------------------------
 
 
-def add_choice_variables(model: RetrofitModel) -> None:
-    """One yes/no decision per candidate project; an excluded project's is held at no."""
-    variables = model.problem.add_variable_dicts("choose", range(model.instance.n_projects), cat=pulp.LpBinary)
-    model.choose = [variables[i] for i in range(model.instance.n_projects)]
-    for p in np.flatnonzero(model.options.excluded_mask(model.instance)):
-        model.choose[p].upBound = 0
+def block_projects_on_lines_closed_by_order(model: RetrofitModel) -> None:
+    """A line closed by order takes no project in any year, except one of its listed retirement rows."""
+    instance = model.instance
+    model.blocked = np.zeros(instance.n_projects, dtype=bool)
+    for closure in model.closures:
+        for p in instance.projects_of[closure.facility]:
+            if not instance.retire[p]:
+                model.blocked[p] = True
+
+
+def add_in_service_variables(model: RetrofitModel) -> None:
+    """``x[p, c]`` for every year *p* may go into service, and at most one of them per project.
+
+    A project with no such year keeps one choice held at 0 (in the last
+    year), in no row: a single-year question then has choice *p* = project *p*.
+    """
+    instance, horizon = model.instance, model.horizon
+    first = np.maximum(model.timing.first_service, horizon.first)  # a single year's choices are all in that year
+    years = np.where(model.blocked, 0, np.maximum(horizon.last - first + 1, 0))
+    counts = np.maximum(years, 1)
+    model.offset = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int) if len(counts) else np.zeros(0, int)
+    model.var_project = np.repeat(np.arange(instance.n_projects), counts)
+    position = np.arange(len(model.var_project)) - model.offset[model.var_project]
+    model.open = years[model.var_project] > 0
+    model.var_year = np.where(model.open, first[model.var_project] + position, horizon.last).astype(int)
+    variables = model.problem.add_variable_dicts("x", range(len(model.var_project)), cat=pulp.LpBinary)
+    model.choose = [variables[i] for i in range(len(model.var_project))]
+    for v in np.flatnonzero(~model.open | model.options.excluded_mask(instance)[model.var_project]):
+        model.choose[v].upBound = 0  # excluded by the analyst, or never in service
+    for p in np.flatnonzero(years > 1).tolist():
+        model.add_row(model.service([p], horizon.last), LE, 1, f"one_service_year_{p}")
+
+
+def years_in_service(model: RetrofitModel) -> np.ndarray:
+    """Per choice ``x[p, c]``: the years its project counts, ``Y1 - c + 1`` (0 for a choice held at 0)."""
+    return np.where(model.open, model.horizon.last - model.var_year + 1, 0).astype(float)
 
 
 def set_objective(model: RetrofitModel, objective: Objective) -> None:
-    """Cut the most CO2 per year, or spend the least capex.
+    """Most tCO2 over the horizon (each year in service counts), or the least total capex.
 
     The objective is divided by its largest coefficient (kept in
     ``objective_scale``): tonnes and 万元 run to millions, and a well-scaled
     model solves faster and more reliably in HiGHS.
     """
-    weights = model.instance.co2 if objective == "co2" else _budget_capex(model)
+    if objective == "co2":
+        weights = model.instance.co2[model.var_project] * years_in_service(model)
+    else:
+        weights = np.where(model.open, budget_capex(model)[model.var_project], 0.0)
     largest = float(np.abs(weights).max()) if len(weights) else 0.0
     model.objective_scale = largest if largest > 0 else 1.0
-    model.objective_expression = _weighted_sum(model.choose, weights / model.objective_scale)
+    model.objective_expression = _weighted(model.choose, weights / model.objective_scale)
     model.problem.setObjective(model.objective_expression)
 
 
 # --- closures ordered by the plans ------------------------------------------
 
 
-def add_closures_by_order(model: RetrofitModel) -> None:
-    """淘汰…以下的建筑陶瓷、卫生陶瓷生产线: small lines close before anything is chosen.
+def add_closures_by_order(model: RetrofitModel, relax: bool = False) -> None:
+    """淘汰…以下的建筑陶瓷、卫生陶瓷生产线: a small line is retired by its target's deadline.
 
-    A listed retirement row is chosen (one of them, if several); every other
-    project on the line is blocked. With no retirement row the line is
-    simply closed: its ``retired`` flag is the constant 1.
+    With a listed retirement row one of them is in service by the deadline;
+    with none the line closes in the deadline year by itself. Either way it
+    has left every share from then on (:meth:`RetrofitModel.closed_in`).
     """
-    instance = model.instance
-    model.closed = np.zeros(instance.n_facilities, dtype=bool)
-    model.blocked = np.zeros(instance.n_projects, dtype=bool)
     for closure in model.closures:
-        f = closure.facility
-        model.closed[f] = True
-        members = instance.projects_of[f]
-        for p in members:
-            if not instance.retire[p]:
-                model.blocked[p] = True
-                model.choose[p].upBound = 0
-        retirements = [(model.choose[p], 1.0) for p in members if instance.retire[p]]
-        if retirements:
-            model.add_row(retirements, EQ, 1, f"closure_by_order_{f}")
-        else:
-            model.retired[f] = pulp.LpAffineExpression(constant=1)
+        rows = model.retirements(closure.facility)
+        year = closure.year
+        if rows and relax:
+            year = max(year, min(int(model.timing.first_service[p]) for p in rows))
+        model.closed_from[closure.facility] = year
+        if not rows:
+            continue
+        if year > model.horizon.last:
+            model.violated.append((closure.target_id, closure.facility_id))
+            continue
+        model.add_row(model.service(rows, year), EQ, 1, f"closure_by_order_{closure.facility}",
+                      about=(closure.target_id, closure.facility_id))
 
 
-# --- the budget and the project list's own logic -----------------------------
+# --- the budgets and the project list's own logic -----------------------------
 
 
-def _budget_capex(model: RetrofitModel) -> np.ndarray:
-    """Capex each project takes from the budget: closures by order only when the options say so."""
+def budget_capex(model: RetrofitModel) -> np.ndarray:
+    """Capex each project takes from the budgets: closures by order only when the options say so."""
     capex = model.instance.capex
-    if model.options.order_capex_in_budget or not model.closed.any():
+    if model.options.order_capex_in_budget or not model.closures:
         return capex
-    ordered = model.instance.retire & model.closed[model.instance.facility]
-    return np.where(ordered, 0.0, capex)
+    ordered = np.zeros(model.instance.n_facilities, dtype=bool)
+    ordered[[c.facility for c in model.closures]] = True
+    return np.where(model.instance.retire & ordered[model.instance.facility], 0.0, capex)
+
+
+def spend_matrix(model: RetrofitModel) -> np.ndarray:
+    """Spend of each ``x[p, c]`` charged to each year's budget (years × choices).
+
+    ``capex/lead`` in each of the ``lead`` years ``c - lead .. c - 1`` (all
+    in ``c`` when lead is 0); spend before the horizon's first year is
+    charged to the first (a single-year budget pays for the whole build).
+    """
+    years = np.array(model.horizon.years)[:, None]
+    service = model.var_year[None, :]
+    p = model.var_project
+    lead = model.timing.lead[p][None, :]
+    capex = np.where(model.open, budget_capex(model)[p], 0.0)[None, :]
+    per_year = np.where(lead > 0, capex / np.maximum(lead, 1), capex)
+    low, high = np.where(lead > 0, service - lead, service), np.where(lead > 0, service - 1, service)
+    inside = (low <= years) & (years <= high)
+    before_first = np.clip(np.minimum(high, model.horizon.first) - low + 1, 0, None)
+    count = np.where(years == model.horizon.first, before_first, inside)
+    return per_year * count
 
 
 def budget_scale(budget: float) -> float:
-    """The budget row is written as a share of the budget; below 1 万元 scaling would only blow it up."""
+    """A budget row is written as a share of its budget; below 1 万元 scaling would only blow it up."""
     return budget if budget >= 1 else 1.0
 
 
-def add_budget(model: RetrofitModel, budget: float) -> None:
-    """Total capex of the chosen projects stays within the budget (万元), written as a share of it."""
-    scale = budget_scale(budget)
-    model.add(_weighted_sum(model.choose, _budget_capex(model) / scale) <= budget / scale, "budget")
+def row_budgets(horizon: Horizon, budgets: dict[int, float]) -> np.ndarray:
+    """What each year's budget row allows: that year's budget, or the cumulative one with carry-over."""
+    table = np.array([budgets[y] for y in horizon.years], dtype=float)
+    return np.cumsum(table) if horizon.carry_over else table
+
+
+def add_budgets(model: RetrofitModel) -> None:
+    """Spend in each year ≤ that year's budget (cumulative spend ≤ cumulative budget with carry-over).
+
+    Written as a share of the budget, in 万元; a single-year question has one
+    row, its whole budget.
+    """
+    matrix = spend_matrix(model)
+    if model.horizon.carry_over:
+        matrix = np.cumsum(matrix, axis=0)
+    assert model.horizon.budgets is not None  # called only with budgets
+    budgets = row_budgets(model.horizon, model.horizon.budgets)
+    for row, year in enumerate(model.horizon.years):
+        scale = budget_scale(budgets[row])
+        columns = np.flatnonzero(np.abs(matrix[row]) > 1e-12)
+        model.add_row([(model.choose[v], float(matrix[row, v] / scale)) for v in columns], LE,
+                      budgets[row] / scale + BUDGET_SLACK, f"budget_{year}")
+
+
+def budget_rows(model: RetrofitModel, budgets: dict[int, float]) -> dict[str, float]:
+    """Right-hand sides of the model's budget rows for other ``budgets``, in the scale the rows were built with."""
+    assert model.horizon.budgets is not None  # a model with budget rows
+    own, new = row_budgets(model.horizon, model.horizon.budgets), row_budgets(model.horizon, budgets)
+    return {f"budget_{year}": new[row] / budget_scale(own[row]) + BUDGET_SLACK
+            for row, year in enumerate(model.horizon.years)
+            if model.problem.get_constraint_by_name(f"budget_{year}") is not None}
 
 
 def add_co2_goal(model: RetrofitModel, co2_goal: float) -> None:
-    """The chosen projects cut at least the goal (tCO2 per year), written as a share of it."""
+    """The choice cuts at least the goal (tCO2 over the horizon, Σ co2 × years in service), as a share of it."""
     scale = co2_goal if co2_goal >= 1 else 1.0
-    model.add(_weighted_sum(model.choose, model.instance.co2 / scale) >= co2_goal / scale, "co2_goal")
+    weights = model.instance.co2[model.var_project] * years_in_service(model) / scale
+    model.add_row(list(zip(model.choose, weights.tolist())), GE, co2_goal / scale, "co2_goal")
 
 
 def add_exclusive_groups(model: RetrofitModel) -> None:
-    """Alternatives for the same line: at most one project of each exclusive group."""
+    """Alternatives for the same line: at most one project of each group over the whole horizon."""
     for number, members in enumerate(model.instance.groups):
-        model.add_row([(model.choose[i], 1.0) for i in members], LE, 1, f"exclusive_group_{number}")
+        model.add_row(model.service(members, model.horizon.last), LE, 1, f"exclusive_group_{number}")
 
 
 def add_prerequisites(model: RetrofitModel) -> None:
-    """A project is chosen only together with every project it requires."""
+    """A prerequisite is in service no later than the project that needs it: by each year, ``q`` if ``p``."""
     for project, prerequisite in model.instance.prerequisites:
-        model.add_row([(model.choose[project], 1.0), (model.choose[prerequisite], -1.0)], LE, 0,
-                      f"requires_{project}_{prerequisite}")
+        for year in model.horizon.years:
+            dependent = model.service([project], year)
+            if not dependent:
+                continue
+            needed = model.service([prerequisite], year, [-1.0])
+            model.add_row(dependent + needed, LE, 0, f"requires_{project}_{prerequisite}_{year}")
 
 
 def add_retirements(model: RetrofitModel) -> None:
-    """Retiring a facility closes it: one retirement at most, and no other project on it."""
-    instance = model.instance
+    """Retiring a facility closes it: one retirement at most, and no other project on it in any year.
+
+    "One at most" is left out where a closure by order already demands
+    exactly one by the horizon's last year.
+    """
+    instance, last = model.instance, model.horizon.last
     for f in map(int, np.unique(instance.facility[instance.retire])):
-        members = [int(p) for p in instance.projects_of[f] if instance.retire[p]]
-        model.retired[f] = pulp.lpSum(model.choose[p] for p in members)
-        if len(members) > 1 and not model.closed[f]:
-            model.add(model.retired[f] <= 1, f"one_retirement_{f}")
-        if model.closed[f]:
-            continue  # the closure by order already blocks every other project
-        retirements = [(model.choose[p], 1.0) for p in members]
+        rows = model.retirements(f)
+        retired = model.service(rows, last)
+        if not retired:
+            continue
+        if len(rows) > 1 and model.closed_from.get(f) != last:
+            model.add_row(retired, LE, 1, f"one_retirement_{f}")
         for p in instance.projects_of[f]:
-            if not instance.retire[p]:
-                model.add_row([(model.choose[p], 1.0), *retirements], LE, 1, f"closed_facility_{p}")
+            if instance.retire[p]:
+                continue
+            project = model.service([int(p)], last)
+            if project:
+                model.add_row(project + retired, LE, 1, f"closed_facility_{p}")
 
 
-# --- plan targets -----------------------------------------------------------
+# --- plan targets, year by year -----------------------------------------------
 
 
-def running(model: RetrofitModel, f: int) -> Expression:
-    """1 if facility f keeps running, as an expression of the retirement choices."""
-    if f in model.retired:
-        return 1 - model.retired[f]
-    return pulp.LpAffineExpression(constant=1)
+def running(model: RetrofitModel, f: int, year: int) -> Expression:
+    """1 if facility f still runs in ``year``, as an expression of the retirements in service by then."""
+    if model.closed_in(f, year):
+        return pulp.LpAffineExpression()
+    retired = model.service(model.retirements(f), year)
+    if not retired:
+        return pulp.LpAffineExpression(constant=1)
+    return pulp.LpAffineExpression([(v, -c) for v, c in retired], constant=1)
 
 
-def level_flag(model: RetrofitModel, f: int, level: str) -> Expression:
-    """1 only if facility f runs and ``intensity - Σ reductions of chosen projects ≤ level``.
+def level_flag(model: RetrofitModel, f: int, level: str, year: int) -> Expression:
+    """1 only if facility f runs in ``year`` and ``intensity - Σ reductions in service by then ≤ level``.
 
     The general form is a binary ``z`` with
     ``Σ r_p x_p ≥ need·z + m·(1 - z)``, where ``need`` is the reduction still
@@ -341,94 +535,97 @@ def level_flag(model: RetrofitModel, f: int, level: str) -> Expression:
     cases are cheaper: a facility already there that no project can push
     back is simply "running"; one that no combination can bring there is 0;
     one where every helpful project reaches the level alone is "one of them
-    chosen", continuous and bounded by their sum.
+    in service", continuous and bounded by their sum.
     """
-    key = (f, level)
+    key = (f, level, year)
     if key in model.level_flags:
         return model.level_flags[key]
     instance = model.instance
     target_level = instance.benchmark[f] if level == "benchmark" else instance.baseline[f]
     need = float(instance.intensity[f] - target_level)
-    projects = [int(p) for p in instance.projects_of[f]
-                if not instance.retire[p] and instance.reduction[p] != 0 and not model.blocked[p]]
     r = instance.reduction
+    projects = [int(p) for p in instance.projects_of[f]
+                if not instance.retire[p] and r[p] != 0 and model.can_serve(int(p), year)]
     negative = float(sum(r[p] for p in projects if r[p] < 0))
     helpful = [p for p in projects if r[p] > 0]
-    if model.closed[f]:
+    name = f"{level}_{f}_{year}"
+    if model.closed_in(f, year):
         flag: Expression = pulp.LpAffineExpression()  # closed by order: at no level
     elif need - negative <= LEVEL_TOLERANCE:  # there already, and no choice can push it back
-        flag = running(model, f)
+        flag = running(model, f, year)
     elif need > _best_reduction(instance, helpful) + LEVEL_TOLERANCE:
         flag = pulp.LpAffineExpression()
     elif negative == 0 and all(r[p] >= need - LEVEL_TOLERANCE for p in helpful):
-        reaching = [(model.choose[p], 1.0) for p in helpful]
+        reaching = model.service(helpful, year)
         groups = instance.group_of[helpful]
         if len(helpful) == 1 or (groups[0] >= 0 and (groups == groups[0]).all()):
             flag = pulp.LpAffineExpression(reaching)
         else:
-            flag = model.problem.add_variable(f"at_{level}_{f}", lowBound=0, upBound=1)
-            model.add_row([(flag, 1.0)] + [(v, -1.0) for v, _ in reaching], LE, 0, f"{level}_reached_{f}")
+            flag = model.problem.add_variable(f"at_{name}", lowBound=0, upBound=1)
+            model.add_row([(flag, 1.0)] + [(v, -1.0) for v, _ in reaching], LE, 0, f"{level}_reached_{f}_{year}")
     else:
-        flag = model.problem.add_variable(f"at_{level}_{f}", cat=pulp.LpBinary)
+        flag = model.problem.add_variable(f"at_{name}", cat=pulp.LpBinary)
         span = need - negative
         # A cut larger than the span counts as the span (coefficient tightening): exact on 0/1 choices,
         # since one such cut reaches the level whatever else is chosen, and a much tighter LP bound.
-        cut = [(model.choose[p], min(float(r[p]) / span, 1.0)) for p in projects]
-        model.add_row(cut + [(flag, -1.0)], GE, negative / span, f"{level}_reductions_{f}")
-        _add_level_covers(model, flag, helpful, need, f"{level}_{f}")
-        if need <= LEVEL_TOLERANCE and f in model.retired:
+        cut = model.service(projects, year, [min(float(r[p]) / span, 1.0) for p in projects])
+        model.add_row(cut + [(flag, -1.0)], GE, negative / span, f"{level}_reductions_{f}_{year}")
+        _add_level_covers(model, flag, helpful, need, name, year)
+        if need <= LEVEL_TOLERANCE and model.has_retirement(f, year):
             terms: Terms = {flag: 1.0}
-            model.add_row(terms, LE, -_add_terms(terms, running(model, f), -1.0), f"{level}_running_{f}")
+            model.add_row(terms, LE, -_add_terms(terms, running(model, f, year), -1.0), f"{level}_running_{f}_{year}")
     model.level_flags[key] = flag
     return flag
 
 
-def add_benchmark_share(model: RetrofitModel, target: Target, label: str, closest: bool = False) -> None:
-    """合成氨、烧碱行业能效达到标杆水平的产能比例分别为60%、80% (and the steel and ceramics 30 %).
+def add_benchmark_share(model: RetrofitModel, target: Target, label: str, year: int, closest: bool = False) -> None:
+    """合成氨、烧碱行业能效达到标杆水平的产能比例分别为60%、80% (and the steel and ceramics 30 %), in ``year``.
 
     Weighted capacity at benchmark ≥ (value + margin) × weighted capacity
     still running; retired and closed facilities leave both sides.
     """
     required = min(1.0, target.value + model.options.margin)
-    _add_share(model, target, label, "benchmark", required, closest)
+    _add_share(model, target, label, "benchmark", required, year, closest)
 
 
-def add_baseline_all(model: RetrofitModel, target: Target, label: str, closest: bool = False) -> None:
-    """全部产能均达到能效基准水平以上: every covered facility reaches baseline or is retired.
+def add_baseline_all(model: RetrofitModel, target: Target, label: str, year: int, closest: bool = False) -> None:
+    """全部产能均达到能效基准水平以上: every covered facility at baseline or retired, in ``year``.
 
     One row per facility: ``Σ r_p x_p + need·retired ≥ need``. In closest
     mode the target is read as a share of 100 % that may fall short.
     """
     if closest:
-        _add_share(model, target, label, "baseline", 1.0, closest)
+        _add_share(model, target, label, "baseline", 1.0, year, closest)
         return
     instance = model.instance
-    covered = np.flatnonzero(instance.covered(target.products) & ~model.closed)
-    for f in map(int, covered):
+    r = instance.reduction
+    for f in map(int, np.flatnonzero(instance.covered(target.products))):
+        if model.closed_in(f, year):
+            continue
         need = float(instance.intensity[f] - instance.baseline[f])
         projects = [int(p) for p in instance.projects_of[f]
-                    if not instance.retire[p] and instance.reduction[p] != 0 and not model.blocked[p]]
-        if need <= LEVEL_TOLERANCE and all(instance.reduction[p] > 0 for p in projects):
+                    if not instance.retire[p] and r[p] != 0 and model.can_serve(int(p), year)]
+        if need <= LEVEL_TOLERANCE and all(r[p] > 0 for p in projects):
             continue
         # A cut beyond need - Σ negative cuts reaches baseline whatever else is chosen: count it as that
         # much (exact on 0/1 choices, a tighter LP bound).
-        cap = need - float(sum(min(instance.reduction[p], 0.0) for p in projects))
-        reductions = {p: min(float(instance.reduction[p]), cap) if cap > 0 else float(instance.reduction[p])
-                      for p in projects}
-        scale = max(abs(need), max((abs(v) for v in reductions.values()), default=0.0), 1e-9)
-        cut: Terms = {model.choose[p]: reductions[p] / scale for p in projects}
-        if need > LEVEL_TOLERANCE and f in model.retired:
-            _add_terms(cut, model.retired[f], need / scale)
+        cap = need - float(sum(min(r[p], 0.0) for p in projects))
+        reductions = [min(float(r[p]), cap) if cap > 0 else float(r[p]) for p in projects]
+        scale = max(abs(need), max((abs(v) for v in reductions), default=0.0), 1e-9)
+        cut: Terms = dict(model.service(projects, year, [v / scale for v in reductions]))
+        if need > LEVEL_TOLERANCE:
+            for variable, _ in model.service(model.retirements(f), year):
+                cut[variable] = cut.get(variable, 0.0) + need / scale
         model.add_row(cut, GE, need / scale - LEVEL_TOLERANCE, f"baseline_{label}_{f}",
                       about=(target.target_id, str(instance.facility_ids[f])))
         if need > LEVEL_TOLERANCE:  # running at baseline needs these cuts (see _add_level_covers)
-            helpful = [p for p in projects if instance.reduction[p] > 0]
-            _add_level_covers(model, running(model, f), helpful, need, f"baseline_{label}_{f}")
+            helpful = [p for p in projects if r[p] > 0]
+            _add_level_covers(model, running(model, f, year), helpful, need, f"baseline_{label}_{f}", year)
 
 
-def _add_share(model: RetrofitModel, target: Target, label: str, level: str, required: float,
+def _add_share(model: RetrofitModel, target: Target, label: str, level: str, required: float, year: int,
                closest: bool) -> None:
-    """Σ w·at_level - required·Σ w·running ≥ 0 over the covered facilities, weights as shares of their total.
+    """Σ w·at_level - required·Σ w·running ≥ 0 in ``year``, over the covered facilities, weights as shares.
 
     In closest mode a shortfall ``s`` in [0, required] is added as
     ``s × (weight still running)``: exact, since ``s·running_f`` is linearised
@@ -436,25 +633,28 @@ def _add_share(model: RetrofitModel, target: Target, label: str, level: str, req
     matter in a ≥ row that the solver wants to satisfy).
     """
     instance = model.instance
-    covered = np.flatnonzero(instance.covered(target.products) & ~model.closed)
-    total = instance.weights(target.weight)[covered].sum()
-    weights = instance.weights(target.weight) / (total if total > 0 else 1.0)
+    covered = [int(f) for f in np.flatnonzero(instance.covered(target.products)) if not model.closed_in(int(f), year)]
+    all_weights = instance.weights(target.weight)
+    total = all_weights[covered].sum()
+    weights = all_weights / (total if total > 0 else 1.0)
     terms: Terms = {}
     constant = 0.0
-    for f in map(int, covered):
+    for f in covered:
         w = float(weights[f])
-        constant += _add_terms(terms, level_flag(model, f, level), w)
-        constant += _add_terms(terms, running(model, f), -required * w)
+        constant += _add_terms(terms, level_flag(model, f, level, year), w)
+        constant += _add_terms(terms, running(model, f, year), -required * w)
     if closest:
         short = model.problem.add_variable(f"shortfall_{label}", lowBound=0, upBound=required)
-        model.shortfall[target.target_id] = short
-        fixed = sum(float(weights[f]) for f in covered if int(f) not in model.retired)
+        model.shortfall[(target.target_id, year)] = short
+        fixed = sum(float(weights[f]) for f in covered if not model.has_retirement(f, year))
         _add_terms(terms, short, fixed)
-        for f in map(int, covered):
-            if f in model.retired:
+        for f in covered:
+            if model.has_retirement(f, year):
                 share = model.problem.add_variable(f"shortfall_{label}_{f}", lowBound=0, upBound=required)
-                model.add(share <= short, f"shortfall_{label}_{f}_le")
-                model.add(share - required * running(model, f) <= 0, f"shortfall_{label}_{f}_running")
+                model.add_row([(share, 1.0), (short, -1.0)], LE, 0, f"shortfall_{label}_{f}_le")
+                bound: Terms = {share: 1.0}
+                rhs = -_add_terms(bound, running(model, f, year), -required)
+                model.add_row(bound, LE, rhs, f"shortfall_{label}_{f}_running")
                 _add_terms(terms, share, float(weights[f]))
     model.add_row(terms, GE, -constant, f"{level}_share_{label}", about=(target.target_id, ""))
 
@@ -515,21 +715,25 @@ class _Reach:
         return total
 
 
-def _add_level_covers(model: RetrofitModel, flag: Expression, helpful: list[int], need: float, label: str) -> None:
-    """Valid rows that tell the LP relaxation which projects a level cannot do without.
+def _add_level_covers(model: RetrofitModel, flag: Expression, helpful: list[int], need: float, label: str,
+                      year: int) -> None:
+    """Valid rows that tell the LP relaxation which projects a level cannot do without by ``year``.
 
-    ``flag ≤ choose[p]`` for a project without which the others cannot reach
-    the level, and ``flag ≤ Σ choose[p] over S`` for the smallest set S of the
-    largest cuts without which the rest cannot reach it. Both are implied by
-    the reductions row on 0/1 choices (so the portfolios allowed are the
-    same), but the LP no longer credits a fraction of the level for a partial
-    cut chosen alone: the LP bound tightens and the core search can prove.
+    ``flag ≤ (p in service)`` for a project without which the others cannot
+    reach the level, and ``flag ≤ Σ (in service) over S`` for the smallest set
+    S of the largest cuts without which the rest cannot reach it. Both are
+    implied by the reductions row on 0/1 choices (so the choices allowed are
+    the same), but the LP no longer credits a fraction of the level for a
+    partial cut chosen alone: the LP bound tightens and the core search can
+    prove.
     """
     flag_terms: Terms = {}
     rhs = -_add_terms(flag_terms, flag, 1.0)  # the flag may be "running" = 1 - retired
+    if not flag_terms and rhs >= 0:
+        return  # a flag held at 0 needs no cover
     for projects, suffix in level_covers(model.instance, helpful, need):
-        model.add_row(list(flag_terms.items()) + [(model.choose[p], -1.0) for p in projects], LE, rhs,
-                      f"{label}_{suffix}")
+        negated = [(v, -c) for v, c in model.service(projects, year)]
+        model.add_row(list(flag_terms.items()) + negated, LE, rhs, f"{label}_{suffix}")
 
 
 def level_covers(instance: Instance, helpful: list[int], need: float) -> list[tuple[list[int], str]]:
@@ -538,8 +742,7 @@ def level_covers(instance: Instance, helpful: list[int], need: float) -> list[tu
     A project without which the others cannot cut ``need`` (``needs_p``);
     on small facilities a pair of which one is needed (``needs_p_or_q``);
     the smallest set of the largest cuts without which the rest cannot
-    (``cover``). Shared by the one-year model and the roadmap, which write
-    the rows over their own variables.
+    (``cover``).
     """
     short = need - LEVEL_TOLERANCE
     reach = _Reach(instance, helpful)
@@ -567,5 +770,18 @@ def _add_terms(terms: Terms, expression: Expression, factor: float) -> float:
     return factor * float(expression.constant)
 
 
-def _weighted_sum(variables: list[pulp.LpVariable], weights: np.ndarray) -> pulp.LpAffineExpression:
-    return pulp.LpAffineExpression(zip(variables, weights.tolist()))
+def _weighted(variables: list[pulp.LpVariable], weights: np.ndarray) -> pulp.LpAffineExpression:
+    return pulp.LpAffineExpression(zip(variables, np.asarray(weights, dtype=float).tolist()))
+
+
+def service_years(model: RetrofitModel, chosen: np.ndarray) -> np.ndarray:
+    """Per project: the year it goes into service (its ``x[p, c] = 1``), or 0 when not chosen."""
+    years = np.zeros(model.instance.n_projects, dtype=int)
+    on = np.flatnonzero(np.asarray(chosen, dtype=bool) & model.open)
+    if len(on):
+        projects, years_on = model.var_project[on], model.var_year[on]
+        order = np.lexsort((years_on, projects))
+        projects, years_on = projects[order], years_on[order]
+        first = np.concatenate([[True], projects[1:] != projects[:-1]])
+        years[projects[first]] = years_on[first]
+    return years

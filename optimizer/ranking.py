@@ -36,9 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .closures import ClosureByOrder, closed_mask, closures_by_order
 from .dataset import Target, is_at_level
 from .economics import DEFAULT_DISCOUNT_RATE, WAN, capital_recovery_factor
+from .horizon import AsOf, Horizon, TimedClosure, project_timing, timed_closures
 from .instance import Instance
 from .model import PolicyOptions
 from .targets import evaluate_targets, required_value
@@ -191,13 +191,13 @@ def _all_prerequisites(instance: Instance) -> dict[int, set[int]]:
 class _Portfolio:
     """Chosen projects, money left and the counts the rules are checked against, changed only by valid moves."""
 
-    def __init__(self, instance: Instance, budget: float | None, closures: list[ClosureByOrder],
-                 options: PolicyOptions) -> None:
+    def __init__(self, instance: Instance, budget: float | None, question: _Timed, options: PolicyOptions) -> None:
         self.instance = instance
-        self.closed = closed_mask(instance, closures)
+        self.question = question
+        self.closed = _closed(instance, question.closures)
         ordered = instance.retire & self.closed[instance.facility]
         self.pay = np.where(ordered & (not options.order_capex_in_budget), 0.0, instance.capex.astype(float))
-        self.blocked = self.closed[instance.facility] & ~instance.retire
+        self.blocked = (self.closed[instance.facility] & ~instance.retire) | ~question.available
         self.budget = np.inf if budget is None else float(budget)
         self.spent = 0.0
         self.chosen = np.zeros(instance.n_projects, dtype=bool)
@@ -300,7 +300,7 @@ class _Portfolio:
         self.apply(add, drop, cost)
         return True
 
-    def fund_closures(self, closures: list[ClosureByOrder]) -> bool:
+    def fund_closures(self, closures: list[TimedClosure]) -> bool:
         """Choose one listed retirement row of each line closed by order, cheapest first; False if one cannot be."""
         instance = self.instance
         for closure in closures:
@@ -340,31 +340,56 @@ class _Portfolio:
 
     def result(self, targets: list[Target], margin: float, feasible: bool, message: str = "") -> Pick:
         chosen = self.chosen.copy()
-        broken = tuple(t.target_id for t in evaluate_targets(self.instance, targets, chosen, margin) if not t.met)
+        horizon, year = self.question.horizon, self.question.horizon.last
+        outcomes = evaluate_targets(self.instance, targets, horizon, np.where(chosen, year, 0), year, margin,
+                                    self.question.closures)
+        broken = tuple(t.target_id for t in outcomes if t.binding and not t.met)
         return Pick(chosen, float(self.pay[chosen].sum()), float(self.instance.co2[chosen].sum()), feasible,
                     broken, message)
 
 
-def _start(instance: Instance, budget: float | None, targets: Sequence[Target],
-           options: PolicyOptions) -> tuple[list[Target], list[ClosureByOrder], _Portfolio, bool]:
+@dataclass(frozen=True)
+class _Timed:
+    """The single-year question the comparators answer: its horizon, its closures, the projects in time."""
+
+    horizon: Horizon
+    closures: list[TimedClosure]
+    available: np.ndarray
+
+
+def _timed(instance: Instance, targets: Sequence[Target], as_of: AsOf | None) -> _Timed:
+    horizon = (as_of or AsOf.of()).horizon()
+    closures = timed_closures(instance, [t for t in targets if t.enabled], horizon)
+    return _Timed(horizon, closures, project_timing(instance, horizon).first_service <= horizon.last)
+
+
+def _closed(instance: Instance, closures: list[TimedClosure]) -> np.ndarray:
+    mask = np.zeros(instance.n_facilities, dtype=bool)
+    mask[[c.facility for c in closures]] = True
+    return mask
+
+
+def _start(instance: Instance, budget: float | None, targets: Sequence[Target], options: PolicyOptions,
+           as_of: AsOf | None) -> tuple[list[Target], _Timed, _Portfolio, bool]:
     enabled = [t for t in targets if t.enabled]
-    closures = closures_by_order(instance, enabled)
-    portfolio = _Portfolio(instance, budget, closures, options)
-    funded = portfolio.fund_closures(closures)
-    return enabled, closures, portfolio, funded
+    question = _timed(instance, enabled, as_of)
+    portfolio = _Portfolio(instance, budget, question, options)
+    funded = portfolio.fund_closures(question.closures)
+    return enabled, question, portfolio, funded
 
 
 _UNFUNDED = ("the retirements of the lines closed by order do not fit the budget or break a rule of the list")
 
 
-def _excluded(instance: Instance, closures: list[ClosureByOrder]) -> np.ndarray:
-    """Projects the MAC steps leave out: everything on a line closed by order (its retirement is funded first)."""
-    return closed_mask(instance, closures)[instance.facility]
+def _excluded(instance: Instance, question: _Timed) -> np.ndarray:
+    """Projects the MAC steps leave out: everything on a line closed by order (its retirement is funded first),
+    and what cannot be in service by the as-of year."""
+    return _closed(instance, question.closures)[instance.facility] | ~question.available
 
 
 def mac_pick(instance: Instance, budget: float | None, targets: Sequence[Target] = (), *,
              rate: float = DEFAULT_DISCOUNT_RATE, options: PolicyOptions = PolicyOptions(),
-             steps: list[Step] | None = None) -> Pick:
+             steps: list[Step] | None = None, as_of: AsOf | None = None) -> Pick:
     """The MAC curve funded down to the budget (万元): abatement-cost order, upgrades by increments.
 
     ``targets`` are used for the closures by order (and to report what the
@@ -372,10 +397,10 @@ def mac_pick(instance: Instance, budget: float | None, targets: Sequence[Target]
     reuse :func:`mac_steps` across budgets (it must be built with the same
     closures and rate).
     """
-    enabled, closures, portfolio, funded = _start(instance, budget, targets, options)
+    enabled, question, portfolio, funded = _start(instance, budget, targets, options, as_of)
     if not funded:
         return portfolio.result(enabled, options.margin, False, _UNFUNDED)
-    for step in steps if steps is not None else mac_steps(instance, rate, _excluded(instance, closures)):
+    for step in steps if steps is not None else mac_steps(instance, rate, _excluded(instance, question)):
         portfolio.step(step)
     return portfolio.result(enabled, options.margin, True)
 
@@ -503,7 +528,7 @@ def _cheapest_to_level(portfolio: _Portfolio, f: int, level: float) -> tuple[lis
 
 def greedy_pick(instance: Instance, budget: float | None, targets: Sequence[Target], *,
                 rate: float = DEFAULT_DISCOUNT_RATE, options: PolicyOptions = PolicyOptions(),
-                steps: list[Step] | None = None) -> Pick:
+                steps: list[Step] | None = None, as_of: AsOf | None = None) -> Pick:
     """Meet the share targets at the least capex per missing share point, then fill the budget in MAC order.
 
     Lines closed by order are funded first. Moves are re-evaluated lazily
@@ -511,7 +536,7 @@ def greedy_pick(instance: Instance, budget: float | None, targets: Sequence[Targ
     best on the heap). ``Pick.broken_targets`` lists what the budget could
     not meet.
     """
-    enabled, closures, portfolio, funded = _start(instance, budget, targets, options)
+    enabled, question, portfolio, funded = _start(instance, budget, targets, options, as_of)
     if not funded:
         return portfolio.result(enabled, options.margin, False, _UNFUNDED)
     shares = _Shares(instance, enabled, options.margin, portfolio)
@@ -548,7 +573,7 @@ def greedy_pick(instance: Instance, budget: float | None, targets: Sequence[Targ
         for t in touched:
             version[t] += 1
             push(t)
-    for step in steps if steps is not None else mac_steps(instance, rate, _excluded(instance, closures)):
+    for step in steps if steps is not None else mac_steps(instance, rate, _excluded(instance, question)):
         portfolio.step(step, guard=shares.harmless, before_apply=shares.commit)
     pick = portfolio.result(enabled, options.margin, True)
     if pick.broken_targets:
@@ -557,10 +582,10 @@ def greedy_pick(instance: Instance, budget: float | None, targets: Sequence[Targ
     return pick
 
 
-def comparator_steps(instance: Instance, targets: Sequence[Target], rate: float = DEFAULT_DISCOUNT_RATE) -> list[Step]:
-    """The MAC steps both comparators use on this list and targets (once for many budgets)."""
-    closures = closures_by_order(instance, [t for t in targets if t.enabled])
-    return mac_steps(instance, rate, _excluded(instance, closures))
+def comparator_steps(instance: Instance, targets: Sequence[Target], rate: float = DEFAULT_DISCOUNT_RATE,
+                     as_of: AsOf | None = None) -> list[Step]:
+    """The MAC steps both comparators use on this list, targets and as-of year (once for many budgets)."""
+    return mac_steps(instance, rate, _excluded(instance, _timed(instance, targets, as_of)))
 
 
 def steps_table(instance: Instance, steps: list[Step]) -> pd.DataFrame:

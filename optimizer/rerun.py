@@ -15,6 +15,7 @@ from pathlib import Path
 from .checks import build_dataset, load_dataset
 from .dataset import Dataset
 from .export import DATA_SHEET_PREFIX, read_record_workbook
+from .horizon import AsOf
 from .instance import prepare
 from .model import PolicyOptions
 from .problems import DataError, Problem
@@ -24,7 +25,7 @@ from .solve import PortfolioResult, SolverSettings, optimize, solver_name
 
 #: Settings a rerun cannot honour yet: named in the differences instead of being ignored silently.
 HONOURED = {"objective", "budget", "co2_goal", "targets", "emission_factors", "discount_rate", "no_targets", "margin",
-            "order_capex_in_budget", "excluded"}
+            "order_capex_in_budget", "excluded", "first_year", "as_of_year"}
 
 
 @dataclass
@@ -88,6 +89,17 @@ def workbook_dataset(filename: str, content: bytes, name: str) -> Dataset:
     return build_dataset(tables, name=name)
 
 
+#: A record written before questions had an as-of year asked a timeless question: every project in service.
+TIMELESS_YEAR = 2100
+
+
+def recorded_as_of(settings: dict) -> AsOf:
+    """The as-of years a record asked about; a record without them is answered as of :data:`TIMELESS_YEAR`."""
+    if settings.get("as_of_year") is None:
+        return AsOf.of(settings.get("first_year"), TIMELESS_YEAR)
+    return AsOf.of(int(settings["first_year"]), int(settings["as_of_year"]))
+
+
 def rerun(record: RunRecord, dataset: Dataset, solver_settings: SolverSettings | None = None) -> Rerun:
     """Solve ``dataset`` with the recorded settings and compare with the record."""
     settings = record.settings
@@ -101,7 +113,8 @@ def rerun(record: RunRecord, dataset: Dataset, solver_settings: SolverSettings |
                             order_capex_in_budget=settings.get("order_capex_in_budget") is not False,
                             excluded=tuple(str(p) for p in settings.get("excluded") or ()))
     result = optimize(prepare(dataset, factors), budget=settings.get("budget"), objective=objective,
-                      co2_goal=settings.get("co2_goal"), targets=targets, options=options, settings=solver_settings)
+                      co2_goal=settings.get("co2_goal"), targets=targets, options=options, settings=solver_settings,
+                      as_of=recorded_as_of(settings))
     now = make_record(dataset, result, solver_settings=solver_settings, settings=settings,
                       data_path=record.data_path)
     unhonoured = sorted(k for k, v in settings.items() if k not in HONOURED and v not in (None, [], {}))

@@ -23,12 +23,22 @@ from typing import Literal
 import numpy as np
 import pulp
 
-from .closures import closed_mask, closures_by_order
 from .dataset import Dataset, EmissionFactors, Target
 from .highs import BulkHiGHS, Relaxation, large_enough_for_core_search
+from .horizon import AsOf, Horizon
 from .instance import Instance, prepare
 from .lagrange import lagrangian_bound
-from .model import Objective, PolicyOptions, RetrofitModel, budget_scale, build_model
+from .model import (
+    Objective,
+    PolicyOptions,
+    RetrofitModel,
+    budget_capex,
+    budget_rows,
+    build_model,
+    row_budgets,
+    service_years,
+    spend_matrix,
+)
 from .targets import TargetOutcome, evaluate_targets, facility_state
 
 SolverName = Literal["highs", "cbc"]
@@ -115,21 +125,16 @@ def _chosen(model: RetrofitModel) -> np.ndarray:
     return np.array([(v.varValue or 0.0) > 0.5 for v in model.choose], dtype=bool)
 
 
-def _choice_facilities(model: RetrofitModel) -> np.ndarray:
-    """The facility of each choice variable: one per project, or one per (project, year) in a roadmap."""
-    projects = getattr(model, "var_project", None)
-    return model.instance.facility if projects is None else model.instance.facility[projects]
-
-
 def _solve_highs(model: RetrofitModel, settings: SolverSettings, start: np.ndarray | None = None) -> SolveOutcome:
-    roadmap = getattr(model, "var_project", None) is not None  # (project, year) choices: see BulkHiGHS
+    roadmap = not model.one_year  # (project, year) choices: see BulkHiGHS
     began = time.perf_counter()
     priced = None if roadmap else _priced_bound(model, settings)
     time_limit = settings.time_limit
     if time_limit is not None:
         time_limit = max(time_limit - (time.perf_counter() - began), 0.01)
     solver = BulkHiGHS(msg=False, timeLimit=time_limit, gapRel=settings.gap, threads=settings.threads,
-                       choices=model.choose, facilities=_choice_facilities(model), first_choice=start,
+                       choices=model.choose, facilities=model.instance.facility[model.var_project],
+                       first_choice=start,
                        core_search=settings.core_search, roadmap=roadmap, priced=priced,
                        flags=[(v, key[0]) for key, v in model.level_flags.items() if isinstance(v, pulp.LpVariable)])
     try:
@@ -262,18 +267,93 @@ def relative_gap(objective: float, bound: float) -> float:
     return abs(bound - objective) / max(abs(objective), 1e-9) if abs(bound - objective) > 1e-9 else 0.0
 
 
+# --- one orchestrator for every question --------------------------------------
+
+
+@dataclass
+class Solved:
+    """A built program and what the solver proved about it (after any money repair)."""
+
+    model: RetrofitModel
+    outcome: SolveOutcome
+    build_seconds: float
+
+
+def solve_program(instance: Instance, targets: list[Target], horizon: Horizon, *, objective: Objective = "co2",
+                  co2_goal: float | None = None, options: PolicyOptions = PolicyOptions(),
+                  settings: SolverSettings = SolverSettings(), start: np.ndarray | None = None) -> Solved:
+    """Build the program over ``horizon``, solve it, and repair money by row name.
+
+    HiGHS accepts a row within its feasibility tolerance, money may not be
+    overspent: while a budget row is overspent, the model is solved again
+    with that row's budget cut by the excess (rows changed on the HiGHS
+    model already built, see :func:`solve_again`); the first bound still
+    holds, since a tighter budget cannot beat it.
+    """
+    began = time.perf_counter()
+    model = build_model(instance, targets, horizon, objective, co2_goal, options=options)
+    build_seconds = time.perf_counter() - began
+    outcome = solve_model(model, settings, start)
+    limits = dict(horizon.budgets or {})  # what each year's row allows, cut by a repair
+    for _ in range(MONEY_REPAIRS):
+        if outcome.status not in ("optimal", "feasible"):
+            break
+        excess = overspend(model, outcome.chosen)
+        if not excess:
+            break
+        assert horizon.budgets is not None  # an excess needs budgets
+        limits = {y: max(min(limits[y], b - excess[y] - SOLVER_TOLERANCE * max(b, 1.0)), 0.0) if y in excess
+                  else limits[y] for y, b in horizon.budgets.items()}
+        again = solve_again(model, outcome, budget_rows(model, limits), settings)
+        if again.status not in ("optimal", "feasible"):
+            break
+        keep_first_bound(again, outcome, settings.gap)
+        outcome = again
+    return Solved(model, outcome, build_seconds)
+
+
+def overspend(model: RetrofitModel, chosen: np.ndarray) -> dict[int, float]:
+    """万元 spent beyond each year's budget (cumulative, with carry-over); years within it are left out."""
+    if model.horizon.budgets is None:
+        return {}
+    matrix = spend_matrix(model)
+    if model.horizon.carry_over:
+        matrix = np.cumsum(matrix, axis=0)
+    spent = matrix @ np.asarray(chosen, dtype=float)
+    budgets = row_budgets(model.horizon, model.horizon.budgets)
+    return {year: float(spent[row] - budgets[row]) for row, year in enumerate(model.horizon.years)
+            if spent[row] - budgets[row] > 1e-9 * max(budgets[row], 1.0)}  # beyond float noise in the sum
+
+
+def keep_first_bound(again: SolveOutcome, first: SolveOutcome, gap: float) -> None:
+    """A money repair's outcome judged against the first solve's bound (a tighter budget cannot beat it)."""
+    again.bound, again.seconds = first.bound, first.seconds + again.seconds
+    if again.objective is not None and again.bound is not None:
+        again.gap = relative_gap(again.objective, again.bound)
+        again.status = "optimal" if again.gap <= gap + 1e-12 else "feasible"
+
+
+#: Re-solves allowed when a solver's tolerance lets a portfolio overspend the budget by a hair.
+MONEY_REPAIRS = 2
+#: Twice HiGHS's default MIP feasibility tolerance, relative to the budget row (which is scaled by the budget).
+SOLVER_TOLERANCE = 2e-6
+
+
 # --- the portfolio result ---------------------------------------------------
 
 
 @dataclass
 class PortfolioResult:
-    """Everything an analyst needs to defend a portfolio.
+    """Everything an analyst needs to defend a portfolio, and the year it speaks of.
 
+    ``as_of_year`` is the year the portfolio is in service by and the
+    targets are judged in; ``first_year`` the year work may start.
     ``co2_reduction_t`` (tCO2/yr) and ``spend`` (万元) are summed from the chosen
     projects, not read back from the solver's objective. CO2 is split into
     *structural* (closures) and *technical* (retrofits); ``closed_by_order``
     names the lines the plans close whatever the budget, and ``closures``
-    says why and how.
+    says why and how. ``cannot_fit`` lists the projects that cannot be in
+    service by ``as_of_year``, with the year they first could.
     """
 
     status: Status
@@ -289,6 +369,8 @@ class PortfolioResult:
     build_seconds: float
     solver: SolverName
     targets: list[TargetOutcome]
+    first_year: int = 0
+    as_of_year: int = 0
     co2_structural_t: float = 0.0
     co2_technical_t: float = 0.0
     energy_saving_tce: float = 0.0
@@ -297,6 +379,7 @@ class PortfolioResult:
     order_capex_in_budget: bool = True
     closed_by_order: list[str] = field(default_factory=list)
     closures: list[dict] = field(default_factory=list)
+    cannot_fit: list[dict] = field(default_factory=list)
     product_intensity: list[dict] = field(default_factory=list)
     diagnosis: dict | None = None
     closest: dict | None = None
@@ -320,8 +403,15 @@ class PortfolioResult:
 def optimize(dataset: Dataset | Instance, *, budget: float | None = None, objective: Objective = "co2",
              co2_goal: float | None = None, targets: list[Target] | None = None,
              factors: EmissionFactors | None = None, options: PolicyOptions = PolicyOptions(),
-             settings: SolverSettings = SolverSettings(), start: np.ndarray | None = None) -> PortfolioResult:
-    """Choose the portfolio: most CO2 within ``budget``, or least capex reaching ``co2_goal``.
+             settings: SolverSettings = SolverSettings(), start: np.ndarray | None = None,
+             as_of: AsOf | None = None) -> PortfolioResult:
+    """The portfolio in service by the as-of year: most CO2 within ``budget``, or least capex reaching ``co2_goal``.
+
+    The single-year question is the program over the horizon of one year
+    (see :mod:`optimizer.horizon`): a project may be chosen only if
+    ``max(earliest_year, first_year) + lead_time_years ≤ as_of.year``, and
+    targets are judged as they stand in that year. ``as_of`` defaults to
+    :meth:`AsOf.of` (from this calendar year, in service by the next).
 
     An infeasible result carries no explanation; a front end that wants one
     asks :func:`optimizer.diagnosis.diagnose`. ``start`` (a feasible choice,
@@ -333,96 +423,49 @@ def optimize(dataset: Dataset | Instance, *, budget: float | None = None, object
         if isinstance(dataset, Instance):
             raise ValueError("pass targets when optimizing a prepared instance")
         targets = dataset.targets
-    began = time.perf_counter()
-    model = build_model(instance, targets, objective, budget, co2_goal, options=options)
-    build_seconds = time.perf_counter() - began
-    outcome = solve_model(model, settings, start)
-    result = make_result(instance, targets, outcome, objective, budget, co2_goal, build_seconds, settings.solver,
-                         options)
-    limit = budget
-    for _ in range(MONEY_REPAIRS):
-        excess = _over_budget(result, budget)
-        if excess <= 0:
-            break
-        # HiGHS accepts a row within its feasibility tolerance (1e-6 of the budget row), money may not
-        # be: solve again with the budget cut by what was overspent. The first bound still holds.
-        assert budget is not None and limit is not None  # an excess needs a budget
-        tolerance = SOLVER_TOLERANCE * max(budget, 1.0)  # beyond what the tolerance lets through again
-        limit = max(min(budget - excess - tolerance, limit - tolerance), 0.0)
-        again = solve_again(model, outcome, {"budget": limit / budget_scale(budget)}, settings)
-        if again.status not in ("optimal", "feasible"):
-            break
-        keep_first_bound(again, outcome, settings.gap)
-        result = make_result(instance, targets, again, objective, budget, co2_goal, build_seconds,
-                             settings.solver, options)
-    return result
+    solved = solve_program(instance, targets, (as_of or AsOf.of()).horizon(budget),
+                           objective=objective, co2_goal=co2_goal, options=options, settings=settings, start=start)
+    return make_result(solved.model, solved.outcome, objective, co2_goal, solved.build_seconds, settings.solver)
 
 
-def keep_first_bound(again: SolveOutcome, first: SolveOutcome, gap: float) -> None:
-    """A money repair's outcome judged against the first solve's bound (a tighter budget cannot beat it)."""
-    again.bound, again.seconds = first.bound, first.seconds + again.seconds
-    if again.objective is not None and again.bound is not None:
-        again.gap = relative_gap(again.objective, again.bound)
-        again.status = "optimal" if again.gap <= gap + 1e-12 else "feasible"
-
-
-#: Re-solves allowed when a solver's tolerance lets a portfolio overspend the budget by a hair.
-MONEY_REPAIRS = 2
-#: Twice HiGHS's default MIP feasibility tolerance, relative to the budget row (which is scaled by the budget).
-SOLVER_TOLERANCE = 2e-6
-
-
-def _over_budget(result: PortfolioResult, budget: float | None) -> float:
-    """万元 spent beyond the budget (0 when within it, exactly, in floating point)."""
-    if budget is None or not result.has_portfolio:
-        return 0.0
-    excess = result.spend - budget
-    return excess if excess > 1e-9 * max(budget, 1.0) else 0.0  # beyond float noise in the sum
-
-
-def make_result(instance: Instance, targets: list[Target], outcome: SolveOutcome, objective: Objective,
-                budget: float | None, co2_goal: float | None, build_seconds: float,
-                solver: SolverName, options: PolicyOptions = PolicyOptions()) -> PortfolioResult:
-    """The result of a solve, every figure computed from the chosen projects."""
-    chosen = outcome.chosen
-    closures = closures_by_order(instance, targets)
+def make_result(model: RetrofitModel, outcome: SolveOutcome, objective: Objective, co2_goal: float | None,
+                build_seconds: float, solver: SolverName) -> PortfolioResult:
+    """The result of a single-year solve, every figure computed from the chosen projects."""
+    instance, horizon = model.instance, model.horizon
+    year = horizon.last
+    service = service_years(model, outcome.chosen) if outcome.status in ("optimal", "feasible") else \
+        np.zeros(instance.n_projects, int)
+    chosen = service > 0
     structural = chosen & instance.structural
+    has = outcome.status in ("optimal", "feasible")
     return PortfolioResult(
-        status=outcome.status, objective=objective, budget=budget, co2_goal=co2_goal,
+        status=outcome.status, objective=objective, budget=model.budget, co2_goal=co2_goal,
         selected=[str(i) for i in instance.project_ids[chosen]],
-        co2_reduction_t=float(instance.co2[chosen].sum()), spend=spend_of(instance, chosen, closures, options),
+        co2_reduction_t=float(instance.co2[chosen].sum()), spend=float(budget_capex(model)[chosen].sum()),
         gap=outcome.gap, bound=outcome.bound, solve_seconds=outcome.seconds, build_seconds=build_seconds,
-        solver=solver, targets=evaluate_targets(instance, targets, chosen, options.margin),
+        solver=solver, targets=evaluate_targets(instance, model.targets, horizon, service, year,
+                                                model.options.margin, model.closures),
+        first_year=horizon.origin, as_of_year=year,
         co2_structural_t=float(instance.co2[structural].sum()),
         co2_technical_t=float(instance.co2[chosen & ~structural].sum()),
         energy_saving_tce=float(instance.energy_saving_tce[chosen].sum()),
         electricity_saving_mwh=float(instance.electricity_saving_mwh[chosen].sum()),
-        margin=options.margin, order_capex_in_budget=options.order_capex_in_budget,
-        closed_by_order=[c.facility_id for c in closures], closures=[c.to_dict() for c in closures],
-        product_intensity=product_intensity(instance, chosen, closures) if outcome.status in ("optimal", "feasible")
-        else [],
+        margin=model.options.margin, order_capex_in_budget=model.options.order_capex_in_budget,
+        closed_by_order=[c.facility_id for c in model.closures], closures=[c.to_dict() for c in model.closures],
+        cannot_fit=model.timing.cannot_fit,
+        product_intensity=product_intensity(instance, chosen, model.closed) if has else [],
         message=outcome.message, chosen=chosen,
     )
 
 
-def spend_of(instance: Instance, chosen: np.ndarray, closures: list | None = None,
-             options: PolicyOptions = PolicyOptions()) -> float:
-    """Capex of the chosen projects in 万元 (without closures by order when they are kept outside the budget)."""
-    chosen = np.asarray(chosen, dtype=bool)
-    if options.order_capex_in_budget or not closures:
-        return float(instance.capex[chosen].sum())
-    ordered = instance.retire & closed_mask(instance, closures)[instance.facility]
-    return float(instance.capex[chosen & ~ordered].sum())
-
-
-def product_intensity(instance: Instance, chosen: np.ndarray, closures: list | None = None) -> list[dict]:
+def product_intensity(instance: Instance, chosen: np.ndarray, closed: np.ndarray | None = None) -> list[dict]:
     """Capacity-weighted energy intensity of each product's running facilities, before and after.
 
     The plans count energy as well as CO2 (吨钢综合能耗, 合成氨综合能耗): this is
     each product's average intensity in its own unit (kgce per unit),
     today's fleet before and the running fleet after.
     """
-    after = facility_state(instance, chosen, closed_mask(instance, closures or []))
+    after = facility_state(instance, chosen, closed)
     rows = []
     for product in dict.fromkeys(instance.product.tolist()):
         mine = instance.product == product

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Target
+from .horizon import AsOf
 from .instance import Instance, reductions
 from .solve import SolverSettings, optimize
 from .uncertainty import Spreads, draw_projects, intensity_reductions
@@ -62,6 +63,7 @@ class SweepInput:
     target_variants: dict[str, list[Target]]
     spreads: Spreads | None
     settings: SolverSettings
+    as_of: AsOf | None = None
 
 
 def scenario_grid(budgets: Iterable[float], target_variants: Iterable[str] = ("plan",),
@@ -114,7 +116,8 @@ def run_batch(shared: SweepInput, scenarios: Sequence[Scenario]) -> list[dict]:
                 raise ValueError("a scenario with a draw needs the spreads")
             instance = drawn_instance(instance, shared.spreads, scenario.draw)
         targets = shared.target_variants[scenario.targets]
-        result = optimize(instance, budget=scenario.budget, targets=targets, settings=shared.settings)
+        result = optimize(instance, budget=scenario.budget, targets=targets, settings=shared.settings,
+                          as_of=shared.as_of)
         gap = result.gap if result.gap is not None and math.isfinite(result.gap) else None
         rows.append({**asdict(scenario), "status": result.status,
                      "co2_reduction_t": result.co2_reduction_t if result.has_portfolio else None,
@@ -186,7 +189,8 @@ class DaskCluster:
 
 def sweep(instance: Instance, *, scenarios: Sequence[Scenario], target_variants: dict[str, list[Target]],
           spreads: Spreads | None = None, settings: SolverSettings = SolverSettings(threads=1),
-          executor: Executor | None = None, batch_size: int | None = None) -> pd.DataFrame:
+          executor: Executor | None = None, batch_size: int | None = None,
+          as_of: AsOf | None = None) -> pd.DataFrame:
     """Solve every scenario through ``executor`` (a :class:`LocalPool` by default); one row per scenario.
 
     Columns: ``budget``, ``targets``, ``draw``, ``status``,
@@ -202,7 +206,7 @@ def sweep(instance: Instance, *, scenarios: Sequence[Scenario], target_variants:
     if settings.threads is None:
         settings = replace(settings, threads=1)
     executor = executor or LocalPool()
-    shared = SweepInput(instance, target_variants, spreads, settings)
+    shared = SweepInput(instance, target_variants, spreads, settings, as_of or AsOf.of())
     size = batch_size or max(1, math.ceil(len(scenarios) / (4 * executor.workers)))
     batches = [list(scenarios[i:i + size]) for i in range(0, len(scenarios), size)]
     began = time.perf_counter()

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .closures import closed_mask, closures_by_order
 from .dataset import Target, is_at_level
+from .horizon import Horizon, TimedClosure, timed_closures
 from .instance import Instance
 
 TOLERANCE = 1e-7
@@ -21,10 +21,13 @@ TOLERANCE = 1e-7
 
 @dataclass(frozen=True)
 class TargetOutcome:
-    """A target's value before any project, after the portfolio, and what is required.
+    """A target in one year: its value before any project, after the choice, and what is required.
 
     Shares are fractions (0-1); for ``min_line_capacity`` the values count the
-    small lines still running.
+    small lines still running. ``year`` is the year it is judged in;
+    ``deadline`` the first year it binds (None: after the horizon),
+    ``binding`` whether it binds in ``year``, ``overdue`` whether its own date
+    (``due``) has passed before the question's first year.
     """
 
     target_id: str
@@ -35,9 +38,20 @@ class TargetOutcome:
     met: bool
     name_en: str = ""
     name_zh: str = ""
+    year: int | None = None
+    due: int | None = None
+    deadline: int | None = None
+    binding: bool = True
+    overdue: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def by_year(self) -> dict:
+        """The row of a roadmap's ``targets_by_year``."""
+        return {"target_id": self.target_id, "kind": self.kind, "year": self.year, "required": self.required,
+                "value": self.after, "met": self.met, "binding": self.binding, "deadline": self.deadline,
+                "overdue": self.overdue}
 
 
 @dataclass(frozen=True)
@@ -69,26 +83,34 @@ def facility_state(instance: Instance, chosen: np.ndarray, closed_by_order: np.n
                          is_at_level(intensity, instance.baseline) & ~retired)
 
 
-def evaluate_targets(instance: Instance, targets: list[Target], chosen: np.ndarray,
-                     margin: float = 0.0) -> list[TargetOutcome]:
-    """Each enabled target before (no project chosen) and after choosing ``chosen``.
+def evaluate_targets(instance: Instance, targets: list[Target], horizon: Horizon, service: np.ndarray,
+                     year: int, margin: float = 0.0,
+                     closures: list[TimedClosure] | None = None) -> list[TargetOutcome]:
+    """Each enabled target as it stands in ``year``, before any project and with the projects in service.
 
-    Lines closed by order (see :mod:`optimizer.closures`) are closed after
-    any portfolio. ``margin`` (share points, 0.02 = 2 points) is added to
-    every benchmark-share target, as the model does.
+    ``service`` is each project's in-service year (0: not chosen). Lines
+    closed by order (see :mod:`optimizer.closures`) have left every share
+    from their deadline on. ``margin`` (share points, 0.02 = 2 points) is
+    added to every benchmark-share target, as the model does.
     """
+    closures = timed_closures(instance, targets, horizon) if closures is None else closures
+    service = np.asarray(service, dtype=int)
+    in_service = (service > 0) & (service <= year)
+    closed = np.zeros(instance.n_facilities, dtype=bool)
+    closed[[c.facility for c in closures if not c.retirement_projects and c.year <= year]] = True
     before = facility_state(instance, np.zeros(instance.n_projects, dtype=bool))
-    after = facility_state(instance, chosen, closed_mask(instance, closures_by_order(instance, targets)))
+    after = facility_state(instance, in_service, closed)
     outcomes = []
     for target in targets:
         if not target.enabled:
             continue
-        value_before = target_value(instance, target, before)
+        deadline = horizon.deadline(target)
         value_after = target_value(instance, target, after)
-        required = required_value(target, margin)
         outcomes.append(TargetOutcome(
-            target.target_id, target.kind, value_before, value_after, required,
-            is_met(target, value_after, margin), target.name_en, target.name_zh))
+            target.target_id, target.kind, target_value(instance, target, before), value_after,
+            required_value(target, margin), is_met(target, value_after, margin), target.name_en, target.name_zh,
+            year=year, due=None if target.year is None else int(target.year), deadline=deadline,
+            binding=deadline is not None and year >= deadline, overdue=horizon.is_overdue(target)))
     return outcomes
 
 
@@ -124,8 +146,8 @@ def is_met(target: Target, value: float | None, margin: float = 0.0) -> bool:
 
 
 def shortfall(outcome: TargetOutcome) -> float:
-    """Share points (as a fraction) by which a share target is missed; 0 when met or not a share."""
-    if outcome.kind == "min_line_capacity" or outcome.after is None:
+    """Share points (as a fraction) by which a binding share target is missed; 0 when met or not a share."""
+    if outcome.kind == "min_line_capacity" or outcome.after is None or not outcome.binding:
         return 0.0
     missing = outcome.required - outcome.after
     return float(missing) if missing > TOLERANCE else 0.0

@@ -53,6 +53,7 @@ import pulp
 
 from .closures import closed_mask, closures_by_order
 from .dataset import DATA_DIR, Dataset, Target
+from .horizon import AsOf
 from .instance import Instance
 from .model import PolicyOptions, RetrofitModel, build_model
 from .solve import SolverSettings, solve_model
@@ -451,7 +452,7 @@ class ScenarioRows:
 def robust_portfolio(instance: Instance, targets: Sequence[Target], spreads: Spreads, *, budget: float | None,
                      probability: float = 0.9, scenarios: int = 100, seed: int = 0, check_draws: int = 10_000,
                      settings: SolverSettings = SolverSettings(), diagnose: bool = True,
-                     options: PolicyOptions = PolicyOptions()) -> RobustResult:
+                     options: PolicyOptions = PolicyOptions(), as_of: AsOf | None = None) -> RobustResult:
     """Most nominal CO2 within ``budget`` meeting every target in >= ``probability`` of ``scenarios`` draws.
 
     Sample-average approximation: ``scenarios`` seeded draws of every
@@ -472,8 +473,8 @@ def robust_portfolio(instance: Instance, targets: Sequence[Target], spreads: Spr
     began = time.perf_counter()
     positions = np.arange(instance.n_projects)
     _, factor = draw_projects(spreads, positions, scenarios, seed)
-    robust = _solve_chance(instance, targets, factor, probability, budget, settings, options)
-    nominal = _solve_chance(instance, targets, np.ones((1, instance.n_projects)), 1.0, budget, settings, options)
+    robust = _solve_chance(instance, targets, factor, probability, budget, settings, options, as_of)
+    nominal = _solve_chance(instance, targets, np.ones((1, instance.n_projects)), 1.0, budget, settings, options, as_of)
 
     def out_of_sample(chosen: np.ndarray) -> float:
         return simulate(instance, targets, chosen, spreads, draws=check_draws, seed=seed + 1).all_met_probability[0]
@@ -498,13 +499,13 @@ def robust_portfolio(instance: Instance, targets: Sequence[Target], spreads: Spr
         price_of_confidence_t=(det_co2 - co2) if found and det_co2 is not None else None,
         seconds=time.perf_counter() - began, message=message, chosen=robust_chosen if found else
         np.zeros(instance.n_projects, bool),
-        reach=chance_reach(instance, targets, factor, probability, budget, settings, options)
+        reach=chance_reach(instance, targets, factor, probability, budget, settings, options, as_of)
         if diagnose and robust_status == "infeasible" else None)
 
 
 def chance_reach(instance: Instance, targets: Sequence[Target], factor: np.ndarray, probability: float,
                  budget: float | None, settings: SolverSettings = SolverSettings(),
-                 options: PolicyOptions = PolicyOptions()) -> ChanceReach:
+                 options: PolicyOptions = PolicyOptions(), as_of: AsOf | None = None) -> ChanceReach:
     """How far the scenarios ``factor`` (scenarios x projects) let a portfolio get (see :class:`ChanceReach`).
 
     Each figure is one solve of the robust pick's own model with another
@@ -517,7 +518,7 @@ def chance_reach(instance: Instance, targets: Sequence[Target], factor: np.ndarr
 
     def most_met(chosen_targets: Sequence[Target], ceiling: float | None) -> float | None:
         status, _, objective = _solve_chance_objective(instance, chosen_targets, factor, ceiling, exact, "most_met",
-                                                       options=options)
+                                                       options=options, as_of=as_of)
         return None if objective is None or status not in ("optimal", "feasible") else \
             round(objective) / scenarios
 
@@ -527,7 +528,7 @@ def chance_reach(instance: Instance, targets: Sequence[Target], factor: np.ndarr
     if anywhere is not None and anywhere >= probability - 1e-9:
         status, chosen, _ = _solve_chance_objective(instance, targets, factor, None,
                                                     replace(settings, core_search=False), "least_capex", probability,
-                                                    options)
+                                                    options, as_of)
         if status in ("optimal", "feasible"):
             needed = float(instance.capex[chosen].sum())
     per_target: dict[str, float | None] = {}
@@ -540,12 +541,13 @@ def chance_reach(instance: Instance, targets: Sequence[Target], factor: np.ndarr
 
 def _solve_chance_objective(instance: Instance, targets: Sequence[Target], factor: np.ndarray,
                             budget: float | None, settings: SolverSettings, objective: str,
-                            probability: float = 0.0,
-                            options: PolicyOptions = PolicyOptions()) -> tuple[str, np.ndarray, float | None]:
+                            probability: float = 0.0, options: PolicyOptions = PolicyOptions(),
+                            as_of: AsOf | None = None) -> tuple[str, np.ndarray, float | None]:
     """The chance model with objective ``most_met`` (scenarios meeting every target) or ``least_capex``."""
     enabled = [t for t in targets if t.enabled]
     model = build_model(instance, [t for t in enabled if t.kind == "min_line_capacity"],
-                        "cost" if objective == "least_capex" else "co2", budget, options=options)
+                        (as_of or AsOf.of()).horizon(budget), "cost" if objective == "least_capex" else "co2",
+                        options=options)
     rows = add_scenario_rows(model, enabled, factor)
     if objective == "most_met":
         model.objective_scale = 1.0
@@ -557,8 +559,8 @@ def _solve_chance_objective(instance: Instance, targets: Sequence[Target], facto
 
 
 def _solve_chance(instance: Instance, targets: Sequence[Target], factor: np.ndarray, probability: float,
-                  budget: float | None, settings: SolverSettings,
-                  options: PolicyOptions = PolicyOptions()) -> tuple[str, np.ndarray, float | None, str]:
+                  budget: float | None, settings: SolverSettings, options: PolicyOptions = PolicyOptions(),
+                  as_of: AsOf | None = None) -> tuple[str, np.ndarray, float | None, str]:
     """Build the model's budget and project-list rows, add the scenario rows, solve; (status, chosen, gap, msg).
 
     Only ``min_line_capacity`` targets go to :func:`build_model` (they do not
@@ -567,8 +569,8 @@ def _solve_chance(instance: Instance, targets: Sequence[Target], factor: np.ndar
     read the policy the same way.
     """
     enabled = [t for t in targets if t.enabled]
-    model = build_model(instance, [t for t in enabled if t.kind == "min_line_capacity"], "co2", budget,
-                        options=options)
+    model = build_model(instance, [t for t in enabled if t.kind == "min_line_capacity"],
+                        (as_of or AsOf.of()).horizon(budget), "co2", options=options)
     rows = add_scenario_rows(model, enabled, factor)
     add_chance_constraint(model, rows, probability)
     outcome = solve_model(model, settings)
@@ -591,7 +593,13 @@ def add_scenario_flags(model: RetrofitModel, scenarios: int) -> ScenarioRows:
     """One binary per scenario: 1 claims that every target is met in that draw."""
     met = model.problem.add_variable_dicts("scenario_met", range(scenarios), cat=pulp.LpBinary)
     # The model's own retirement expressions: chosen retirements, and lines closed by order (constant 1).
-    retired = {f: pulp.LpAffineExpression(expression) for f, expression in model.retired.items()}
+    year = model.horizon.last
+    retired = {}
+    for f in range(model.instance.n_facilities):
+        if model.closed_in(f, year):
+            retired[f] = pulp.LpAffineExpression(constant=1)
+        elif terms := model.service(model.retirements(f), year):
+            retired[f] = pulp.LpAffineExpression(terms)
     return ScenarioRows([met[s] for s in range(scenarios)], retired)
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 import streamlit as st
 
 from optimizer.dataset import DATA_DIR, Dataset, EmissionFactors, Target, load_emission_factors
+from optimizer.horizon import AsOf
 from optimizer.instance import Instance, prepare
 from optimizer.model import PolicyOptions
 from optimizer.problems import Problem
@@ -130,6 +131,13 @@ def kind(name: str) -> TargetKind:
 # --- solving ----------------------------------------------------------------------------------
 
 
+def as_of(settings: Settings) -> AsOf:
+    """When the single-year question is asked and which year it speaks of."""
+    from .settings import as_of_years
+
+    return AsOf(*as_of_years(settings, this_year()))
+
+
 def options(settings: Settings) -> PolicyOptions:
     """How the plans are read: the compliance margin and who pays for closures by order.
 
@@ -161,7 +169,7 @@ def _diagnose(settings: Settings, result: PortfolioResult) -> dict[str, Any] | N
 
     diagnosis = diagnose(instance(settings), targets(settings), objective=settings.objective,
                          budget=settings.solve_budget(), co2_goal=settings.solve_goal(),
-                         options=options(settings), settings=solver_settings(settings))
+                         options=options(settings), as_of=as_of(settings), settings=solver_settings(settings))
     result.diagnosis, result.closest = diagnosis.to_dict(), diagnosis.closest
     return result.diagnosis
 
@@ -170,7 +178,7 @@ def _diagnose(settings: Settings, result: PortfolioResult) -> dict[str, Any] | N
 def _solve(path: str, settings: Settings) -> Solved:
     with workers.turn():
         result = optimize(instance(settings), budget=settings.solve_budget(), objective=settings.objective,
-                          co2_goal=settings.solve_goal(), targets=targets(settings), options=options(settings),
+                          co2_goal=settings.solve_goal(), targets=targets(settings), options=options(settings), as_of=as_of(settings),
                           settings=solver_settings(settings))
         return Solved(result, _diagnose(settings, result))
 
@@ -184,7 +192,7 @@ def solve(settings: Settings) -> Solved:
 def _most_co2(path: str, settings: Settings) -> PortfolioResult:
     with workers.turn():
         return optimize(instance(settings), budget=None, objective="co2", co2_goal=None, targets=targets(settings),
-                        options=options(settings), settings=solver_settings(settings))
+                        options=options(settings), as_of=as_of(settings), settings=solver_settings(settings))
 
 
 def most_co2(settings: Settings) -> PortfolioResult:
@@ -205,7 +213,7 @@ def _target_prices(path: str, settings: Settings) -> pd.DataFrame:
 
     with workers.turn():
         return prices(instance(settings), targets(settings), settings.budget, solver_settings(settings),
-                      options(settings))
+                      options(settings), as_of(settings))
 
 
 def target_prices(settings: Settings) -> pd.DataFrame:
@@ -227,7 +235,7 @@ def frontier(settings: Settings, low: float, high: float, points: int,
     with workers.turn() as held:
         for done, budget in enumerate(budgets, 1):
             parts.append(trace(instance(settings), targets(settings), [budget], settings=solver_settings(settings),
-                               options=options(settings), rate=settings.discount_rate, workers=1))
+                               options=options(settings), as_of=as_of(settings), rate=settings.discount_rate, workers=1))
             if progress is not None:
                 progress(done, len(budgets))
             if done < len(budgets):
@@ -249,7 +257,8 @@ def today(settings: Settings) -> list[TargetOutcome]:
     from optimizer.targets import evaluate_targets
 
     inst = instance(settings)
-    return evaluate_targets(inst, targets(settings), np.zeros(inst.n_projects, dtype=bool))
+    when = as_of(settings)
+    return evaluate_targets(inst, targets(settings), when.horizon(), np.zeros(inst.n_projects, dtype=int), when.year)
 
 
 # --- tables and files -------------------------------------------------------------------------
@@ -368,14 +377,16 @@ def closest_result(settings: Settings) -> PortfolioResult | None:
     closest = solved.result.closest
     if not closest:
         return None
+    from optimizer.model import build_model
     from optimizer.solve import SolveOutcome, make_result
 
     inst = instance(settings)
-    chosen = np.isin(inst.project_ids.astype(str), [str(i) for i in closest["selected"]])
+    model = build_model(inst, targets(settings), as_of(settings).horizon(settings.solve_budget()),
+                        options=options(settings))
+    chosen = np.isin(inst.project_ids.astype(str), [str(i) for i in closest["selected"]])  # choice p = project p
     outcome = SolveOutcome(status=closest.get("status") or "feasible", objective=None, bound=None,
                            gap=closest.get("gap"), seconds=0.0, chosen=chosen)
-    return make_result(inst, targets(settings), outcome, "co2", settings.solve_budget(), None, 0.0,
-                       solver_settings(settings).solver, options(settings))
+    return make_result(model, outcome, "co2", None, 0.0, solver_settings(settings).solver)
 
 
 def _result_for(path: str, settings: Settings, which: str) -> PortfolioResult:
@@ -436,7 +447,7 @@ def _meeting_pack(path: str, settings: Settings, lang: str) -> bytes:
         top = min(2 * (settings.solve_budget() or result.spend or 0.0), budget_max(settings))
         if top > 0:
             table = trace(instance(settings), targets(settings), budget_range(0.0, top, PACK_FRONTIER_POINTS),
-                          settings=solver_settings(settings), options=options(settings),
+                          settings=solver_settings(settings), options=options(settings), as_of=as_of(settings),
                           rate=settings.discount_rate)
     return build_pack(dataset(settings).with_targets(targets(settings)), result, lang=lang,
                       record=record(settings, result), frontier=table, instance=instance(settings),
@@ -519,7 +530,7 @@ def _roadmap(path: str, settings: Settings) -> Roadmap:
         return Roadmap(None, tuple(error.problems))
     with workers.turn():
         result = plan_roadmap(instance(settings), horizon, targets=targets(settings), options=options(settings),
-                              settings=roadmap_solver(settings), diagnose=False)
+                              settings=roadmap_solver(settings))
     return Roadmap(result)
 
 
@@ -596,7 +607,7 @@ def _alternatives(path: str, settings: Settings, count: int, slack: float) -> An
     with workers.turn():
         return near_optimal_alternatives(instance(settings), budget=float(settings.budget),
                                          targets=targets(settings), count=count, slack=slack,
-                                         settings=solver_settings(settings), options=options(settings))
+                                         settings=solver_settings(settings), options=options(settings), as_of=as_of(settings))
 
 
 def alternatives(settings: Settings, count: int, slack: float) -> Any:
@@ -610,7 +621,7 @@ def _cut_first(path: str, settings: Settings) -> Any:
 
     with workers.turn():
         return cut(instance(settings), budget=float(settings.budget), targets=targets(settings),
-                   settings=solver_settings(settings), options=options(settings))
+                   settings=solver_settings(settings), options=options(settings), as_of=as_of(settings))
 
 
 def cut_first(settings: Settings) -> Any:
@@ -643,7 +654,7 @@ def _robust(path: str, settings: Settings, probability: float, scenarios: int, s
     with workers.turn():
         return robust_portfolio(inst, targets(settings), spreads, budget=float(settings.budget),
                                 probability=probability, scenarios=scenarios, seed=seed,
-                                settings=solver_settings(settings), options=options(settings))
+                                settings=solver_settings(settings), options=options(settings), as_of=as_of(settings))
 
 
 def robust(settings: Settings, probability: float = 0.9, scenarios: int = 100, seed: int = 0) -> Any:

@@ -113,6 +113,8 @@ class Settings:
     overdue_deadline: int | None = None
     #: Projects the analyst left out of the alternatives ("exclude this project and re-solve"), sorted.
     excluded: tuple[str, ...] = ()
+    #: The year a single-year answer is in service by (None: the year after ``horizon_start``, or after this year).
+    as_of_year: int | None = None
 
     # --- reading -------------------------------------------------------------------------
 
@@ -303,11 +305,11 @@ def _checked_factors(s: Settings, notices: list[Notice], clamp: Any) -> Settings
 _QUERY_EXTRA: tuple[str, ...] = (
     "margin", "order_capex_in_budget", "grid_factor_id", "grid_factor", "discount_rate", "solver", "time_limit",
     "gap", "horizon_start", "horizon_end", "budgets_per_year", "carry_over", "overdue_deadline", "fuel_factors",
-    "excluded",
+    "excluded", "as_of_year",
 )
-_OPTIONAL = {"grid_factor", "horizon_start", "horizon_end", "overdue_deadline"}
+_OPTIONAL = {"grid_factor", "horizon_start", "horizon_end", "overdue_deadline", "as_of_year"}
 _FLOATS = {"budget", "co2_goal", "margin", "discount_rate", "time_limit", "gap"}
-_INTS = {"horizon_start", "horizon_end", "overdue_deadline"}
+_INTS = {"horizon_start", "horizon_end", "overdue_deadline", "as_of_year"}
 _BOOLS = {"order_capex_in_budget", "carry_over"}
 _TEXTS = {"dataset", "dataset_version", "objective", "grid_factor_id", "solver"}
 
@@ -436,6 +438,12 @@ def with_budgets(s: Settings, budgets: Mapping[int, float]) -> Settings:
     return replace(s, budgets_per_year=tuple(sorted(table.items())))
 
 
+def as_of_years(s: Settings, this_year: int) -> tuple[int, int]:
+    """The single-year question's first year (the horizon's) and the year it is in service by (default: the next)."""
+    first = roadmap_years(s, this_year)[0]
+    return first, first + 1 if s.as_of_year is None else s.as_of_year
+
+
 def check_roadmap(s: Settings, budget_max: float, this_year: int) -> tuple[Settings, list[Notice]]:
     """The roadmap fields brought into range, with a notice for each change (as :meth:`Settings.checked`).
 
@@ -459,6 +467,11 @@ def check_roadmap(s: Settings, budget_max: float, this_year: int) -> tuple[Setti
         note("horizon_end", last, new_last)
         s = replace(s, horizon_end=new_last)
     last = new_last
+    if s.as_of_year is not None:
+        as_of = min(max(s.as_of_year, first), HORIZON_RANGE[1])
+        if as_of != s.as_of_year:
+            note("as_of_year", s.as_of_year, as_of)
+            s = replace(s, as_of_year=as_of)
     if s.overdue_deadline is not None:
         deadline = min(max(s.overdue_deadline, first), last)
         if deadline != s.overdue_deadline:
