@@ -18,6 +18,7 @@ from ui.settings import (
     FUEL_FACTOR_RANGE,
     GAP_RANGE,
     GRID_FACTOR_RANGE,
+    HORIZON_RANGE,
     MARGIN_RANGE,
     TIME_LIMIT_RANGE,
     Settings,
@@ -32,6 +33,9 @@ def render_inputs(settings: Settings) -> None:
     with left:
         st.radio(t("objective"), ["co2", "cost"], key="objective", horizontal=True,
                  format_func=lambda o: t(f"objective_{o}"), on_change=session.keep, args=("objective",))
+        first = compute.as_of(settings).first_year
+        st.number_input(t("as_of_year"), min_value=first, max_value=HORIZON_RANGE[1], step=1, key="as_of_year",
+                        on_change=session.keep, args=("as_of_year",), help=t("as_of_year_help", first=first))
         if settings.objective == "co2":
             st.slider(t("budget_slider"), min_value=0.0, max_value=top, step=1_000.0, key="budget_slider",
                       on_change=session.keep, args=("budget_slider",), format="%.0f")
@@ -126,6 +130,7 @@ def render_status(result: compute.PortfolioResult) -> None:
         st.success(t("status_optimal"))
     else:
         st.warning(t("status_feasible", gap=pct(result.gap, 2)))
+    st.caption(t("as_of_caption", year=result.as_of_year, first=result.first_year, late=num(len(result.cannot_fit))))
 
 
 def render_kpis(result: compute.PortfolioResult) -> None:

@@ -35,12 +35,13 @@ def plain_worker(family: str, size: int, seed: int, solver: str, out: str) -> No
     import pulp
     from generate import make_family
 
-    from optimizer.model import build_model
+    from optimizer.horizon import AsOf
+    from optimizer.program import build_model
     from optimizer.solve import _cbc_path
 
     case = make_family(family, size, seed)
     start = time.perf_counter()
-    model = build_model(case.instance, case.targets, "co2", case.budget)
+    model = build_model(case.instance, case.targets, AsOf.of().horizon(case.budget))
     built = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-plain-") as folder:
         s = (pulp.HiGHS(msg=False, gapRel=GAP) if solver == "highs"

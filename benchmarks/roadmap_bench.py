@@ -36,7 +36,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from generate import FAMILIES, make_family  # noqa: E402
 
 from optimizer import load_dataset, prepare  # noqa: E402
-from optimizer.roadmap import make_horizon, plan_roadmap  # noqa: E402
+from optimizer.horizon import make_horizon  # noqa: E402
+from optimizer.roadmap import diagnose_roadmap, plan_roadmap  # noqa: E402
 from optimizer.solve import SolverSettings  # noqa: E402
 
 
@@ -73,7 +74,7 @@ def main() -> None:
             case, instance = timed_case(n, family=family)
             horizon = make_horizon(2026, 2030, budget_per_year=case.budget / 3, overdue_deadline=2028)
             began, cpu = time.perf_counter(), time.process_time()
-            result = plan_roadmap(instance, horizon, targets=case.targets, settings=settings, diagnose=False)
+            result = plan_roadmap(instance, horizon, targets=case.targets, settings=settings)
             print(line(f"{family} {n:,} projects × 5 years", result, time.perf_counter() - began,
                        time.process_time() - cpu), flush=True)
     if args.no_sample:
@@ -87,7 +88,9 @@ def main() -> None:
                                              ("sample, 20,000/yr + diagnosis", 20000, None, True)]:
         horizon = make_horizon(2026, 2030, budget_per_year=budget, overdue_deadline=overdue)
         began, cpu = time.perf_counter(), time.process_time()
-        result = plan_roadmap(instance, horizon, targets=dataset.targets, settings=settings, diagnose=diagnose)
+        result = plan_roadmap(instance, horizon, targets=dataset.targets, settings=settings)
+        if diagnose and result.status == "infeasible":
+            result.diagnosis = diagnose_roadmap(instance, dataset.targets, horizon, settings=settings)
         print(line(label, result, time.perf_counter() - began, time.process_time() - cpu), flush=True)
 
 

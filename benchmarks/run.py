@@ -224,7 +224,7 @@ def run_method(method: str, size: int, seed: int) -> dict:
     import numpy as np
     from generate import make_case
 
-    from optimizer.targets import evaluate_targets
+    from optimizer.targets import evaluate_portfolio
 
     if method == "sample":
         case = inst = targets = budget = None
@@ -270,7 +270,7 @@ def run_method(method: str, size: int, seed: int) -> dict:
                     row["status"] = "Optimal?"  # PuLP says Optimal; CBC's log does not
         row.update(co2=float(inst.co2[chosen].sum()) if chosen.any() else None,
                    spend=float(inst.capex[chosen].sum()),
-                   met=all(t.met for t in evaluate_targets(inst, targets, chosen)))
+                   met=all(t.met for t in evaluate_portfolio(inst, targets, chosen)))
     elif method == "mac":
         from optimizer.ranking import mac_pick
 
@@ -279,7 +279,7 @@ def run_method(method: str, size: int, seed: int) -> dict:
         row["total"] = time.perf_counter() - start
         row.update(build=0.0, solve=row["total"], status="heuristic", co2=float(inst.co2[chosen].sum()),
                    spend=float(inst.capex[chosen].sum()), gap=None,
-                   met=all(t.met for t in evaluate_targets(inst, targets, chosen)))
+                   met=all(t.met for t in evaluate_portfolio(inst, targets, chosen)))
     elif method == "frontier":
         from optimizer.frontier import budget_range, frontier
         from optimizer.solve import SolverSettings
@@ -454,19 +454,21 @@ def profile_product(sizes: list[int], seed: int, top: int = 25) -> str:
 
     from generate import make_case
 
-    from optimizer.model import build_model
+    from optimizer.horizon import AsOf
+    from optimizer.program import build_model
     from optimizer.solve import SolverSettings, solve_model
 
     out = []
     for size in sizes:
         case = make_case(size, seed)
         for phase in ("build", "solve"):
-            model = build_model(case.instance, case.targets, "co2", case.budget) if phase == "solve" else None
+            horizon = AsOf.of().horizon(case.budget)
+            model = build_model(case.instance, case.targets, horizon) if phase == "solve" else None
             prof = cProfile.Profile()
             start = time.perf_counter()
             prof.enable()
             if phase == "build":
-                build_model(case.instance, case.targets, "co2", case.budget)
+                build_model(case.instance, case.targets, AsOf.of().horizon(case.budget))
             else:
                 solve_model(model, SolverSettings(gap=GAP))
             prof.disable()
@@ -582,7 +584,7 @@ def main(argv=None) -> int:
         "- Each method runs in a fresh subprocess after generating the instance there; killed after the "
         "per-method limit (\"timeout\"). Peak MiB = ru_maxrss of that process (includes Python, pandas, the "
         "instance and in-process HiGHS); (Δ) = growth during the method. CBC proc MiB = ru_maxrss of the cbc "
-        "child (COIN_CMD runs CBC as a separate program). Targets met = optimizer.targets.evaluate_targets on "
+        "child (COIN_CMD runs CBC as a separate program). Targets met = optimizer.targets.evaluate_portfolio on "
         "the chosen projects. × plain = total time / the plain model's total time on the same size "
         "(\"< r\" when the plain run timed out).\n",
         "## Results\n", table(rows, args.time_limit), "",

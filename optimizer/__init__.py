@@ -26,15 +26,16 @@ _EXPORTS = {
     "Instance": "instance", "prepare": "instance",
     "PolicyOptions": "model",
     "DataError": "problems", "Problem": "problems",
-    "Horizon": "roadmap", "RoadmapResult": "roadmap", "make_horizon": "roadmap", "plan_roadmap": "roadmap",
+    "Horizon": "horizon", "RoadmapResult": "roadmap", "make_horizon": "horizon", "plan_roadmap": "roadmap",
+    "AsOf": "horizon",
     "PortfolioResult": "solve", "SolverSettings": "solve", "optimize": "solve",
 }
 
 #: The same names, spelled out so linters and type checkers see the re-exports below (equal to
 #: ``sorted(_EXPORTS)``).
 __all__ = [
-    "DataError", "Dataset", "EmissionFactors", "Horizon", "Instance", "PolicyOptions", "PortfolioResult", "Problem",
-    "RoadmapResult", "SolverSettings", "Target", "build_dataset", "diagnose", "load_dataset", "make_horizon",
+    "AsOf", "DataError", "Dataset", "EmissionFactors", "Horizon", "Instance", "PolicyOptions", "PortfolioResult",
+    "Problem", "RoadmapResult", "SolverSettings", "Target", "build_dataset", "diagnose", "load_dataset", "make_horizon",
     "optimize", "plan_roadmap", "prepare", "shipped_products", "shipped_targets",
 ]
 
@@ -51,8 +52,9 @@ if TYPE_CHECKING:
     from .checks import build_dataset, load_dataset, shipped_products, shipped_targets
     from .dataset import Dataset, EmissionFactors, Target
     from .diagnosis import diagnose
+    from .horizon import Horizon, make_horizon
     from .instance import Instance, prepare
     from .model import PolicyOptions
     from .problems import DataError, Problem
-    from .roadmap import Horizon, RoadmapResult, make_horizon, plan_roadmap
+    from .roadmap import RoadmapResult, plan_roadmap
     from .solve import PortfolioResult, SolverSettings, optimize

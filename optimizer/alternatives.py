@@ -40,7 +40,8 @@ import pulp
 from .dataset import Target
 from .horizon import AsOf
 from .instance import Instance
-from .model import PolicyOptions, RetrofitModel, build_model
+from .model import PolicyOptions, RetrofitModel
+from .program import build_model
 from .solve import PortfolioResult, SolverSettings, optimize, solve_model
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DATA_DIR, Dataset, Target, load_emission_factors, text_as_objects
+from .kinds import kind_of
 from .parsing import (
     MAX_CELL_PROBLEMS,
     MAX_NUMBER,
@@ -591,10 +592,11 @@ def _targets_from_frame(frame: pd.DataFrame, products: pd.DataFrame, problems: l
                 problems.append(Problem("unknown_product", row.src_file, row.src_row, "products", {
                     "value": product, "suggestion": _suggest_value(product, products.index)}))
                 bad = True
-        if row.kind == "benchmark_share_min" and _present(row.value) and row.value > 1:
+        weighted = kind_of(row.kind).weighted
+        if weighted and _present(row.value) and row.value > 1:
             problems.append(Problem("share_above_one", row.src_file, row.src_row, "value", {"value": row.value}))
             bad = True
-        if not bad and weight == "capacity" and row.kind == "benchmark_share_min" and "unit" in products.columns:
+        if not bad and weight == "capacity" and weighted and "unit" in products.columns:
             units = sorted({str(u).strip() for u in products.loc[list(row.products), "unit"]
                             if pd.notna(u) and str(u).strip()})
             if len(units) > 1:
@@ -603,7 +605,8 @@ def _targets_from_frame(frame: pd.DataFrame, products: pd.DataFrame, problems: l
                 bad = True
         if not bad and row.target_id and _present(row.value):
             targets.append(Target(row.target_id, row.kind, tuple(row.products), float(row.value), weight,
-                                  row.year, row.name_en or "", row.name_zh or "", row.source or ""))
+                                  int(row.year) if _present(row.year) else None, row.name_en or "",
+                                  row.name_zh or "", row.source or ""))
     return targets
 
 

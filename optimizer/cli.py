@@ -32,7 +32,6 @@ if TYPE_CHECKING:  # the library is imported when a command runs, so --help answ
     from .dataset import Dataset, EmissionFactors
     from .instance import Instance
     from .solve import PortfolioResult, SolverSettings
-    from .targets import TargetOutcome
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_PORTFOLIO = 3
@@ -177,6 +176,8 @@ def _report(result: PortfolioResult) -> str:
                   f"solve time: {result.solve_seconds:.2f} s"]
     for closure in result.closures:
         lines.append(f"  closed by order: {closure['facility_id']}: {closure['reason_en']}")
+    from .targets import verdict
+
     for target in result.targets:
         lines.append(f"  {target.target_id}: {_fmt(target.before)} -> {_fmt(target.after)} in {target.year} "
                      f"(required {_fmt(target.required)}) {verdict(target)}")
@@ -192,15 +193,6 @@ def _report(result: PortfolioResult) -> str:
                 lines.append(f"  {row['target_id']}: {_fmt(row['after'])} of {_fmt(row['required'])} "
                              f"(short {row['shortfall'] * 100:.2f} points)")
     return "\n".join(lines)
-
-
-def verdict(target: TargetOutcome) -> str:
-    """met / NOT MET in the year judged, with "overdue, due T" or "not yet binding (due T)"."""
-    due = f"due {target.due}" if target.due is not None else "no date"
-    if not target.binding:
-        return f"not yet binding ({due})"
-    mark = "met" if target.met else "NOT MET"
-    return f"{mark} (overdue, {due})" if target.overdue else mark
 
 
 def _fmt(value: float | None) -> str:

@@ -68,7 +68,7 @@ def parse_budget_table(text: str) -> dict[int, float]:
 
 def roadmap_settings_problems(args: argparse.Namespace) -> list[str]:
     """Every bad roadmap setting, in English and Chinese, before anything is read."""
-    from .roadmap import horizon_problems
+    from .horizon import horizon_problems
 
     problems: list[str] = []
     try:
@@ -111,10 +111,11 @@ def _flag_of(message: str) -> str:
 def run_roadmap(args: argparse.Namespace) -> int:
     """Check the settings, read the list, plan, report; the exit code says whether a roadmap was found."""
     from .cli_common import factors_from, jsonable, options_from, settings_problems, silence_highs_banner
+    from .horizon import make_horizon
     from .instance import prepare
     from .isolation import load_dataset_isolated
     from .problems import DataError
-    from .roadmap import make_horizon, plan_roadmap
+    from .roadmap import diagnose_roadmap, plan_roadmap
     from .solve import SolverSettings
 
     if args.gap is None:
@@ -149,6 +150,9 @@ def run_roadmap(args: argparse.Namespace) -> int:
     settings = SolverSettings(args.solver, args.time_limit, args.gap)
     result = plan_roadmap(instance, horizon, targets=dataset.targets, objective=args.objective,
                           co2_goal=args.co2_goal, options=options_from(args), settings=settings)
+    if result.status == "infeasible":
+        result.diagnosis = diagnose_roadmap(instance, dataset.targets, horizon, objective=args.objective,
+                                            co2_goal=args.co2_goal, options=options_from(args), settings=settings)
     if args.out is not None and result.has_roadmap:
         args.out.write_bytes(roadmap_workbook(instance, result))
     print(report(result))

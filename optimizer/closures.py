@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dataset import Target
+from .horizon import Horizon, TimedClosure
 from .instance import Instance
+from .kinds import kind_of
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,9 @@ def closures_by_order(instance: Instance, targets: list[Target]) -> list[Closure
     """Every covered line below an enabled ``min_line_capacity`` threshold, once (first target wins)."""
     found: dict[int, ClosureByOrder] = {}
     for target in targets:
-        if not target.enabled or target.kind != "min_line_capacity":
+        if not target.enabled or not kind_of(target.kind).closes_lines:
             continue
-        small = np.flatnonzero(instance.covered(target.products) & (instance.capacity < target.value))
+        small = np.flatnonzero(kind_of(target.kind).closed_lines(instance, target))
         for f in small:
             if int(f) in found:
                 continue
@@ -67,3 +69,23 @@ def closed_mask(instance: Instance, closures: list[ClosureByOrder]) -> np.ndarra
     mask = np.zeros(instance.n_facilities, dtype=bool)
     mask[[c.facility for c in closures]] = True
     return mask
+
+
+def timed_closures(instance: Instance, targets: list[Target], horizon: Horizon) -> list[TimedClosure]:
+    """Every small line with the earliest deadline of the targets that close it, if within the horizon."""
+    found: dict[int, TimedClosure] = {}
+    for target in targets:
+        if not target.enabled or not kind_of(target.kind).closes_lines:
+            continue
+        deadline = horizon.deadline(target)
+        if deadline is None:
+            continue  # due after the horizon: nothing is ordered within it
+        for closure in closures_by_order(instance, [target]):
+            known = found.get(closure.facility)
+            if known is not None and known.year <= deadline:
+                continue
+            found[closure.facility] = TimedClosure(
+                closure.facility, closure.facility_id, target.target_id, deadline, closure.retirement_projects,
+                f"{closure.reason('en')}; retired by {deadline}", f"{closure.reason('zh')}；{deadline} 年前淘汰",
+                closure.capacity, closure.threshold)
+    return [found[f] for f in sorted(found)]

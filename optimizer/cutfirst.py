@@ -31,7 +31,8 @@ from .alternatives import add_exclusions
 from .dataset import Target
 from .horizon import AsOf
 from .instance import Instance
-from .model import PolicyOptions, build_model
+from .model import PolicyOptions
+from .program import build_model
 from .solve import PortfolioResult, SolverSettings, make_result, optimize, solve_model
 
 

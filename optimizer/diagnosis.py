@@ -19,32 +19,22 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pulp
 
+from .closures import timed_closures
 from .dataset import Target
-from .horizon import AsOf, Horizon, project_timing, timed_closures
+from .horizon import AsOf, Horizon, project_timing
 from .instance import Instance
-from .model import Objective, PolicyOptions, RetrofitModel, build_model
+from .kinds import Reach, TargetDiagnosis, kind_of
+from .model import Objective, PolicyOptions, RetrofitModel
+from .program import build_model
 from .solve import SolveOutcome, SolverSettings, make_result, optimize, solve_model
 from .targets import shortfall
 
-#: Facility ids listed by name in a reason before "and N more".
-LISTED = 5
 #: Slack on the least total shortfall when the second solve looks for the most CO2 (share points as a fraction).
 SHORTFALL_TOLERANCE = 1e-6
 #: Time limit of each sub-solve of a diagnosis (earliest years, closest roadmap), seconds.
 SUB_SOLVE_SECONDS = 5.0
 #: How far past its as-of year a single-year diagnosis looks for the year a target can first be met.
 YEARS_AHEAD = 30
-
-
-@dataclass
-class TargetDiagnosis:
-    """One target that no budget can meet, and why."""
-
-    target_id: str
-    best_possible: float | None
-    required: float
-    reason_en: str
-    reason_zh: str
 
 
 @dataclass
@@ -193,89 +183,15 @@ def solve_closest(model: RetrofitModel, settings: SolverSettings, *,
 
 def unreachable_targets(instance: Instance, targets: list[Target], horizon: Horizon,
                         options: PolicyOptions = PolicyOptions()) -> list[TargetDiagnosis]:
-    """The enabled targets no budget can meet in the horizon's last year, each with why."""
+    """The enabled targets no budget can meet in the horizon's last year, each with why (asked of its kind)."""
+    enabled = [t for t in targets if t.enabled]
     service = project_timing(instance, horizon).first_service
-    available = service <= horizon.last
-    closures = timed_closures(instance, [t for t in targets if t.enabled], horizon)
-    found = []
-    for target in targets:
-        if target.enabled and horizon.deadline(target) is not None:
-            if target.kind == "min_line_capacity":
-                found += _unretirable(instance, target, [c for c in closures if c.target_id == target.target_id],
-                                      service, horizon.last)
-            elif (d := _unreachable(instance, target, options, available, closures)) is not None:
-                found.append(d)
-    return found
-
-
-def _unretirable(instance: Instance, target: Target, closures: list, service: np.ndarray,
-                 year: int) -> list[TargetDiagnosis]:
-    """A small line whose every retirement row cannot be in service by ``year``."""
-    late = []
-    for closure in closures:
-        rows = [p for p in instance.projects_of[closure.facility] if instance.retire[p]]
-        if rows and min(int(service[p]) for p in rows) > year:
-            late.append(closure.facility_id)
-    if not late:
-        return []
-    ids = ", ".join(late[:LISTED]) + (f" +{len(late) - LISTED}" if len(late) > LISTED else "")
-    return [TargetDiagnosis(target.target_id, float(len(late)), 0.0,
-                            f"{target.label('en')}: the retirement of {ids} cannot be in service by {year}",
-                            f"{target.label('zh')}：{ids} 的淘汰项目无法在 {year} 年前完成")]
-
-
-def _unreachable(instance: Instance, target: Target, options: PolicyOptions, available: np.ndarray,
-                 closures: list) -> TargetDiagnosis | None:
-    """The target's best value with unlimited money, if that still falls short.
-
-    A facility can reach a level when the most its ``available`` projects
-    cut together (one per exclusive group) covers the need; closed lines
-    have left the base.
-    """
+    closures = timed_closures(instance, enabled, horizon)
     closed = np.zeros(instance.n_facilities, dtype=bool)
     closed[[c.facility for c in closures]] = True
-    covered = instance.covered(target.products) & ~closed
-    can_retire = np.zeros(instance.n_facilities, dtype=bool)
-    can_retire[instance.facility[instance.retire & available]] = True
-    name_en, name_zh = target.label("en"), target.label("zh")
-    level = instance.benchmark if target.kind == "benchmark_share_min" else instance.baseline
-    reachable = instance.need(level) <= instance.best_reduction(available) + 1e-9
-
-    if target.kind == "baseline_all":
-        stuck = covered & ~reachable & ~can_retire
-        if not stuck.any():
-            return None
-        ids = _ids(instance, stuck)
-        return TargetDiagnosis(
-            target.target_id, None, 1.0,
-            f"{name_en}: {stuck.sum()} facility(ies) below baseline cannot reach it with the listed projects "
-            f"and have no retirement project ({ids})",
-            f"{name_zh}：{stuck.sum()} 个低于基准水平的设施靠所列项目无法达到基准水平，也没有淘汰项目（{ids}）")
-
-    required = min(1.0, target.value + options.margin)
-    weights = instance.weights(target.weight)
-    kept = covered & reachable
-    left = covered & ~reachable & ~can_retire  # cannot reach benchmark and cannot be closed
-    total = weights[kept].sum() + weights[left].sum()
-    best = 1.0 if total <= 0 else float(weights[kept].sum() / total)
-    if best >= required - 1e-9:
-        return None
-    today = weights[covered].sum()
-    share_with_project = weights[kept].sum() / today if today > 0 else 0.0
-    unit = "energy use" if target.weight == "energy" else "capacity"
-    unit_zh = "能耗" if target.weight == "energy" else "产能"
-    return TargetDiagnosis(
-        target.target_id, best, required,
-        f"{name_en}: only {share_with_project:.0%} of {unit} is at benchmark or can reach it with its projects "
-        f"(at most {best:.0%} after retiring what can be retired), {required:.0%} required",
-        f"{name_zh}：仅 {share_with_project:.0%} 的{unit_zh}已达标杆水平或可通过所列项目达到"
-        f"（淘汰可淘汰产能后最多 {best:.0%}），要求 {required:.0%}")
-
-
-def _ids(instance: Instance, mask: np.ndarray) -> str:
-    ids = [str(i) for i in instance.facility_ids[mask]]
-    more = f" +{len(ids) - LISTED}" if len(ids) > LISTED else ""
-    return ", ".join(ids[:LISTED]) + more
+    reach = Reach(horizon.last, service <= horizon.last, service, closed, closures, options)
+    return [d for t in enabled if horizon.deadline(t) is not None
+            and (d := kind_of(t.kind).unreachable(instance, t, reach)) is not None]
 
 
 def earliest_year_met(instance: Instance, targets: list[Target], target: Target, horizon: Horizon, *,
@@ -308,7 +224,7 @@ def earliest_year_met(instance: Instance, targets: list[Target], target: Target,
         service = project_timing(instance, horizon).first_service
         last = min(max(int(service.max(initial=horizon.last)), horizon.last), horizon.last + YEARS_AHEAD)
     unproven = [] if unproven is None else unproven
-    others = [t for t in targets if t.enabled and t.kind == "min_line_capacity" and t is not target]
+    others = [t for t in targets if t.enabled and kind_of(t.kind).closes_lines and t is not target]
 
     limit = SUB_SOLVE_SECONDS if settings.time_limit is None else min(settings.time_limit, SUB_SOLVE_SECONDS)
     quick = replace(settings, core_search=False, time_limit=limit)
@@ -319,7 +235,7 @@ def earliest_year_met(instance: Instance, targets: list[Target], target: Target,
             moved, over = target, Horizon.as_of(year, first_year=horizon.origin, budget=budget)
         else:
             moved, over = replace(target, year=year), horizon
-        if target.kind == "min_line_capacity":
+        if kind_of(target.kind).closes_lines:
             # its own closures must hold by ``year``: built unrelaxed on the moved target only
             model = build_model(instance, [moved], over, "co2", options=options)
         else:

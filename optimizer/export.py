@@ -39,9 +39,11 @@ import pandas as pd
 from .dataset import Dataset, EmissionFactors
 from .economics import DEFAULT_DISCOUNT_RATE, portfolio_economics, project_economics
 from .instance import Instance
+from .kinds import kind_of
 from .record import RunRecord, contract_tables, data_hash, is_illustrative, make_record, product_version
 from .schema import FACILITIES, PRODUCTS, PROJECTS, TARGETS, TableSpec, escape_cell, unescape_cell
 from .solve import PortfolioResult, SolverSettings
+from .targets import verdict
 
 if TYPE_CHECKING:  # xlsxwriter ships no type information: this is for the reader
     from xlsxwriter.worksheet import Worksheet
@@ -93,6 +95,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "target_id": ("target_id", "目标编号"), "name": ("name", "名称"), "kind": ("kind", "类型"),
     "before": ("before", "现状"), "after": ("after", "实施后"), "required": ("required", "要求"),
     "met": ("met", "是否达标"), "id": ("id", "编号"), "source": ("source", "来源"),
+    "year": ("year judged", "考核年份"), "due": ("due", "原定年份"), "overdue": ("overdue", "已逾期"),
+    "binding": ("binding", "是否考核"),
     "name_en": ("name_en", "英文名称"), "name_zh": ("name_zh", "中文名称"),
     "rows": ("rows", "行数"), "table": ("table", "表"), "field": ("field", "字段"), "meaning": ("meaning", "说明"),
 }
@@ -101,6 +105,8 @@ LABELS: dict[str, tuple[str, str]] = {
 SUMMARY_LABELS: dict[str, tuple[str, str]] = {
     "dataset": ("Dataset", "数据集"), "data_note": ("Data status", "数据状态"),
     "objective": ("Objective", "优化目标"), "budget": ("Budget", "预算"), "co2_goal": ("CO2 goal", "减排目标"),
+    "as_of_year": ("In service by (targets judged in)", "投运年份（按此年考核目标）"),
+    "first_year": ("Work may start from", "最早开工年份"),
     "spend": ("Spend", "投资"), "budget_used": ("Share of budget used", "预算使用比例"),
     "co2_cut": ("CO2 cut", "减排量"), "co2_structural": ("of which closures (structural)", "其中：淘汰关停（结构性）"),
     "co2_technical": ("of which retrofits (technical)", "其中：技术改造"),
@@ -211,6 +217,8 @@ def summary_table(dataset: Dataset, result: PortfolioResult, portfolio: pd.DataF
         ("dataset", dataset.name, ""),
         *([("data_note", ILLUSTRATIVE_NOTE, "")] if is_illustrative(dataset) else []),
         ("objective", result.objective, ""),
+        ("as_of_year", result.as_of_year, ""),
+        ("first_year", result.first_year, ""),
         ("budget", result.budget, "万元"),
         ("co2_goal", result.co2_goal, "tCO2/yr"),
         ("spend", result.spend, "万元"),
@@ -239,10 +247,10 @@ def summary_table(dataset: Dataset, result: PortfolioResult, portfolio: pd.DataF
         out.append((_summary_label("targets_header", lang), None, "", "targets"))
         for target in result.targets:
             name = (target.name_zh if lang == "zh" else target.name_en) or target.target_id
-            verdict = ("达标" if target.met else "未达标") if lang == "zh" else ("met" if target.met else "NOT MET")
+            mark = verdict(target, lang)
             required = ("要求 " if lang == "zh" else "required ") + target_value_text(target.kind, target.required)
             out.append((name, f"{target_value_text(target.kind, target.before)} → "
-                              f"{target_value_text(target.kind, target.after)}", f"{required}; {verdict}",
+                              f"{target_value_text(target.kind, target.after)}", f"{required}; {mark}",
                         f"target:{target.target_id}"))
     return pd.DataFrame(out, columns=["label", "value", "unit", "item"])
 
@@ -254,17 +262,17 @@ def _summary_label(key: str, lang: str) -> str:
 
 def target_value_text(kind: str, value: float | None) -> str:
     """A target's value as shown: a share in %, a count of small lines as a number."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if kind == "min_line_capacity":
-        return f"{value:,.0f}"
-    return f"{value:.1%}"
+    return kind_of(kind).format(value)
 
 
 def targets_table(result: PortfolioResult) -> pd.DataFrame:
+    """Each target in the as-of year: before, after, required, met, the year judged, its own date, overdue."""
+    columns = ["target_id", "name_en", "name_zh", "kind", "before", "after", "required", "met", "year", "due",
+               "overdue", "binding"]
     rows = [{"target_id": t.target_id, "name_en": t.name_en, "name_zh": t.name_zh, "kind": t.kind,
-             "before": t.before, "after": t.after, "required": t.required, "met": t.met} for t in result.targets]
-    return pd.DataFrame(rows, columns=["target_id", "name_en", "name_zh", "kind", "before", "after", "required", "met"])
+             "before": t.before, "after": t.after, "required": t.required, "met": t.met, "year": t.year,
+             "due": t.due, "overdue": t.overdue, "binding": t.binding} for t in result.targets]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def assumptions_table(dataset: Dataset, factors: EmissionFactors, discount_rate: float,
@@ -569,7 +577,7 @@ def _workbook(sheets: Sheets, lang: str = "en") -> bytes:
 def _share_rows(name: str, frame: pd.DataFrame) -> list[bool]:
     """Which rows hold shares (shown in %): share targets, the gap and budget used of the summary."""
     if name == "targets" and "kind" in frame.columns:
-        return [kind != "min_line_capacity" for kind in frame["kind"]]
+        return [kind_of(kind).is_share for kind in frame["kind"]]
     if name == "summary" and "item" in frame.columns:
         return [item in _SHARE_KEYS for item in frame["item"]]
     return [False] * len(frame)

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .closures import closures_by_order
 from .dataset import Target
 from .defaults import DEFAULT_LAST_YEAR
 from .instance import Instance
@@ -249,23 +248,3 @@ class TimedClosure:
                 "reason_en": self.reason_en, "reason_zh": self.reason_zh, "target_id": self.target_id,
                 "capacity": self.capacity, "threshold": self.threshold,
                 "retirement_projects": list(self.retirement_projects)}
-
-
-def timed_closures(instance: Instance, targets: list[Target], horizon: Horizon) -> list[TimedClosure]:
-    """Every small line with the earliest deadline of the targets that close it, if within the horizon."""
-    found: dict[int, TimedClosure] = {}
-    for target in targets:
-        if not target.enabled or target.kind != "min_line_capacity":
-            continue
-        deadline = horizon.deadline(target)
-        if deadline is None:
-            continue  # due after the horizon: nothing is ordered within it
-        for closure in closures_by_order(instance, [target]):
-            known = found.get(closure.facility)
-            if known is not None and known.year <= deadline:
-                continue
-            found[closure.facility] = TimedClosure(
-                closure.facility, closure.facility_id, target.target_id, deadline, closure.retirement_projects,
-                f"{closure.reason('en')}; retired by {deadline}", f"{closure.reason('zh')}；{deadline} 年前淘汰",
-                closure.capacity, closure.threshold)
-    return [found[f] for f in sorted(found)]

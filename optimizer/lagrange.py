@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .instance import Instance
+from .kinds import kind_of
 from .model import BUDGET_SLACK, RetrofitModel, budget_capex, budget_scale
 
 #: Facilities with more free projects than this are not listed (2^16 = 65,536 sets at most).
@@ -132,13 +133,11 @@ def coupling_rows(model: RetrofitModel) -> CouplingRows | None:
     baseline = np.zeros(instance.n_facilities, dtype=bool)
     for target in model.targets:
         covered = instance.covered(target.products) & ~model.closed
-        if target.kind == "benchmark_share_min":
-            weights = instance.weights(target.weight)
-            total = float(weights[covered].sum())
-            shares.append((covered, weights / (total if total > 0 else 1.0),
-                           min(1.0, target.value + model.options.margin), instance.benchmark))
-        elif target.kind == "baseline_all":
-            baseline |= covered
+        coupling = kind_of(target.kind).coupling(instance, target, covered, model.options.margin)
+        if coupling.share is not None:
+            shares.append(coupling.share)
+        if coupling.must_reach_baseline is not None:
+            baseline |= coupling.must_reach_baseline
     scale = budget_scale(model.budget)
     return CouplingRows(objective=instance.co2 / model.objective_scale, budget_capex=budget_capex(model) / scale,
                         budget_rhs=model.budget / scale + BUDGET_SLACK, shares=shares, baseline=baseline,

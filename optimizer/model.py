@@ -48,14 +48,16 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Literal, ParamSpec, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeAlias, TypeVar
 
 import numpy as np
 import pulp
 
 from .dataset import Target
-from .horizon import Horizon, TimedClosure, Timing, project_timing, timed_closures
 from .instance import Instance
+
+if TYPE_CHECKING:  # the horizon's types only: it sits above the rules (its closures ask the target kinds)
+    from .horizon import Horizon, TimedClosure, Timing
 
 Objective = Literal["co2", "cost"]
 #: A linear expression PuLP can put in a row: a variable or an affine sum of them.
@@ -68,7 +70,7 @@ LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
 #: Intensities within this of a level count as at the level (kgce per unit).
 LEVEL_TOLERANCE = 1e-9
 #: Facilities with at most this many helpful projects (none needed alone) get the pair covers of
-#: :func:`_add_level_covers`.
+#: :func:`add_level_covers`.
 PAIR_COVER_MAX = 8
 #: Slack on every budget row's right-hand side, relative to the row's scale (the money repair settles the rest).
 BUDGET_SLACK = 1e-9
@@ -249,67 +251,6 @@ def building(function: Callable[P, R]) -> Callable[P, R]:
             return function(*args, **kwargs)
 
     return build
-
-
-@building
-def build_model(instance: Instance, targets: list[Target], horizon: Horizon, objective: Objective = "co2",
-                co2_goal: float | None = None, *, options: PolicyOptions = PolicyOptions(),
-                closest: bool = False, relax_closures: bool = False) -> RetrofitModel:
-    """Build the program over the horizon's years.
-
-    Parameters
-    ----------
-    instance:
-        The projects and facilities.
-    targets:
-        Plan targets; disabled ones are left out.
-    horizon:
-        The years and the budget of each (see :mod:`optimizer.horizon`); a
-        single-year question is ``Horizon.as_of(year, first_year=..., budget=...)``.
-    objective:
-        ``co2`` maximises the tCO2 cut over the horizon (per year, for one
-        year); ``cost`` minimises capex.
-    co2_goal:
-        Least tCO2 cut over the horizon (per year, for one year), with the
-        ``cost`` objective.
-    options:
-        The margin, how closures by order are paid, excluded projects.
-    closest:
-        Share targets may be missed, by ``shortfall[(t, year)]``; the
-        objective is then set by the caller (see
-        :func:`optimizer.diagnosis.solve_closest`).
-    relax_closures:
-        A closure whose retirement row cannot be in service by its deadline
-        moves to the first year it can (the diagnosis must still answer).
-    """
-    enabled = [t for t in targets if t.enabled]
-    sense = pulp.LpMaximize if objective == "co2" else pulp.LpMinimize
-    model = RetrofitModel(pulp.LpProblem("retrofit_program", sense), instance, horizon,
-                          project_timing(instance, horizon), timed_closures(instance, enabled, horizon), options,
-                          targets=enabled, plain=objective == "co2" and co2_goal is None and not closest)
-    block_projects_on_lines_closed_by_order(model)
-    add_in_service_variables(model)
-    add_closures_by_order(model, relax_closures)
-    set_objective(model, objective)
-    if horizon.budgets is not None:
-        add_budgets(model)
-    if co2_goal is not None:
-        add_co2_goal(model, co2_goal)
-    add_exclusive_groups(model)
-    add_prerequisites(model)
-    add_retirements(model)
-    for number, target in enumerate(targets):
-        if not target.enabled or target.kind not in TARGET_CONSTRAINTS:
-            continue
-        for year in binding_years(horizon, target):
-            TARGET_CONSTRAINTS[target.kind](model, target, f"t{number}_{year}", year, closest)
-    return model
-
-
-def binding_years(horizon: Horizon, target: Target) -> range:
-    """The years of the horizon in which a target must hold: from its deadline to the last."""
-    deadline = horizon.deadline(target)
-    return range(0) if deadline is None else range(deadline, horizon.last + 1)
 
 
 # --- variables and objective ------------------------------------------------
@@ -570,60 +511,15 @@ def level_flag(model: RetrofitModel, f: int, level: str, year: int) -> Expressio
         # since one such cut reaches the level whatever else is chosen, and a much tighter LP bound.
         cut = model.service(projects, year, [min(float(r[p]) / span, 1.0) for p in projects])
         model.add_row(cut + [(flag, -1.0)], GE, negative / span, f"{level}_reductions_{f}_{year}")
-        _add_level_covers(model, flag, helpful, need, name, year)
+        add_level_covers(model, flag, helpful, need, name, year)
         if need <= LEVEL_TOLERANCE and model.has_retirement(f, year):
             terms: Terms = {flag: 1.0}
-            model.add_row(terms, LE, -_add_terms(terms, running(model, f, year), -1.0), f"{level}_running_{f}_{year}")
+            model.add_row(terms, LE, -add_terms(terms, running(model, f, year), -1.0), f"{level}_running_{f}_{year}")
     model.level_flags[key] = flag
     return flag
 
 
-def add_benchmark_share(model: RetrofitModel, target: Target, label: str, year: int, closest: bool = False) -> None:
-    """合成氨、烧碱行业能效达到标杆水平的产能比例分别为60%、80% (and the steel and ceramics 30 %), in ``year``.
-
-    Weighted capacity at benchmark ≥ (value + margin) × weighted capacity
-    still running; retired and closed facilities leave both sides.
-    """
-    required = min(1.0, target.value + model.options.margin)
-    _add_share(model, target, label, "benchmark", required, year, closest)
-
-
-def add_baseline_all(model: RetrofitModel, target: Target, label: str, year: int, closest: bool = False) -> None:
-    """全部产能均达到能效基准水平以上: every covered facility at baseline or retired, in ``year``.
-
-    One row per facility: ``Σ r_p x_p + need·retired ≥ need``. In closest
-    mode the target is read as a share of 100 % that may fall short.
-    """
-    if closest:
-        _add_share(model, target, label, "baseline", 1.0, year, closest)
-        return
-    instance = model.instance
-    r = instance.reduction
-    for f in map(int, np.flatnonzero(instance.covered(target.products))):
-        if model.closed_in(f, year):
-            continue
-        need = float(instance.intensity[f] - instance.baseline[f])
-        projects = [int(p) for p in instance.projects_of[f]
-                    if not instance.retire[p] and r[p] != 0 and model.can_serve(int(p), year)]
-        if need <= LEVEL_TOLERANCE and all(r[p] > 0 for p in projects):
-            continue
-        # A cut beyond need - Σ negative cuts reaches baseline whatever else is chosen: count it as that
-        # much (exact on 0/1 choices, a tighter LP bound).
-        cap = need - float(sum(min(r[p], 0.0) for p in projects))
-        reductions = [min(float(r[p]), cap) if cap > 0 else float(r[p]) for p in projects]
-        scale = max(abs(need), max((abs(v) for v in reductions), default=0.0), 1e-9)
-        cut: Terms = dict(model.service(projects, year, [v / scale for v in reductions]))
-        if need > LEVEL_TOLERANCE:
-            for variable, _ in model.service(model.retirements(f), year):
-                cut[variable] = cut.get(variable, 0.0) + need / scale
-        model.add_row(cut, GE, need / scale - LEVEL_TOLERANCE, f"baseline_{label}_{f}",
-                      about=(target.target_id, str(instance.facility_ids[f])))
-        if need > LEVEL_TOLERANCE:  # running at baseline needs these cuts (see _add_level_covers)
-            helpful = [p for p in projects if r[p] > 0]
-            _add_level_covers(model, running(model, f, year), helpful, need, f"baseline_{label}_{f}", year)
-
-
-def _add_share(model: RetrofitModel, target: Target, label: str, level: str, required: float, year: int,
+def add_share_rows(model: RetrofitModel, target: Target, label: str, level: str, required: float, year: int,
                closest: bool) -> None:
     """Σ w·at_level - required·Σ w·running ≥ 0 in ``year``, over the covered facilities, weights as shares.
 
@@ -641,29 +537,22 @@ def _add_share(model: RetrofitModel, target: Target, label: str, level: str, req
     constant = 0.0
     for f in covered:
         w = float(weights[f])
-        constant += _add_terms(terms, level_flag(model, f, level, year), w)
-        constant += _add_terms(terms, running(model, f, year), -required * w)
+        constant += add_terms(terms, level_flag(model, f, level, year), w)
+        constant += add_terms(terms, running(model, f, year), -required * w)
     if closest:
         short = model.problem.add_variable(f"shortfall_{label}", lowBound=0, upBound=required)
         model.shortfall[(target.target_id, year)] = short
         fixed = sum(float(weights[f]) for f in covered if not model.has_retirement(f, year))
-        _add_terms(terms, short, fixed)
+        add_terms(terms, short, fixed)
         for f in covered:
             if model.has_retirement(f, year):
                 share = model.problem.add_variable(f"shortfall_{label}_{f}", lowBound=0, upBound=required)
                 model.add_row([(share, 1.0), (short, -1.0)], LE, 0, f"shortfall_{label}_{f}_le")
                 bound: Terms = {share: 1.0}
-                rhs = -_add_terms(bound, running(model, f, year), -required)
+                rhs = -add_terms(bound, running(model, f, year), -required)
                 model.add_row(bound, LE, rhs, f"shortfall_{label}_{f}_running")
-                _add_terms(terms, share, float(weights[f]))
+                add_terms(terms, share, float(weights[f]))
     model.add_row(terms, GE, -constant, f"{level}_share_{label}", about=(target.target_id, ""))
-
-
-#: What each kind of target adds to the model; ``min_line_capacity`` is enforced by the closures.
-TARGET_CONSTRAINTS = {
-    "benchmark_share_min": add_benchmark_share,
-    "baseline_all": add_baseline_all,
-}
 
 
 # --- helpers ----------------------------------------------------------------
@@ -715,7 +604,7 @@ class _Reach:
         return total
 
 
-def _add_level_covers(model: RetrofitModel, flag: Expression, helpful: list[int], need: float, label: str,
+def add_level_covers(model: RetrofitModel, flag: Expression, helpful: list[int], need: float, label: str,
                       year: int) -> None:
     """Valid rows that tell the LP relaxation which projects a level cannot do without by ``year``.
 
@@ -728,7 +617,7 @@ def _add_level_covers(model: RetrofitModel, flag: Expression, helpful: list[int]
     prove.
     """
     flag_terms: Terms = {}
-    rhs = -_add_terms(flag_terms, flag, 1.0)  # the flag may be "running" = 1 - retired
+    rhs = -add_terms(flag_terms, flag, 1.0)  # the flag may be "running" = 1 - retired
     if not flag_terms and rhs >= 0:
         return  # a flag held at 0 needs no cover
     for projects, suffix in level_covers(model.instance, helpful, need):
@@ -760,7 +649,7 @@ def level_covers(instance: Instance, helpful: list[int], need: float) -> list[tu
     return covers
 
 
-def _add_terms(terms: Terms, expression: Expression, factor: float) -> float:
+def add_terms(terms: Terms, expression: Expression, factor: float) -> float:
     """Add ``factor × expression``'s variable terms to ``terms``; return ``factor ×`` its constant."""
     if isinstance(expression, pulp.LpVariable):
         terms[expression] = terms.get(expression, 0.0) + factor

@@ -36,18 +36,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .closures import timed_closures
 from .dataset import Target, is_at_level
 from .economics import DEFAULT_DISCOUNT_RATE, WAN, capital_recovery_factor
-from .horizon import AsOf, Horizon, TimedClosure, project_timing, timed_closures
+from .horizon import AsOf, Horizon, TimedClosure, project_timing
 from .instance import Instance
+from .kinds import kind_of
 from .model import PolicyOptions
-from .targets import evaluate_targets, required_value
+from .targets import evaluate_targets
 
 TOLERANCE = 1e-9
 LEVEL_TOLERANCE = 1e-9  # as optimizer.dataset.is_at_level
 #: Above this many combinations of a facility's projects the greedy looks for a level-reaching set greedily.
 MAX_COMBINATIONS = 512
-SHARE_KINDS = ("benchmark_share_min", "baseline_all")
 
 
 @dataclass(frozen=True)
@@ -413,11 +414,10 @@ class _Shares:
 
     def __init__(self, instance: Instance, targets: list[Target], margin: float, portfolio: _Portfolio) -> None:
         self.instance, self.portfolio = instance, portfolio
-        self.targets = [t for t in targets if t.kind in SHARE_KINDS]
-        self.level = [instance.benchmark if t.kind == "benchmark_share_min" else instance.baseline
-                      for t in self.targets]
+        self.targets = [t for t in targets if kind_of(t.kind).level is not None]
+        self.level = [getattr(instance, str(kind_of(t.kind).level)) for t in self.targets]
         self.weight = [instance.weights(t.weight) for t in self.targets]
-        self.required = np.array([required_value(t, margin) for t in self.targets])
+        self.required = np.array([kind_of(t.kind).required(t, margin) for t in self.targets])
         self.of_facility: list[list[int]] = [[] for _ in range(instance.n_facilities)]
         self.num = np.zeros(len(self.targets))
         self.den = np.zeros(len(self.targets))

@@ -41,9 +41,10 @@ from .dataset import Dataset, EmissionFactors
 from .economics import DEFAULT_DISCOUNT_RATE
 from .export import closed_by_order_text, target_value_text
 from .instance import Instance, prepare
+from .kinds import kind_of
 from .record import RunRecord, is_illustrative
 from .solve import PortfolioResult
-from .targets import TargetOutcome
+from .targets import TargetOutcome, verdict
 
 if TYPE_CHECKING:  # python-pptx and altair load when a pack is built
     import altair as alt
@@ -99,6 +100,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_target": ("Target", "目标"), "col_before": ("Today", "现状"), "col_after": ("After", "实施后"),
     "col_required": ("Required", "要求"), "col_status": ("Status", "状态"), "col_year": ("Year", "年份"),
     "met": ("met", "达标"), "tight": ("met, tight", "达标（余量小）"), "not_met": ("NOT MET", "未达标"),
+    "overdue": (" (overdue)", "（已逾期）"),
+    "targets_as_of": ("Targets: today → after the portfolio, in {year}", "目标：现状 → 实施后（{year}年）"),
     "no_measure": ("nothing left to measure", "无可计量产能"),
     "no_targets": ("No target is switched on.", "未启用任何目标。"),
     "legend": ("Green: met · amber: met within 2 points · red: not met",
@@ -333,7 +336,7 @@ def kpi_slide(pack: Pack) -> None:
 def targets_slide(pack: Pack) -> None:
     from pptx.util import Inches
 
-    slide = _titled(pack, pack.t("targets"))
+    slide = _titled(pack, pack.t("targets_as_of", year=pack.result.as_of_year))
     outcomes = pack.result.targets
     if not outcomes:
         _text(pack, slide, pack.t("no_targets"), Inches(0.6), Inches(1.6), Inches(12), Inches(0.6), 18)
@@ -345,11 +348,10 @@ def targets_slide(pack: Pack) -> None:
     for outcome in outcomes:
         name = (outcome.name_zh if pack.lang == "zh" else outcome.name_en) or outcome.target_id
         light, word = _light(outcome)
-        required = ("≤ " if outcome.kind == "min_line_capacity" else "≥ ") + target_value_text(outcome.kind,
-                                                                                                outcome.required)
+        required = f"{kind_of(outcome.kind).sense} " + target_value_text(outcome.kind, outcome.required)
         rows.append([_clip(name, 52), str(years.get(outcome.target_id) or ""),
                      target_value_text(outcome.kind, outcome.before), target_value_text(outcome.kind, outcome.after),
-                     required, pack.t(word)])
+                     required, _status_word(pack, outcome, word)])
         fills.append(light)
     table = _table(pack, slide, header, rows, Inches(0.6), Inches(1.4), [5.3, 0.8, 1.3, 1.3, 1.4, 2.0],
                    size=14 if len(rows) <= 8 else 12, align_right=(2, 3, 4))
@@ -773,12 +775,19 @@ def _no_portfolio(pack: Pack, slide: Slide) -> None:
     _lines(pack, slide, lines, Inches(0.6), Inches(1.6), Inches(12), Inches(3), 20, color=RED)
 
 
+def _status_word(pack: Pack, outcome: TargetOutcome, word: str) -> str:
+    """The light's word, with "overdue" where the plan's date has passed; a target not yet due says so."""
+    if not outcome.binding:
+        return verdict(outcome, pack.lang)
+    return pack.t(word) + (pack.t("overdue") if outcome.overdue else "")
+
+
 def _light(outcome: TargetOutcome) -> tuple[str, str]:
     if outcome.after is None:
         return GREY, "no_measure"
     if not outcome.met:
         return RED, "not_met"
-    if outcome.kind == "benchmark_share_min" and outcome.after - outcome.required < AMBER_MARGIN:
+    if kind_of(outcome.kind).shows_tightness and outcome.after - outcome.required < AMBER_MARGIN:
         return AMBER, "tight"
     return GREEN, "met"
 

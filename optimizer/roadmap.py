@@ -37,11 +37,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .closures import timed_closures
 from .dataset import Dataset, EmissionFactors, Target
 from .diagnosis import SUB_SOLVE_SECONDS, earliest_year_met, solve_closest, unreachable_targets
-from .horizon import Horizon, RoadmapSettingsError, Timing, project_timing, timed_closures
+from .horizon import Horizon, RoadmapSettingsError, Timing, project_timing
 from .instance import Instance, prepare
-from .model import TARGET_CONSTRAINTS, Objective, PolicyOptions, RetrofitModel, budget_capex, build_model, service_years
+from .kinds import kind_of
+from .model import Objective, PolicyOptions, RetrofitModel, budget_capex, service_years
+from .program import build_model
 from .solve import SolveOutcome, SolverSettings, Status, solve_program
 from .targets import evaluate_targets
 
@@ -227,7 +230,7 @@ def closest_roadmap(instance: Instance, targets: list[Target], horizon: Horizon,
 
 
 def _shortfall(row: dict) -> float:
-    if row["kind"] == "min_line_capacity" or row["value"] is None:
+    if not kind_of(row["kind"]).is_share or row["value"] is None:
         return 0.0
     missing = row["required"] - row["value"]
     return float(missing) if missing > 1e-7 else 0.0
@@ -259,7 +262,7 @@ def diagnose_roadmap(instance: Instance, targets: list[Target], horizon: Horizon
         failing_ids = {row["target_id"] for row in missed}
         failing = [t for t in enabled if t.target_id in failing_ids]
     else:
-        failing = [t for t in enabled if t.kind in TARGET_CONSTRAINTS or t.kind == "min_line_capacity"]
+        failing = list(enabled)
     # a closure whose retirement row cannot be in service by the deadline
     timing = project_timing(instance, horizon)
     for closure in timed_closures(instance, enabled, horizon):

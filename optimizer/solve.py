@@ -34,12 +34,13 @@ from .model import (
     RetrofitModel,
     budget_capex,
     budget_rows,
-    build_model,
     row_budgets,
     service_years,
     spend_matrix,
 )
-from .targets import TargetOutcome, evaluate_targets, facility_state
+from .plants import facility_state
+from .program import build_model
+from .targets import TargetOutcome, evaluate_targets
 
 SolverName = Literal["highs", "cbc"]
 Status = Literal["optimal", "feasible", "infeasible", "no_solution", "unbounded", "error"]

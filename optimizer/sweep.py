@@ -39,8 +39,9 @@ import pandas as pd
 from .dataset import Target
 from .horizon import AsOf
 from .instance import Instance, reductions
+from .scenarios import intensity_reductions
 from .solve import SolverSettings, optimize
-from .uncertainty import Spreads, draw_projects, intensity_reductions
+from .uncertainty import Spreads, draw_projects
 
 if TYPE_CHECKING:  # imported where used: only a Dask sweep needs it
     from distributed import Client

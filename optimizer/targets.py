@@ -12,11 +12,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .dataset import Target, is_at_level
-from .horizon import Horizon, TimedClosure, timed_closures
+from .closures import timed_closures
+from .dataset import Target
+from .horizon import AsOf, Horizon, TimedClosure
 from .instance import Instance
-
-TOLERANCE = 1e-7
+from .kinds import kind_of
+from .kinds.base import TOLERANCE
+from .plants import facility_state
 
 
 @dataclass(frozen=True)
@@ -54,35 +56,6 @@ class TargetOutcome:
                 "overdue": self.overdue}
 
 
-@dataclass(frozen=True)
-class FacilityState:
-    """What a portfolio does to each facility."""
-
-    retired: np.ndarray
-    intensity: np.ndarray
-    at_benchmark: np.ndarray
-    at_baseline: np.ndarray
-
-
-def facility_state(instance: Instance, chosen: np.ndarray, closed_by_order: np.ndarray | None = None) -> FacilityState:
-    """Retired flag, intensity and at-level flags per facility after choosing ``chosen`` (bool per project).
-
-    Intensity after = today's intensity minus the reductions of the chosen
-    projects on the facility, which add up. A facility is at a level when that
-    is at or below the level; a retired facility (chosen retirement, or closed
-    by order) is at no level: it leaves every share.
-    """
-    chosen = np.asarray(chosen, dtype=bool)
-    retired = np.zeros(instance.n_facilities, dtype=bool)
-    retired[instance.facility[chosen & instance.retire]] = True
-    if closed_by_order is not None:
-        retired |= closed_by_order
-    intensity = instance.intensity - np.bincount(instance.facility[chosen], weights=instance.reduction[chosen],
-                                                 minlength=instance.n_facilities)
-    return FacilityState(retired, intensity, is_at_level(intensity, instance.benchmark) & ~retired,
-                         is_at_level(intensity, instance.baseline) & ~retired)
-
-
 def evaluate_targets(instance: Instance, targets: list[Target], horizon: Horizon, service: np.ndarray,
                      year: int, margin: float = 0.0,
                      closures: list[TimedClosure] | None = None) -> list[TargetOutcome]:
@@ -105,49 +78,47 @@ def evaluate_targets(instance: Instance, targets: list[Target], horizon: Horizon
         if not target.enabled:
             continue
         deadline = horizon.deadline(target)
-        value_after = target_value(instance, target, after)
+        kind = kind_of(target.kind)
+        value_after = kind.value(instance, target, after)
         outcomes.append(TargetOutcome(
-            target.target_id, target.kind, target_value(instance, target, before), value_after,
-            required_value(target, margin), is_met(target, value_after, margin), target.name_en, target.name_zh,
+            target.target_id, target.kind, kind.value(instance, target, before), value_after,
+            kind.required(target, margin), kind.is_met(target, value_after, margin), target.name_en, target.name_zh,
             year=year, due=None if target.year is None else int(target.year), deadline=deadline,
             binding=deadline is not None and year >= deadline, overdue=horizon.is_overdue(target)))
     return outcomes
 
 
-def target_value(instance: Instance, target: Target, state: FacilityState) -> float | None:
-    """The measured quantity of a target; None when no covered capacity is left to measure."""
-    covered = instance.covered(target.products)
-    if target.kind == "min_line_capacity":
-        return float(np.sum(covered & (instance.capacity < target.value) & ~state.retired))
-    weights = instance.weights(target.weight)
-    running = covered & ~state.retired
-    total = weights[running].sum()
-    if total <= 0:
-        return None
-    flags = state.at_benchmark if target.kind == "benchmark_share_min" else state.at_baseline
-    return float(weights[running & flags].sum() / total)
+def evaluate_portfolio(instance: Instance, targets: list[Target], chosen: np.ndarray, as_of: AsOf | None = None,
+                       margin: float = 0.0) -> list[TargetOutcome]:
+    """Each target in the as-of year for a single-year portfolio (``chosen``: one bool per project, in service).
+
+    The as-of year defaults as every single-year question does (:meth:`AsOf.of`).
+    """
+    horizon = (as_of or AsOf.of()).horizon()
+    return evaluate_targets(instance, targets, horizon, np.where(np.asarray(chosen, dtype=bool), horizon.last, 0),
+                            horizon.last, margin)
 
 
-def required_value(target: Target, margin: float = 0.0) -> float:
-    """What a target requires: no small line left, every facility at baseline, or the share plus the margin."""
-    if target.kind == "min_line_capacity":
-        return 0.0
-    if target.kind == "baseline_all":
-        return 1.0
-    return min(1.0, target.value + margin)
+def verdict(outcome: TargetOutcome, lang: str = "en") -> str:
+    """The verdict as every output writes it: met or not in the year judged, and whether it is overdue.
 
-
-def is_met(target: Target, value: float | None, margin: float = 0.0) -> bool:
-    if value is None:
-        return True
-    if target.kind == "min_line_capacity":
-        return value == 0
-    return value >= required_value(target, margin) - TOLERANCE
+    "met (overdue, due 2025)" / "达标（已逾期，原定2025年）"; a target that does
+    not bind yet reads "not yet binding (due 2030)" / "尚未到期（2030年）".
+    """
+    due_en = f"due {outcome.due}" if outcome.due is not None else "no date"
+    due_zh = f"原定{outcome.due}年" if outcome.due is not None else "无期限"
+    if not outcome.binding:
+        return f"尚未到期（{due_zh}）" if lang == "zh" else f"not yet binding ({due_en})"
+    if lang == "zh":
+        mark = "达标" if outcome.met else "未达标"
+        return f"{mark}（已逾期，{due_zh}）" if outcome.overdue else mark
+    mark = "met" if outcome.met else "NOT MET"
+    return f"{mark} (overdue, {due_en})" if outcome.overdue else mark
 
 
 def shortfall(outcome: TargetOutcome) -> float:
     """Share points (as a fraction) by which a binding share target is missed; 0 when met or not a share."""
-    if outcome.kind == "min_line_capacity" or outcome.after is None or not outcome.binding:
+    if not kind_of(outcome.kind).is_share or outcome.after is None or not outcome.binding:
         return 0.0
     missing = outcome.required - outcome.after
     return float(missing) if missing > TOLERANCE else 0.0

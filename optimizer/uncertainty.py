@@ -55,13 +55,14 @@ from .closures import closed_mask, closures_by_order
 from .dataset import DATA_DIR, Dataset, Target
 from .horizon import AsOf
 from .instance import Instance
-from .model import PolicyOptions, RetrofitModel, build_model
+from .kinds import kind_of
+from .model import PolicyOptions, RetrofitModel
+from .program import build_model
+from .scenarios import ScenarioRows, intensity_reductions
 from .solve import SolverSettings, solve_model
-from .targets import TOLERANCE
 
 LEVEL_TOLERANCE = 1e-9  #: as :func:`optimizer.dataset.is_at_level`
 DEFAULTS_FILE = DATA_DIR / "uncertainty_defaults.csv"
-SHARE_KINDS = ("benchmark_share_min", "baseline_all")
 
 
 # --- the spreads ---------------------------------------------------------------
@@ -176,13 +177,6 @@ def draw_projects(spreads: Spreads, columns: Sequence[int] | np.ndarray, draws: 
 # --- the policy, evaluated on many draws at once ---------------------------------------
 
 
-def intensity_reductions(instance: Instance) -> np.ndarray:
-    """Each project's nominal intensity reduction: facility intensity - intensity after (blank = 0)."""
-    after = instance.intensity_after
-    reduction = instance.intensity[instance.facility] - after
-    return np.where(np.isnan(after) | instance.retire, 0.0, reduction)
-
-
 def retired_facilities(instance: Instance, chosen: np.ndarray) -> np.ndarray:
     """Facilities closed by a chosen retirement project (bool per facility)."""
     retired = np.zeros(len(instance.facility_ids), dtype=bool)
@@ -235,33 +229,13 @@ def evaluate_draws(instance: Instance, targets: Sequence[Target], chosen: np.nda
     chosen = np.asarray(chosen, dtype=bool)
     draws = factor.shape[0]
     retired = retired_facilities(instance, chosen) | closed_mask(instance, closures_by_order(instance, list(targets)))
-    flags_by_level: dict[str, np.ndarray] = {}
+    enabled = [t for t in targets if t.enabled]
+    levels = sorted({level for t in enabled if (level := kind_of(t.kind).level) is not None})
+    flags = {level: at_level_draws(instance, chosen, factor, getattr(instance, level)) for level in levels}
     values, met = {}, {}
-    for target in targets:
-        if not target.enabled:
-            continue
-        covered = instance.covered(target.products)
-        if target.kind == "min_line_capacity":
-            left = float(np.sum(covered & (instance.capacity < target.value) & ~retired))
-            values[target.target_id] = np.full(draws, left)
-            met[target.target_id] = np.full(draws, left == 0)
-            continue
-        level_name = "baseline" if target.kind == "baseline_all" else "benchmark"
-        if level_name not in flags_by_level:
-            level = instance.baseline if level_name == "baseline" else instance.benchmark
-            flags_by_level[level_name] = at_level_draws(instance, chosen, factor, level)
-        flags = flags_by_level[level_name]
-        running = covered & ~retired
-        weights = instance.weights(target.weight)
-        total = weights[running].sum()
-        if total <= 0:
-            values[target.target_id] = np.full(draws, np.nan)
-            met[target.target_id] = np.ones(draws, dtype=bool)
-            continue
-        share = (flags[:, running] @ weights[running]) / total
-        required = 1.0 if target.kind == "baseline_all" else target.value
-        values[target.target_id] = share
-        met[target.target_id] = share >= required - TOLERANCE
+    for target in enabled:
+        values[target.target_id], met[target.target_id] = kind_of(target.kind).draws(instance, target, retired,
+                                                                                     flags, draws)
     return DrawOutcome(values, met)
 
 
@@ -441,14 +415,6 @@ class ChanceReach:
                 "limiting_targets": self.limiting_targets}
 
 
-@dataclass
-class ScenarioRows:
-    """The variables the scenario rows are written in: one 'all targets met' flag per scenario."""
-
-    met: list[pulp.LpVariable]
-    retired: dict[int, pulp.LpAffineExpression]
-
-
 def robust_portfolio(instance: Instance, targets: Sequence[Target], spreads: Spreads, *, budget: float | None,
                      probability: float = 0.9, scenarios: int = 100, seed: int = 0, check_draws: int = 10_000,
                      settings: SolverSettings = SolverSettings(), diagnose: bool = True,
@@ -533,7 +499,7 @@ def chance_reach(instance: Instance, targets: Sequence[Target], factor: np.ndarr
             needed = float(instance.capex[chosen].sum())
     per_target: dict[str, float | None] = {}
     for target in targets:
-        if target.enabled and target.kind in SHARE_KINDS:
+        if target.enabled and kind_of(target.kind).is_share:
             alone = [t if t is target else replace(t, enabled=False) for t in targets]
             per_target[target.target_id] = most_met(alone, None)
     return ChanceReach(probability, scenarios, within, anywhere, needed, per_target)
@@ -545,7 +511,7 @@ def _solve_chance_objective(instance: Instance, targets: Sequence[Target], facto
                             as_of: AsOf | None = None) -> tuple[str, np.ndarray, float | None]:
     """The chance model with objective ``most_met`` (scenarios meeting every target) or ``least_capex``."""
     enabled = [t for t in targets if t.enabled]
-    model = build_model(instance, [t for t in enabled if t.kind == "min_line_capacity"],
+    model = build_model(instance, [t for t in enabled if kind_of(t.kind).closes_lines],
                         (as_of or AsOf.of()).horizon(budget), "cost" if objective == "least_capex" else "co2",
                         options=options)
     rows = add_scenario_rows(model, enabled, factor)
@@ -563,13 +529,13 @@ def _solve_chance(instance: Instance, targets: Sequence[Target], factor: np.ndar
                   as_of: AsOf | None = None) -> tuple[str, np.ndarray, float | None, str]:
     """Build the model's budget and project-list rows, add the scenario rows, solve; (status, chosen, gap, msg).
 
-    Only ``min_line_capacity`` targets go to :func:`build_model` (they do not
+    Only the targets that close lines go to :func:`build_model` (they do not
     depend on the draws); the share targets are written here per scenario, in
     the additive accounting, so the robust pick and :func:`evaluate_draws`
     read the policy the same way.
     """
     enabled = [t for t in targets if t.enabled]
-    model = build_model(instance, [t for t in enabled if t.kind == "min_line_capacity"],
+    model = build_model(instance, [t for t in enabled if kind_of(t.kind).closes_lines],
                         (as_of or AsOf.of()).horizon(budget), "co2", options=options)
     rows = add_scenario_rows(model, enabled, factor)
     add_chance_constraint(model, rows, probability)
@@ -582,10 +548,7 @@ def add_scenario_rows(model: RetrofitModel, enabled: Sequence[Target], factor: n
     rows = add_scenario_flags(model, factor.shape[0])
     cache: dict[tuple[str, int, int], pulp.LpVariable | pulp.LpAffineExpression] = {}
     for number, target in enumerate(enabled):
-        if target.kind == "benchmark_share_min":
-            add_scenario_benchmark_share(model, rows, target, factor, f"t{number}", cache)
-        elif target.kind == "baseline_all":
-            add_scenario_baseline_all(model, rows, target, factor, f"t{number}")
+        kind_of(target.kind).scenario_rows(model, rows, target, factor, f"t{number}", cache)
     return rows
 
 
@@ -609,86 +572,3 @@ def add_chance_constraint(model: RetrofitModel, rows: ScenarioRows, probability:
     model.add(pulp.lpSum(rows.met) >= needed, "chance_every_target_met")
 
 
-def _reduction_bounds(instance: Instance, factor: np.ndarray, f: int) -> tuple[np.ndarray, np.ndarray]:
-    """Projects acting on facility f, and their realised reductions (scenarios x projects)."""
-    reduction = intensity_reductions(instance)
-    projects = np.flatnonzero((instance.facility == f) & (reduction != 0))
-    return projects, factor[:, projects] * reduction[projects]
-
-
-def _scenario_at_level(model: RetrofitModel, rows: ScenarioRows, f: int, s: int, level: float,
-                       factor: np.ndarray, cache: dict) -> pulp.LpVariable | pulp.LpAffineExpression:
-    """1 only if facility f is running and at ``level`` in scenario s (its reductions summed, as drawn).
-
-    A binary ``a`` with ``sum r_ps x_p >= need * a + low * (1 - a)``, where
-    ``need`` is how far the facility is above the level and ``low`` the
-    least the sum can be (its negative reductions): ``a = 1`` forces the
-    reductions to close the distance; ``a = 0`` leaves the row slack.
-    """
-    key = ("level", f, s, level)
-    if key in cache:
-        return cache[key]
-    instance = model.instance
-    need = float(instance.intensity[f] - level - LEVEL_TOLERANCE)
-    projects, realised = _reduction_bounds(instance, factor, f)
-    running = 1 - rows.retired[f] if f in rows.retired else pulp.LpAffineExpression(constant=1)
-    low = float(np.minimum(realised[s], 0).sum()) if len(projects) else 0.0
-    high = float(np.maximum(realised[s], 0).sum()) if len(projects) else 0.0
-    if need <= low:  # at the level whatever is chosen
-        cache[key] = running
-        return running
-    if need > high:  # cannot reach it in this draw
-        cache[key] = pulp.LpAffineExpression()
-        return cache[key]
-    flag = model.problem.add_variable(f"at_level_{f}_{s}_{len(cache)}", cat=pulp.LpBinary)
-    scale = max(abs(need), abs(low), 1e-12)
-    summed = pulp.LpAffineExpression(zip([model.choose[p] for p in projects], (realised[s] / scale).tolist()))
-    model.add(summed - (need - low) / scale * flag >= low / scale, f"reached_{f}_s{s}_{len(cache)}")
-    if f in rows.retired:
-        model.add(flag + rows.retired[f] <= 1, f"running_{f}_s{s}_{len(cache)}")
-    cache[key] = flag
-    return flag
-
-
-def add_scenario_benchmark_share(model: RetrofitModel, rows: ScenarioRows, target: Target, factor: np.ndarray,
-                                 label: str, cache: dict) -> None:
-    """In each scenario claimed met: weighted capacity at benchmark >= value x weighted capacity running.
-
-    Written as ``sum w a - value sum w running >= -value (1 - met_s)``: when
-    the scenario is not claimed, the right side is the least the left can be.
-    """
-    instance = model.instance
-    covered = np.flatnonzero(instance.covered(target.products))
-    weights = instance.weights(target.weight)
-    total = weights[covered].sum()
-    if total <= 0:
-        return
-    share = weights / total
-    for s, met in enumerate(rows.met):
-        terms = []
-        for f in map(int, covered):
-            at_level = _scenario_at_level(model, rows, f, s, float(instance.benchmark[f]), factor, cache)
-            running = 1 - rows.retired[f] if f in rows.retired else pulp.LpAffineExpression(constant=1)
-            terms.append(float(share[f]) * at_level - target.value * float(share[f]) * running)
-        model.add(pulp.lpSum(terms) + target.value * (1 - met) >= 0, f"share_{label}_s{s}")
-
-
-def add_scenario_baseline_all(model: RetrofitModel, rows: ScenarioRows, target: Target, factor: np.ndarray,
-                              label: str) -> None:
-    """In each scenario claimed met, every covered running facility is at baseline.
-
-    ``sum r_ps x_p - low >= (need - low)(met_s - retired_f)``: binding only when
-    the scenario is claimed and the facility keeps running.
-    """
-    instance = model.instance
-    for f in np.flatnonzero(instance.covered(target.products)):
-        need = float(instance.intensity[f] - instance.baseline[f] - LEVEL_TOLERANCE)
-        projects, realised = _reduction_bounds(instance, factor, int(f))
-        retired = rows.retired.get(int(f), pulp.LpAffineExpression())
-        for s, met in enumerate(rows.met):
-            low = float(np.minimum(realised[s], 0).sum()) if len(projects) else 0.0
-            if need <= low:
-                continue
-            scale = max(abs(need), abs(low), 1e-12)
-            summed = pulp.LpAffineExpression(zip([model.choose[p] for p in projects], (realised[s] / scale).tolist()))
-            model.add(summed - low / scale - (need - low) / scale * (met - retired) >= 0, f"baseline_{label}_{f}_s{s}")

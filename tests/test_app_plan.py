@@ -14,8 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from optimizer import load_dataset, optimize, prepare
 from optimizer.alternatives import near_optimal_alternatives
+from optimizer.horizon import make_horizon
 from optimizer.model import PolicyOptions
-from optimizer.roadmap import make_horizon, plan_roadmap
+from optimizer.roadmap import plan_roadmap
 from optimizer.solve import SolverSettings
 from ui.compute import ROADMAP_GAP
 from ui.settings import DEFAULT_BUDGET, DEFAULT_BUDGET_PER_YEAR
@@ -60,7 +61,7 @@ def _library_roadmap(sample, budgets: dict[int, float], deadline: int | None):
     data, inst = sample
     horizon = make_horizon(THIS_YEAR, LAST, budgets=budgets, overdue_deadline=deadline)
     return plan_roadmap(inst, horizon, targets=data.targets,
-                        settings=SolverSettings(gap=ROADMAP_GAP, core_search=False), diagnose=False)
+                        settings=SolverSettings(gap=ROADMAP_GAP, core_search=False))
 
 
 def _counts(result) -> dict[int, int]:
@@ -192,8 +193,7 @@ def test_exclusions_hold_on_the_optimize_and_roadmap_pages(tmp_path, monkeypatch
     assert at.session_state["settings"].excluded == (gone,)
     budgets = {y: DEFAULT_BUDGET_PER_YEAR for y in range(THIS_YEAR, LAST + 1)}
     expected = plan_roadmap(inst, make_horizon(THIS_YEAR, LAST, budgets=budgets), targets=data.targets,
-                            options=PolicyOptions(excluded=(gone,)), settings=SolverSettings(gap=ROADMAP_GAP),
-                            diagnose=False)
+                            options=PolicyOptions(excluded=(gone,)), settings=SolverSettings(gap=ROADMAP_GAP))
     assert expected.has_roadmap and gone not in {row["project_id"] for row in expected.schedule}
     assert _metric(at, "规划期累计减排") == pytest.approx(expected.co2_cumulative_t, rel=2 * ROADMAP_GAP)
 
@@ -219,7 +219,7 @@ def test_robust_pick_at_an_unreachable_probability_says_how_far_it_gets(tmp_path
         target = next(t for t in data.targets if t.target_id == target_id)
         assert target.name_zh in warning
     fallback = robust_portfolio(inst, data.targets, spreads, budget=DEFAULT_BUDGET,
-                                probability=reach.within_budget, diagnose=False)
+                                probability=reach.within_budget)
     assert _metric(at, "稳健组合减排") == pytest.approx(round(fallback.co2_reduction_t), abs=1)
     assert _metric(at, "把握的代价") == pytest.approx(round(fallback.price_of_confidence_t), abs=1)
     assert "download_robust" in {d.key for d in at.get("download_button")}

@@ -21,9 +21,11 @@ from hypothesis import strategies as st
 
 from optimizer import SolverSettings, Target, build_dataset, highs, lagrange, model, optimize, prepare
 from optimizer.diagnosis import closest_portfolio, diagnose
-from optimizer.model import PolicyOptions, budget_scale, build_model
+from optimizer.horizon import AsOf, make_horizon
+from optimizer.model import PolicyOptions, budget_rows
+from optimizer.program import build_model
 from optimizer.reading import RawTable
-from optimizer.roadmap import make_horizon, plan_roadmap
+from optimizer.roadmap import plan_roadmap
 from optimizer.solve import solve_again, solve_model
 
 PRODUCTS = pd.DataFrame(
@@ -272,8 +274,7 @@ def test_excluded_projects_are_never_chosen_and_the_rest_is_optimal(case, data):
         assert result.status == "optimal" and result.co2_reduction_t == pytest.approx(best)
         assert not set(result.selected) & set(excluded)
     now = make_dataset(facilities, projects.assign(lead_time_years=0), targets)  # a horizon of one year
-    roadmap = plan_roadmap(now, make_horizon(2026, 2026, budget_per_year=budget), options=options, settings=EXACT,
-                           diagnose=False)
+    roadmap = plan_roadmap(now, make_horizon(2026, 2026, budget_per_year=budget), options=options, settings=EXACT)
     assert not {row["project_id"] for row in roadmap.schedule} & set(excluded)
     assert roadmap.status == result.status
     if best is not None:
@@ -488,7 +489,7 @@ def _enumerate_instance(instance, targets, budget):
     import numpy as np
 
     from optimizer.closures import closed_mask, closures_by_order
-    from optimizer.targets import evaluate_targets
+    from optimizer.targets import evaluate_portfolio
 
     closed = closed_mask(instance, closures_by_order(instance, targets))
     best = None
@@ -510,7 +511,7 @@ def _enumerate_instance(instance, targets, budget):
         if any(closed[f] and instance.retire[instance.projects_of[f]].any() and retired[f] == 0
                for f in range(instance.n_facilities)):
             continue
-        if not all(t.met for t in evaluate_targets(instance, targets, chosen)):
+        if not all(t.met for t in evaluate_portfolio(instance, targets, chosen)):
             continue
         co2 = float(instance.co2[chosen].sum())
         best = co2 if best is None or co2 > best else best
@@ -551,12 +552,12 @@ def test_solving_again_under_a_cut_budget_finds_the_brute_force_optimum(case, sh
         if core:
             patch.setattr(highs, "CORE_MIN_PROJECTS", 1)
             patch.setattr(highs, "CORE_MIN_SIZE", 1)
-        model = build_model(instance, targets, "co2", budget)
+        model = build_model(instance, targets, AsOf.of().horizon(budget))
         first = solve_model(model, EXACT)
-        if first.status != "optimal" or model.problem.get_constraint_by_name("budget") is None:
+        if first.status != "optimal" or model.problem.get_constraint_by_name(f"budget_{model.horizon.last}") is None:
             return
         tighter = budget * share
-        again = solve_again(model, first, {"budget": tighter / budget_scale(budget)}, EXACT)
+        again = solve_again(model, first, budget_rows(model, {model.horizon.last: tighter}), EXACT)
     best = brute_force(facilities, projects, targets, tighter)
     if best is None:
         assert again.status == "infeasible"
@@ -574,7 +575,8 @@ def test_the_lagrangian_bound_is_never_below_the_brute_force_optimum(case, price
     facilities, projects, targets, budget = case
     excluded = (str(projects["project_id"].iloc[0]),) if exclude else ()
     instance = prepare(make_dataset(facilities, projects, targets))
-    model = build_model(instance, targets, "co2", budget, options=PolicyOptions(margin=margin, excluded=excluded))
+    options = PolicyOptions(margin=margin, excluded=excluded)
+    model = build_model(instance, targets, AsOf.of().horizon(budget), options=options)
     rows = lagrange.coupling_rows(model)
     sets = None if rows is None else lagrange.list_sets(instance, rows)
     best = brute_force(facilities, projects, targets, budget, margin=margin, excluded=excluded)
@@ -636,7 +638,7 @@ def test_a_model_whose_objective_was_replaced_is_not_priced():
                               "energy_intensity_after": "", "exclusive_group": "", "requires": "", "retire": ""}
                              for i in range(3)])
     instance = prepare(make_dataset(facilities, projects, []))
-    model = build_model(instance, [], "co2", 3.0)
+    model = build_model(instance, [], AsOf.of().horizon(3.0))
     assert lagrange.coupling_rows(model) is not None
     add_distance_objective(model, [np.array([True, False, False])])
     assert lagrange.coupling_rows(model) is None

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from optimizer import Instance, SolverSettings, Target, optimize
-from optimizer.targets import evaluate_targets
+from optimizer.targets import evaluate_portfolio
 
 from .conftest import ROOT, SAMPLE, TINY_PROJECTS, write_tables
 
@@ -287,7 +287,7 @@ def test_time_limit_gives_an_honest_status(solver):
     assert result.co2_reduction_t == pytest.approx(float(instance.co2[result.chosen].sum()))
     for group in instance.groups:
         assert result.chosen[group].sum() <= 1
-    assert all(outcome.met for outcome in evaluate_targets(instance, targets, result.chosen))
+    assert all(outcome.met for outcome in evaluate_portfolio(instance, targets, result.chosen))
     if result.status == "feasible":
         assert result.gap > 0 or result.bound != pytest.approx(result.co2_reduction_t)
         if result.bound is not None:

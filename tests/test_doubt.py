@@ -21,7 +21,7 @@ from optimizer import SolverSettings, prepare
 from optimizer.alternatives import near_optimal_alternatives
 from optimizer.cutfirst import cut_first
 from optimizer.model import PolicyOptions
-from optimizer.targets import evaluate_targets
+from optimizer.targets import evaluate_portfolio
 from optimizer.uncertainty import (
     Spreads,
     draw_projects,
@@ -68,7 +68,7 @@ def test_alternatives_are_feasible_distinct_and_within_the_slack(case, slack, co
         seen.add(subset)
         assert sum(capex[p] for p in subset) <= budget + 1e-9
         assert check(facilities, projects, targets, set(subset)) is not None, "an alternative breaks a rule"
-        assert all(t.met for t in evaluate_targets(instance, targets, chosen))
+        assert all(t.met for t in evaluate_portfolio(instance, targets, chosen))
         assert alternative.co2_reduction_t >= best - slack * abs(best) - 1e-6
     # Fewer than asked only when no other distinct portfolio qualifies.
     qualifying = {frozenset(s) for s in subsets(list(projects["project_id"]))
@@ -190,7 +190,7 @@ def test_zero_spread_monte_carlo_equals_the_deterministic_result(case, data):
         assert result.met_probability[target.target_id] == [float(own.met[target.target_id][0])]
     # The model's present reading agrees wherever the two readings coincide (drop this once main is additive).
     if one_acting_project_per_facility(instance, chosen):
-        for outcome in evaluate_targets(instance, targets, chosen):
+        for outcome in evaluate_portfolio(instance, targets, chosen):
             assert result.met_probability[outcome.target_id] == [1.0 if outcome.met else 0.0]
 
 

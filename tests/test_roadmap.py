@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from optimizer import SolverSettings, Target, prepare
+from optimizer.horizon import RoadmapSettingsError, horizon_problems, make_horizon
 from optimizer.model import PolicyOptions
-from optimizer.roadmap import RoadmapSettingsError, closest_roadmap, horizon_problems, make_horizon, plan_roadmap
+from optimizer.roadmap import closest_roadmap, diagnose_roadmap, plan_roadmap
 from tests.test_bruteforce import PRODUCTS, brute_force, check, co2_of, instances, make_dataset
 
 EXACT = SolverSettings(gap=0.0, time_limit=30, core_search=False)
@@ -34,7 +35,7 @@ def test_a_horizon_of_one_year_gives_the_single_year_answer(case):
     projects = projects.assign(lead_time_years=0)
     dataset = make_dataset(facilities, projects, targets)
     horizon = make_horizon(Y0, Y0, budget_per_year=budget)
-    result = plan_roadmap(dataset, horizon, settings=EXACT, diagnose=False)
+    result = plan_roadmap(dataset, horizon, settings=EXACT)
     best = brute_force(facilities, projects, targets, budget)
     if best is None:
         assert result.status == "infeasible"
@@ -236,7 +237,7 @@ def shortfall_total(case, values: dict, margin: float = 0.0) -> float:
 def solve(case, **kwargs):
     facilities, projects, targets, budgets, last, overdue, carry_over = case
     horizon = make_horizon(Y0, last, budgets=budgets, carry_over=carry_over, overdue_deadline=overdue)
-    return plan_roadmap(make_dataset(facilities, projects, targets), horizon, settings=EXACT, diagnose=False,
+    return plan_roadmap(make_dataset(facilities, projects, targets), horizon, settings=EXACT,
                         **kwargs)
 
 
@@ -295,7 +296,7 @@ def test_roadmap_core_search_finds_the_brute_force_optimum(case, near):
         facilities, projects, targets, budgets, last, overdue, carry_over = case
         horizon = make_horizon(Y0, last, budgets=budgets, carry_over=carry_over, overdue_deadline=overdue)
         result = plan_roadmap(make_dataset(facilities, projects, targets), horizon,
-                              settings=SolverSettings(gap=0.0, time_limit=30), diagnose=False)
+                              settings=SolverSettings(gap=0.0, time_limit=30))
     if best is None:
         assert result.status == "infeasible"
         return
@@ -370,14 +371,15 @@ def test_yearly_spend_never_exceeds_the_budget_even_within_solver_tolerance():
 @pytest.mark.parametrize("carry_over", [False, True])
 def test_a_repair_writes_the_budget_rows_in_the_scale_they_were_built_with(carry_over):
     """The money repair changes the budget rows' right-hand sides on the built model: same scale as the build."""
-    from optimizer.roadmap import budget_rows, build_roadmap
+    from optimizer.model import budget_rows
+    from optimizer.program import build_model
 
     dataset = one_plant([{"project_id": "a", "capex": 30_000, "co2_reduction": 10, "lead_time_years": 1},
                          {"project_id": "b", "capex": 0.5, "co2_reduction": 1, "lead_time_years": 0}])
     instance = prepare(dataset)
     budgets = {2026: 40_000.0, 2027: 0.25, 2028: 25_000.0}
     horizon = make_horizon(2026, 2028, budgets=budgets, carry_over=carry_over)
-    model = build_roadmap(instance, dataset.targets, horizon)
+    model = build_model(instance, dataset.targets, horizon)
     rows = budget_rows(model, budgets)
     assert rows and all(rows[name] == pytest.approx(model.problem.get_constraint_by_name(name).getUb(), abs=1e-12)
                         for name in rows)
@@ -402,9 +404,10 @@ def test_an_overdue_target_holds_from_the_overdue_deadline_and_says_when_it_can_
     deep = {"project_id": "deep", "capex": 10, "energy_intensity_after": 95.0, "earliest_year": 2027}
     target = Target("nh3", "benchmark_share_min", ("pa",), 0.6, year=2025)
     dataset = one_plant([deep], [target])
-    result = plan_roadmap(dataset, make_horizon(2026, 2030, budget_per_year=10), settings=EXACT)
-    assert result.status == "infeasible"  # in service 2028 at the earliest; due 2027
-    diagnosis = result.diagnosis
+    horizon = make_horizon(2026, 2030, budget_per_year=10)
+    result = plan_roadmap(dataset, horizon, settings=EXACT)
+    assert result.status == "infeasible" and result.diagnosis is None  # in service 2028 at the earliest; due 2027
+    diagnosis = diagnose_roadmap(prepare(dataset), dataset.targets, horizon, settings=EXACT)
     assert diagnosis["missed"][0]["target_id"] == "nh3" and diagnosis["missed"][0]["year"] == 2027
     assert diagnosis["earliest"] == [{"target_id": "nh3", "deadline": 2027, "earliest_year": 2028,
                                       "proven": True}]

@@ -27,10 +27,10 @@ import streamlit as st
 from optimizer.dataset import DATA_DIR, Dataset, EmissionFactors, Target, load_emission_factors
 from optimizer.horizon import AsOf
 from optimizer.instance import Instance, prepare
+from optimizer.kinds import TargetKind, kind_of
 from optimizer.model import PolicyOptions
 from optimizer.problems import Problem
 from optimizer.solve import PortfolioResult, SolverSettings, optimize
-from optimizer.target_kinds import TargetKind, kind_of
 from optimizer.targets import TargetOutcome
 from storage.store import Store
 
@@ -178,7 +178,8 @@ def _diagnose(settings: Settings, result: PortfolioResult) -> dict[str, Any] | N
 def _solve(path: str, settings: Settings) -> Solved:
     with workers.turn():
         result = optimize(instance(settings), budget=settings.solve_budget(), objective=settings.objective,
-                          co2_goal=settings.solve_goal(), targets=targets(settings), options=options(settings), as_of=as_of(settings),
+                          co2_goal=settings.solve_goal(), targets=targets(settings), options=options(settings),
+                          as_of=as_of(settings),
                           settings=solver_settings(settings))
         return Solved(result, _diagnose(settings, result))
 
@@ -235,7 +236,8 @@ def frontier(settings: Settings, low: float, high: float, points: int,
     with workers.turn() as held:
         for done, budget in enumerate(budgets, 1):
             parts.append(trace(instance(settings), targets(settings), [budget], settings=solver_settings(settings),
-                               options=options(settings), as_of=as_of(settings), rate=settings.discount_rate, workers=1))
+                               options=options(settings),
+                               as_of=as_of(settings), rate=settings.discount_rate, workers=1))
             if progress is not None:
                 progress(done, len(budgets))
             if done < len(budgets):
@@ -377,7 +379,7 @@ def closest_result(settings: Settings) -> PortfolioResult | None:
     closest = solved.result.closest
     if not closest:
         return None
-    from optimizer.model import build_model
+    from optimizer.program import build_model
     from optimizer.solve import SolveOutcome, make_result
 
     inst = instance(settings)
@@ -498,7 +500,7 @@ def roadmap_budgets(settings: Settings) -> dict[int, float]:
 
 def roadmap_horizon(settings: Settings) -> Any:
     """The checked horizon of the question (raises ``RoadmapSettingsError`` naming each bad setting)."""
-    from optimizer.roadmap import make_horizon
+    from optimizer.horizon import make_horizon
 
     from .settings import roadmap_years
 
@@ -522,7 +524,8 @@ class Roadmap:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _roadmap(path: str, settings: Settings) -> Roadmap:
-    from optimizer.roadmap import RoadmapSettingsError, plan_roadmap
+    from optimizer.horizon import RoadmapSettingsError
+    from optimizer.roadmap import plan_roadmap
 
     try:
         horizon = roadmap_horizon(settings)
@@ -607,7 +610,8 @@ def _alternatives(path: str, settings: Settings, count: int, slack: float) -> An
     with workers.turn():
         return near_optimal_alternatives(instance(settings), budget=float(settings.budget),
                                          targets=targets(settings), count=count, slack=slack,
-                                         settings=solver_settings(settings), options=options(settings), as_of=as_of(settings))
+                                         settings=solver_settings(settings), options=options(settings),
+                                         as_of=as_of(settings))
 
 
 def alternatives(settings: Settings, count: int, slack: float) -> Any:

@@ -250,6 +250,14 @@ TEXT: dict[str, dict[str, str]] = {
     "optimize_intro": {"zh": "在预算内选择减排最多且满足规划目标的项目组合。",
                        "en": "Choose the portfolio that cuts the most CO₂ within the budget while meeting the plans' targets."},
     "budget_slider": {"zh": "预算（万元）", "en": "Budget (万元)"},
+    "as_of_year": {"zh": "投运年份（在此年前投运，按此年考核目标）", "en": "In service by (targets judged in this year)"},
+    "as_of_caption": {"zh": "本组合在 {year} 年前投运（项目自 {first} 年起开工），各目标按 {year} 年的要求考核；"
+                            "{late} 个项目无法在 {year} 年前投运，未参与选择。",
+                      "en": "This portfolio is in service by {year} (work from {first}); targets are judged as they "
+                            "stand in {year}; {late} project(s) cannot be in service by then and were not eligible."},
+    "as_of_year_help": {"zh": "项目自 {first} 年起可开工；只选能在此年前投运的项目（最早年份 + 建设周期），目标按此年的要求考核，早于此年的目标标为已逾期。",
+                        "en": "Work may start from {first}; only projects in service by this year (earliest year + lead "
+                              "time) are chosen, and targets are judged as they stand in it (earlier ones are overdue)."},
     "budget_input": {"zh": "精确预算（万元）", "en": "Exact budget (万元)"},
     "objective": {"zh": "优化目标", "en": "Objective"},
     "objective_co2": {"zh": "预算内减排最多", "en": "Most CO₂ within the budget"},

@@ -25,7 +25,16 @@ import streamlit as st
 from . import compute, datastore
 from .compute import PortfolioResult
 from .i18n import LANGUAGE_KEY
-from .settings import LANGUAGES, Notice, Settings, check_roadmap, roadmap_budgets, roadmap_years, with_budgets
+from .settings import (
+    LANGUAGES,
+    Notice,
+    Settings,
+    as_of_years,
+    check_roadmap,
+    roadmap_budgets,
+    roadmap_years,
+    with_budgets,
+)
 
 SETTINGS_KEY = "settings"
 SCENARIO_KEY = "scenario_loaded"
@@ -305,6 +314,7 @@ BINDINGS.update({
     "roadmap_last": Binding(lambda s: _horizon(s)[1], lambda s, v: replace(s, horizon_end=int(v))),
     "roadmap_carry_over": Binding(lambda s: bool(s.carry_over), lambda s, v: replace(s, carry_over=bool(v))),
     "roadmap_deadline": Binding(_overdue, lambda s, v: replace(s, overdue_deadline=int(v))),
+    "as_of_year": Binding(lambda s: as_of_years(s, this_year())[1], lambda s, v: replace(s, as_of_year=int(v))),
     "roadmap_budget_all": Binding(lambda s: next(iter(roadmap_budgets(s, this_year()).values())),
                                   _keep_budget_all),
 })

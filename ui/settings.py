@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
-from optimizer.target_kinds import kind_of
+from optimizer.kinds import kind_of
 from storage.store import SAMPLE_NAME
 
 Objective = Literal["co2", "cost"]

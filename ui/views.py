@@ -61,6 +61,18 @@ def kind_label(kind: str) -> str:
     return compute.kind(kind).label(language())
 
 
+def target_verdict(outcome: Any) -> str:
+    """Met or not in the year judged, "overdue" where the plan's date has passed (a TargetOutcome or its dict)."""
+    from optimizer.targets import TargetOutcome, verdict
+
+    if isinstance(outcome, Mapping):
+        fields = {k: outcome[k] for k in TargetOutcome.__dataclass_fields__ if k in outcome}
+        if "value" in outcome and "after" not in fields:  # a roadmap's row
+            fields["after"] = outcome["value"]
+        outcome = TargetOutcome(**{"before": None, "after": None, "name_en": "", "name_zh": "", **fields})
+    return verdict(outcome, language())
+
+
 def target_rows(outcomes: Iterable[Any], after: bool = True, with_kind: bool = True) -> pd.DataFrame:
     """Targets (TargetOutcome or its dict) as rows: name, (kind,) today, (after,) required, met."""
     rows = []
@@ -74,7 +86,7 @@ def target_rows(outcomes: Iterable[Any], after: bool = True, with_kind: bool = T
         if after:
             row[t("col_after")] = kind.format(get("after"))
         row[t("col_required")] = kind.format(get("required"), 0)
-        row[t("col_met")] = t("yes") if get("met") else t("no")
+        row[t("col_met")] = target_verdict(o)
         rows.append(row)
     return pd.DataFrame(rows)
 
