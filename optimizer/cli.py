@@ -19,9 +19,9 @@ from . import cli_backup, cli_doubt, cli_pack
 from .cli_common import (
     add_common_arguments,
     as_of_from,
-    factors_from,
     jsonable,
     options_from,
+    question_from,
     settings_problems,
     silence_highs_banner,
 )
@@ -29,8 +29,9 @@ from .cli_roadmap import add_roadmap_command, run_roadmap
 from .problems import DataError
 
 if TYPE_CHECKING:  # the library is imported when a command runs, so --help answers at once
-    from .dataset import Dataset, EmissionFactors
+    from .dataset import Dataset
     from .instance import Instance
+    from .question import Question
     from .solve import PortfolioResult, SolverSettings
 
 EXIT_BAD_INPUT = 2
@@ -81,7 +82,6 @@ def main(argv: list[str] | None = None) -> int:
     # are imported here; for solve it then hashes the data for the run record while the model is solved.
     args.loading = start_loading(args.data, hashed=args.command == "solve")
     from .instance import prepare
-    from .solve import SolverSettings
 
     if args.command == "solve":
         from . import diagnosis, export  # noqa: F401 - what _solve imports, imported while the child reads
@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     args.loaded = dataset  # as read, before --no-targets: the run record hashes this
     if args.no_targets:
         dataset = dataset.with_targets([])
-    settings = SolverSettings(args.solver, args.time_limit, args.gap)
-    factors = factors_from(args)
+    question = question_from(args)
+    settings, factors = question.solver, question.emission_factors()
     read = time.perf_counter()
     try:
         instance = prepare(dataset, factors)
@@ -109,32 +109,27 @@ def main(argv: list[str] | None = None) -> int:
     _TIMINGS.update(read_checks=read - began, instance=time.perf_counter() - read)
     if args.command == "frontier":
         return _frontier(args, dataset, instance, settings)
-    code = _solve(args, dataset, instance, factors, settings)
+    code = _solve(args, dataset, instance, question)
     _print_timings()
     return code
 
 
-def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, factors: EmissionFactors,
-           settings: SolverSettings) -> int:
-    from .diagnosis import diagnose
+def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, question: Question) -> int:
     from .export import portfolio_csv, portfolio_table, portfolio_workbook
-    from .solve import optimize
+    from .question import answer, explain
 
-    options = options_from(args)
-    as_of = as_of_from(args)
-    result = optimize(instance, budget=args.budget, objective=args.objective, co2_goal=args.co2_goal,
-                      targets=dataset.targets, options=options, settings=settings, as_of=as_of)
+    factors = question.emission_factors()
+    result = answer(instance, dataset.targets, question)
     _TIMINGS.update(model_build=result.build_seconds, solve=result.solve_seconds)
     if result.status == "infeasible":
-        diagnosis = diagnose(instance, dataset.targets, objective=args.objective, budget=args.budget,
-                             co2_goal=args.co2_goal, options=options, settings=settings, as_of=as_of)
+        diagnosis = explain(instance, dataset.targets, question)
         result.diagnosis = diagnosis.to_dict()
         result.closest = diagnosis.closest
     try:
         data_sha256: str | None = args.loading.data_hash()
     except DataError:  # the child could not hash: the record hashes here
         data_sha256 = None
-    record = cli_pack.solve_record(args, args.loaded, factors, settings, result, data_sha256)
+    record = cli_pack.solve_record(args, args.loaded, question, result, data_sha256)
     if args.out and result.has_portfolio:
         if args.out.suffix.lower() == ".xlsx":
             args.out.write_bytes(portfolio_workbook(dataset, instance, result, factors, args.discount_rate,
@@ -143,7 +138,7 @@ def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, facto
             args.out.write_bytes(portfolio_csv(portfolio_table(dataset, instance, result, args.discount_rate), record))
     print(_report(result))
     if args.json:
-        payload = {**result.to_dict(), "factors": factors.to_dict(), "discount_rate": args.discount_rate,
+        payload = {**result.to_dict(), "factors": factors.to_dict(), "discount_rate": question.discount_rate,
                    "run_record": record.to_dict()}
         print(json.dumps(jsonable(payload), ensure_ascii=False))
     return 0 if result.has_portfolio else EXIT_NO_PORTFOLIO

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .dataset import EmissionFactors
     from .horizon import AsOf
     from .model import PolicyOptions
+    from .question import Question
 
 
 def add_common_arguments(command: argparse.ArgumentParser) -> None:
@@ -121,18 +122,34 @@ def settings_problems(args: argparse.Namespace) -> list[str]:
     return problems
 
 
+def question_from(args: argparse.Namespace) -> Question:
+    """The question the flags ask (every single-year command builds it here, and only here)."""
+    from .question import Question
+    from .solve import SolverSettings
+
+    return Question(
+        objective=getattr(args, "objective", "co2"), budget=getattr(args, "budget", None),
+        co2_goal=getattr(args, "co2_goal", None), first_year=getattr(args, "first_year", None),
+        as_of_year=getattr(args, "as_of_year", None), no_targets=bool(getattr(args, "no_targets", False)),
+        options=options_from(args), factors=factors_from(args),
+        discount_rate=getattr(args, "discount_rate", DEFAULT_DISCOUNT_RATE),
+        solver=SolverSettings(args.solver, args.time_limit, args.gap))
+
+
 def factors_from(args: argparse.Namespace) -> EmissionFactors:
     """The shipped emission factors with the analyst's overrides."""
     from .dataset import EmissionFactors
 
-    overrides = {fuel.strip(): float(value) for fuel, _, value in (t.partition("=") for t in args.fuel_factor)}
-    return EmissionFactors.default().with_changes(grid_t_per_mwh=args.grid_factor, fuels=overrides)
+    overrides = {fuel.strip(): float(value)
+                 for fuel, _, value in (t.partition("=") for t in getattr(args, "fuel_factor", []))}
+    return EmissionFactors.default().with_changes(grid_t_per_mwh=getattr(args, "grid_factor", None), fuels=overrides)
 
 
 def options_from(args: argparse.Namespace) -> PolicyOptions:
     from .model import PolicyOptions
 
-    return PolicyOptions(margin=args.margin, order_capex_in_budget=not args.closure_capex_outside_budget,
+    return PolicyOptions(margin=getattr(args, "margin", 0.0),
+                         order_capex_in_budget=not getattr(args, "closure_capex_outside_budget", False),
                          excluded=tuple(id_list(getattr(args, "exclude", ""))))
 
 

@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cli_common import add_as_of_arguments, as_of_from, jsonable
-from .defaults import DEFAULT_DISCOUNT_RATE
+from .cli_common import add_as_of_arguments, jsonable, question_from
 from .problems import DataError
 
 if TYPE_CHECKING:
-    from .dataset import Dataset, EmissionFactors
+    from .dataset import Dataset
+    from .question import Question
     from .record import RunRecord
-    from .solve import PortfolioResult, SolverSettings
+    from .solve import PortfolioResult
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_PORTFOLIO = 3
@@ -53,22 +53,18 @@ def run(args: argparse.Namespace) -> int:
 # --- the record of a solve on the command line ------------------------------
 
 
-def solve_record(args: argparse.Namespace, loaded: Dataset, factors: EmissionFactors, solver: SolverSettings,
-                 result: PortfolioResult, data_sha256: str | None = None) -> RunRecord:
+def solve_record(args: argparse.Namespace, loaded: Dataset, question: Question, result: PortfolioResult,
+                 data_sha256: str | None = None) -> RunRecord:
     """The record of ``solve`` (or ``report``): ``loaded`` is the dataset as read, before ``--no-targets``.
 
-    ``data_sha256``: its hash, when the reader computed it.
+    Its settings are ``question.to_dict()``, with the targets as solved. ``data_sha256``: the data's
+    hash, when the reader computed it.
     """
-    from .record import make_record, run_settings
+    from .record import make_record
 
-    targets = [] if args.no_targets else loaded.targets
-    settings = run_settings(objective=args.objective, budget=args.budget, co2_goal=args.co2_goal, targets=targets,
-                            factors=factors, discount_rate=getattr(args, "discount_rate", DEFAULT_DISCOUNT_RATE),
-                            no_targets=True if args.no_targets else None,
-                            margin=getattr(args, "margin", 0.0) or None,
-                            order_capex_in_budget=False if getattr(args, "closure_capex_outside_budget", False)
-                            else None, first_year=result.first_year, as_of_year=result.as_of_year)
-    return make_record(loaded, result, solver_settings=solver, settings=settings,
+    targets = question.targets_of(loaded)
+    settings = question.with_targets_of(targets).to_dict(targets)
+    return make_record(loaded, result, solver_settings=question.solver, settings=settings,
                        data_path=str(Path(args.data).resolve()), data_sha256=data_sha256)
 
 
@@ -140,13 +136,11 @@ def add_report_command(commands: argparse._SubParsersAction) -> argparse.Argumen
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from .dataset import EmissionFactors
-    from .diagnosis import diagnose
     from .frontier import budget_range, frontier
     from .instance import prepare
     from .isolation import load_dataset_isolated
+    from .question import answer, explain
     from .report import build_pack, pptx_to_pdf
-    from .solve import SolverSettings, optimize
 
     began = time.perf_counter()
     warming = threading.Thread(target=_warm_up, daemon=True)  # vl-convert loads its fonts while we solve
@@ -166,23 +160,20 @@ def run_report(args: argparse.Namespace) -> int:
         _print_problems(args.data, error)
         return EXIT_BAD_INPUT
     dataset = loaded.with_targets([]) if args.no_targets else loaded
-    solver = SolverSettings(args.solver, args.time_limit, args.gap)
-    factors = EmissionFactors.default()
+    question = question_from(args)
+    factors = question.emission_factors()
     instance = prepare(dataset, factors)
-    as_of = as_of_from(args)
-    result = optimize(instance, budget=args.budget, objective=args.objective, co2_goal=args.co2_goal,
-                      targets=dataset.targets, settings=solver, as_of=as_of)
+    result = answer(instance, dataset.targets, question)
     if result.status == "infeasible":
-        diagnosis = diagnose(instance, dataset.targets, objective=args.objective, budget=args.budget,
-                             co2_goal=args.co2_goal, settings=solver, as_of=as_of)
+        diagnosis = explain(instance, dataset.targets, question)
         result.diagnosis, result.closest = diagnosis.to_dict(), diagnosis.closest
-    record = solve_record(args, loaded, factors, solver, result)
+    record = solve_record(args, loaded, question, result)
     table = None
     if args.frontier_points > 1:
         top = 2 * (args.budget if args.budget else result.spend or 0.0)
         if top > 0:
-            table = frontier(instance, dataset.targets, budget_range(0.0, top, args.frontier_points), solver,
-                             as_of=as_of)
+            table = frontier(instance, dataset.targets, budget_range(0.0, top, args.frontier_points),
+                             question.solver, as_of=question.as_of())
     warming.join()
     deck = build_pack(dataset, result, lang=args.lang, record=record, frontier=table, instance=instance,
                       factors=factors, top_n=args.top)
@@ -212,9 +203,9 @@ def _warm_up() -> None:
 def _write_result(out: Path, dataset: Dataset, record: RunRecord, result: PortfolioResult, lang: str) -> None:
     from .export import portfolio_csv, portfolio_table, portfolio_workbook
     from .instance import prepare
-    from .record import factors_from_settings
+    from .question import Question
 
-    factors = factors_from_settings(record.settings)
+    factors = Question.from_dict(record.settings).emission_factors()
     instance = prepare(dataset, factors)
     if out.suffix.lower() == ".xlsx":
         out.write_bytes(portfolio_workbook(dataset, instance, result, factors, lang=lang, record=record))

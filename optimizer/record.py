@@ -23,7 +23,7 @@ import io
 import json
 import math
 import subprocess
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset, EmissionFactors, Target
+from .dataset import Dataset
 from .schema import FACILITIES, PRODUCTS, PROJECTS, TARGETS, TableSpec
 
 if TYPE_CHECKING:  # solve imports nothing from here, but loads PuLP: only for the annotations
@@ -243,30 +243,6 @@ def is_illustrative(dataset: Dataset) -> bool:
                for frame in (dataset.facilities, dataset.projects) if "source" in frame.columns)
 
 
-def run_settings(*, objective: str, budget: float | None, co2_goal: float | None, targets: list[Target],
-                 factors: EmissionFactors, discount_rate: float, **more: object) -> dict:
-    """The settings dict of a record: the question asked, plus any later setting passed in ``more``.
-
-    ``targets`` are the targets as solved (values and on/off after the user's
-    edits); ``more`` carries e.g. ``margin``, ``horizon``, ``budgets_per_year``.
-    """
-    settings: dict[str, object] = {
-        "objective": objective, "budget": budget, "co2_goal": co2_goal,
-        "targets": [{"target_id": t.target_id, "kind": t.kind, "value": t.value, "enabled": t.enabled}
-                    for t in targets],
-        "emission_factors": {
-            "grid": {"id": factors.grid_id, "value": factors.grid_t_per_mwh, "unit": "tCO2/MWh",
-                     "source": factors.grid_source},
-            "fuel": {"id": factors.fuel_id, "value": factors.fuel_t_per_tce, "unit": "tCO2/tce",
-                     "source": factors.fuel_source},
-            "fuels_t_per_tce": dict(factors.fuels),
-        },
-        "discount_rate": discount_rate,
-    }
-    settings.update({k: v for k, v in more.items() if v is not None})
-    return _json_dict(settings)
-
-
 def make_record(dataset: Dataset, result: PortfolioResult, *, solver_settings: SolverSettings, settings: dict,
                 data_path: str | None = None,
                 when: datetime | None = None, data_sha256: str | None = None) -> RunRecord:
@@ -292,24 +268,6 @@ def make_record(dataset: Dataset, result: PortfolioResult, *, solver_settings: S
 def outcome_of(result: PortfolioResult) -> dict:
     return _json_dict({"status": result.status, "selected": sorted(result.selected),
                       "co2_reduction_t": result.co2_reduction_t, "spend": result.spend})
-
-
-def targets_from_settings(dataset: Dataset, settings: dict) -> list[Target]:
-    """The dataset's targets with the values and on/off recorded in ``settings``."""
-    recorded = {t["target_id"]: t for t in settings.get("targets") or []}
-    return [replace(t, value=float(recorded[t.target_id]["value"]), enabled=bool(recorded[t.target_id]["enabled"]))
-            if t.target_id in recorded else t for t in dataset.targets]
-
-
-def factors_from_settings(settings: dict) -> EmissionFactors:
-    recorded = settings.get("emission_factors") or {}
-    if not recorded:
-        return EmissionFactors.default()
-    grid, fuel = recorded["grid"], recorded["fuel"]
-    fuels = recorded.get("fuels_t_per_tce") or dict(EmissionFactors.default().fuels)
-    return EmissionFactors(float(grid["value"]), float(fuel["value"]), grid.get("id", ""), fuel.get("id", ""),
-                           grid.get("source", ""), fuel.get("source", ""),
-                           tuple(sorted((str(k), float(v)) for k, v in fuels.items())))
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,12 @@ from pathlib import Path
 from .checks import build_dataset, load_dataset
 from .dataset import Dataset
 from .export import DATA_SHEET_PREFIX, read_record_workbook
-from .horizon import AsOf
 from .instance import prepare
-from .model import PolicyOptions
 from .problems import DataError, Problem
+from .question import HONOURED, Question, answer, solver_of
 from .reading import read_bytes
-from .record import Difference, RunRecord, compare, factors_from_settings, make_record, targets_from_settings
-from .solve import PortfolioResult, SolverSettings, optimize, solver_name
-
-#: Settings a rerun cannot honour yet: named in the differences instead of being ignored silently.
-HONOURED = {"objective", "budget", "co2_goal", "targets", "emission_factors", "discount_rate", "no_targets", "margin",
-            "order_capex_in_budget", "excluded", "first_year", "as_of_year"}
+from .record import Difference, RunRecord, compare, make_record
+from .solve import PortfolioResult, SolverSettings
 
 
 @dataclass
@@ -89,34 +84,13 @@ def workbook_dataset(filename: str, content: bytes, name: str) -> Dataset:
     return build_dataset(tables, name=name)
 
 
-#: A record written before questions had an as-of year asked a timeless question: every project in service.
-TIMELESS_YEAR = 2100
-
-
-def recorded_as_of(settings: dict) -> AsOf:
-    """The as-of years a record asked about; a record without them is answered as of :data:`TIMELESS_YEAR`."""
-    if settings.get("as_of_year") is None:
-        return AsOf.of(settings.get("first_year"), TIMELESS_YEAR)
-    return AsOf.of(int(settings["first_year"]), int(settings["as_of_year"]))
-
-
 def rerun(record: RunRecord, dataset: Dataset, solver_settings: SolverSettings | None = None) -> Rerun:
-    """Solve ``dataset`` with the recorded settings and compare with the record."""
+    """Solve ``dataset`` with the question the record asked and compare with the record."""
     settings = record.settings
-    solver_settings = solver_settings or SolverSettings(
-        solver_name(record.solver or "highs"), record.time_limit,
-        record.requested_gap if record.requested_gap is not None else 1e-3)
-    factors = factors_from_settings(settings)
-    targets = [] if settings.get("no_targets") else targets_from_settings(dataset, settings)
-    objective = settings.get("objective", "co2")
-    options = PolicyOptions(margin=float(settings.get("margin") or 0.0),
-                            order_capex_in_budget=settings.get("order_capex_in_budget") is not False,
-                            excluded=tuple(str(p) for p in settings.get("excluded") or ()))
-    result = optimize(prepare(dataset, factors), budget=settings.get("budget"), objective=objective,
-                      co2_goal=settings.get("co2_goal"), targets=targets, options=options, settings=solver_settings,
-                      as_of=recorded_as_of(settings))
-    now = make_record(dataset, result, solver_settings=solver_settings, settings=settings,
-                      data_path=record.data_path)
+    solver = solver_settings or solver_of(record.solver, record.time_limit, record.requested_gap)
+    question = Question.from_dict(settings, solver)
+    result = answer(prepare(dataset, question.emission_factors()), question.targets_of(dataset), question)
+    now = make_record(dataset, result, solver_settings=solver, settings=settings, data_path=record.data_path)
     unhonoured = sorted(k for k, v in settings.items() if k not in HONOURED and v not in (None, [], {}))
     return Rerun(result, now, record, compare(record, now), unhonoured)
 

@@ -20,11 +20,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer import EmissionFactors, SolverSettings, build_dataset, load_dataset, optimize, prepare
+from optimizer import EmissionFactors, PolicyOptions, SolverSettings, build_dataset, load_dataset, optimize, prepare
 from optimizer.diagnosis import diagnose
 from optimizer.export import dataset_workbook, portfolio_csv, portfolio_table, portfolio_workbook, read_record_workbook
+from optimizer.question import Question
 from optimizer.reading import read_bytes
-from optimizer.record import RunRecord, canonical_csv, contract_tables, data_hash, make_record, run_settings
+from optimizer.record import RunRecord, canonical_csv, contract_tables, data_hash, make_record
 from optimizer.schema import FACILITIES, PRODUCTS, PROJECTS, TARGETS
 
 from .conftest import ROOT, SAMPLE, TINY_FACILITIES, TINY_PROJECTS, write_tables
@@ -91,8 +92,9 @@ def test_record_survives_json_and_a_workbook_sheet(tiny_folder):
     factors = EmissionFactors.default()
     instance = prepare(dataset, factors)
     result = optimize(instance, budget=8000, targets=dataset.targets)
-    settings = run_settings(objective="co2", budget=8000, co2_goal=None, targets=dataset.targets, factors=factors,
-                            discount_rate=0.08, margin=0.05, budgets_per_year={"2025": 4000, "2026": 4000})
+    question = Question(budget=8000, options=PolicyOptions(margin=0.05), factors=factors).with_targets_of(
+        dataset.targets)
+    settings = {**question.to_dict(dataset.targets), "budgets_per_year": {"2025": 4000, "2026": 4000}}
     record = make_record(dataset, result, solver_settings=SolverSettings(), settings=settings,
                          data_path=str(tiny_folder))
     assert RunRecord.from_json(record.to_json()) == record
@@ -238,8 +240,7 @@ def sample_solved():
     instance = prepare(dataset, factors)
     result = optimize(instance, budget=300_000, targets=dataset.targets)
     table = frontier(instance, dataset.targets, budget_range(0, 600_000, 5))
-    settings = run_settings(objective="co2", budget=300_000, co2_goal=None, targets=dataset.targets,
-                            factors=factors, discount_rate=0.08)
+    settings = Question(budget=300_000, factors=factors).with_targets_of(dataset.targets).to_dict(dataset.targets)
     record = make_record(dataset, result, solver_settings=SolverSettings(), settings=settings)
     return dataset, instance, factors, result, table, record
 

@@ -30,6 +30,7 @@ from optimizer.instance import Instance, prepare
 from optimizer.kinds import TargetKind, kind_of
 from optimizer.model import PolicyOptions
 from optimizer.problems import Problem
+from optimizer.question import Question, TargetChange, answer
 from optimizer.solve import PortfolioResult, SolverSettings, optimize
 from optimizer.targets import TargetOutcome
 from storage.store import Store
@@ -152,6 +153,16 @@ def solver_settings(settings: Settings) -> SolverSettings:
                           gap=settings.gap)
 
 
+def question(settings: Settings) -> Question:
+    """The library's question for the settings on screen (the one value the library, the record and rerun read)."""
+    when = as_of(settings)
+    return Question(objective=settings.objective, budget=settings.solve_budget(), co2_goal=settings.solve_goal(),
+                    first_year=when.first_year, as_of_year=when.year,
+                    targets=tuple(TargetChange(t.target_id, t.enabled, t.value) for t in targets(settings)),
+                    options=options(settings), factors=factors(settings), discount_rate=settings.discount_rate,
+                    solver=solver_settings(settings))
+
+
 @dataclass(frozen=True)
 class Solved:
     """A result and, when it is infeasible, why (the diagnosis as a dict)."""
@@ -165,11 +176,9 @@ def _diagnose(settings: Settings, result: PortfolioResult) -> dict[str, Any] | N
     closest portfolio within the budget (kept on the result too, for the downloads)."""
     if result.status != "infeasible":
         return None
-    from optimizer.diagnosis import diagnose
+    from optimizer.question import explain
 
-    diagnosis = diagnose(instance(settings), targets(settings), objective=settings.objective,
-                         budget=settings.solve_budget(), co2_goal=settings.solve_goal(),
-                         options=options(settings), as_of=as_of(settings), settings=solver_settings(settings))
+    diagnosis = explain(instance(settings), targets(settings), question(settings))
     result.diagnosis, result.closest = diagnosis.to_dict(), diagnosis.closest
     return result.diagnosis
 
@@ -177,10 +186,7 @@ def _diagnose(settings: Settings, result: PortfolioResult) -> dict[str, Any] | N
 @st.cache_data(show_spinner=False, max_entries=256)
 def _solve(path: str, settings: Settings) -> Solved:
     with workers.turn():
-        result = optimize(instance(settings), budget=settings.solve_budget(), objective=settings.objective,
-                          co2_goal=settings.solve_goal(), targets=targets(settings), options=options(settings),
-                          as_of=as_of(settings),
-                          settings=solver_settings(settings))
+        result = answer(instance(settings), targets(settings), question(settings))
         return Solved(result, _diagnose(settings, result))
 
 
@@ -354,15 +360,9 @@ def shipped_fuel_factors() -> dict[str, float]:
 
 
 def record_settings(settings: Settings) -> dict[str, Any]:
-    """The settings dict of the run record: the question as solved (only settings ``rerun`` honours; the
-    workbook's assumptions sheet carries the whole Settings value)."""
-    from optimizer.record import run_settings
-
-    return run_settings(objective=settings.objective, budget=settings.solve_budget(), co2_goal=settings.solve_goal(),
-                        targets=targets(settings), factors=factors(settings), discount_rate=settings.discount_rate,
-                        margin=options(settings).margin or None,
-                        order_capex_in_budget=None if settings.order_capex_in_budget else False,
-                        excluded=list(settings.excluded) or None)
+    """The settings dict of the run record: the question as solved (the workbook's assumptions sheet carries the
+    whole Settings value)."""
+    return question(settings).to_dict(targets(settings))
 
 
 def record(settings: Settings, result: PortfolioResult) -> Any:
