@@ -193,7 +193,7 @@ def render_intensity(settings: Settings, result: compute.PortfolioResult) -> Non
 
 
 def render_target_outcomes(result: compute.PortfolioResult) -> None:
-    st.subheader(t("targets_result"))
+    st.subheader(t("targets_result", year=result.as_of_year))
     # No kind column here (the Overview has it): today, after, required and met stay on a laptop screen.
     st.dataframe(target_rows(result.targets, with_kind=False), **TABLE)
 

@@ -437,7 +437,7 @@ def machine(code_at_start: str = "") -> str:
     return "\n".join([
         f"- code at start: {code_at_start}" + ("" if code_state() == code_at_start else
                                                f"; at end: {code_state()}"),
-        f"- date: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- CPU: {cpu}; nproc {usable} (os.cpu_count {os.cpu_count()})",
         f"- RAM: {ram}",
         f"- Python {platform.python_version()} ({platform.system()} {platform.release()}), "

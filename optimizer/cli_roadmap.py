@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING
 from .defaults import DEFAULT_LAST_YEAR
 
 if TYPE_CHECKING:
+    from .instance import Instance
     from .roadmap import RoadmapResult
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_ROADMAP = 3
 
 
-def add_roadmap_command(subparsers) -> argparse.ArgumentParser:
+def add_roadmap_command(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register the ``roadmap`` sub-command (the common flags come from :mod:`optimizer.cli_common`)."""
     from .cli_common import add_common_arguments
 
@@ -181,11 +182,11 @@ def report(result: RoadmapResult) -> str:
     for closure in result.closed_by_order:
         lines.append(f"  closed by order by {closure['year']}: {closure['facility_id']}: {closure['reason_en']}")
     if result.diagnosis:
-        lines.append(result.diagnosis["summary_en"])
+        lines.append(result.diagnosis.summary_en)
     return "\n".join(lines)
 
 
-def roadmap_workbook(instance, result: RoadmapResult) -> bytes:
+def roadmap_workbook(instance: Instance, result: RoadmapResult) -> bytes:
     """A plain workbook: ``roadmap`` (one row per project, capex per year), ``spend_by_year``, ``targets_by_year``."""
     import pandas as pd
 

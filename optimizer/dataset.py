@@ -70,13 +70,13 @@ class EmissionFactors:
     fuels: tuple[tuple[str, float], ...] = ()
 
     @classmethod
-    def default(cls) -> "EmissionFactors":
+    def default(cls) -> EmissionFactors:
         """Fujian's 2023 grid factor and the shipped fuel factors of ``data/emission_factors.csv`` (coal default)."""
         return cls.from_table(load_emission_factors(), "grid_fujian_2023", "fuel_" + DEFAULT_FUEL)
 
     @classmethod
     def from_table(cls, table: pd.DataFrame, grid_id: str, fuel_id: str,
-                   overrides: dict[str, float] | None = None) -> "EmissionFactors":
+                   overrides: dict[str, float] | None = None) -> EmissionFactors:
         """Factors from the shipped table; ``overrides`` replaces fuel factors by key (``{"coal": 2.5}``)."""
         grid, fuel = table.loc[grid_id], table.loc[fuel_id]
         fuels = {str(i)[len("fuel_"):]: float(row["value"]) for i, row in table.iterrows() if row["kind"] == "fuel"}
@@ -86,7 +86,7 @@ class EmissionFactors:
                    str(grid["source"]), str(fuel["source"]), tuple(sorted(fuels.items())))
 
     def with_changes(self, grid_t_per_mwh: float | None = None,
-                     fuels: dict[str, float] | None = None) -> "EmissionFactors":
+                     fuels: dict[str, float] | None = None) -> EmissionFactors:
         """The same factors with the grid factor or some fuel factors set by the analyst."""
         merged = dict(self.fuels)
         merged.update(fuels or {})
@@ -134,7 +134,7 @@ class Dataset:
     name: str = ""
     notes: dict = field(default_factory=dict)
 
-    def with_targets(self, targets: list[Target]) -> "Dataset":
+    def with_targets(self, targets: list[Target]) -> Dataset:
         return replace(self, targets=list(targets))
 
     def targets_table(self) -> pd.DataFrame:

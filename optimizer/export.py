@@ -30,7 +30,7 @@ import math
 import unicodedata
 import zipfile
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -239,7 +239,7 @@ def summary_table(dataset: Dataset, result: PortfolioResult, portfolio: pd.DataF
         ("annual_saving", economics["annual_saving_wan"], "万元/yr"),
         ("abatement_cost", economics["abatement_cost_cny_per_t"], "CNY/tCO2"),
         ("payback", economics["payback_years"], "years"),
-        ("written_at", datetime.now(timezone.utc).isoformat(timespec="seconds"), "UTC"),
+        ("written_at", datetime.now(UTC).isoformat(timespec="seconds"), "UTC"),
     ]
     out = [(_summary_label(key, lang), value, UNIT_LABELS.get(unit, unit) if lang == "zh" else unit, key)
            for key, value, unit in rows]
@@ -647,7 +647,7 @@ def data_record(dataset: Dataset) -> RunRecord:
     """A record of the data alone (no solve): its name, hash, this tool's version and the time."""
     return RunRecord(dataset_name=dataset.name, data_sha256=data_hash(dataset), product_version=product_version(),
                      solver="", solver_version="", requested_gap=None, proven_gap=None, time_limit=None,
-                     timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
                      illustrative=is_illustrative(dataset))
 
 

@@ -1,4 +1,4 @@
-"""The integer program: one program over years, built in the order a reader meets the policy.
+"""The rules of the integer program: one program over years, each rule written once for every horizon.
 
 A single-year question and a roadmap are the same program (PyPSA writes
 each constraint once over its snapshots): a single-year question is the
@@ -29,10 +29,12 @@ Plant accounting (``data-format.md``)
 
 Constraints (one function each, named after the sentence they enforce)
     closures by order, budgets, exclusive groups, prerequisites,
-    retirements, and the plan targets in each year they bind: benchmark
-    share, all at baseline. Target rows are labelled by the target's
-    position and year (``t0_2027``…), since PuLP folds characters of user
-    ids and two ids could collide.
+    retirements; and the blocks the target kinds write their rows with in
+    each year they bind (:func:`level_flag`, :func:`add_share_rows`,
+    :func:`add_level_covers`; the kinds are in :mod:`optimizer.kinds`, the
+    build in :mod:`optimizer.program`). Target rows are labelled by the
+    target's position and year (``t0_2027``…), since PuLP folds characters
+    of user ids and two ids could collide.
 
 Formulation (measured, see benchmarks/RESULTS.md)
     The in-service-by variables ``y[p, c] = Σ_{c' ≤ c} x[p, c']`` give the
@@ -520,7 +522,7 @@ def level_flag(model: RetrofitModel, f: int, level: str, year: int) -> Expressio
 
 
 def add_share_rows(model: RetrofitModel, target: Target, label: str, level: str, required: float, year: int,
-               closest: bool) -> None:
+                   closest: bool) -> None:
     """Σ w·at_level - required·Σ w·running ≥ 0 in ``year``, over the covered facilities, weights as shares.
 
     In closest mode a shortfall ``s`` in [0, required] is added as

@@ -23,9 +23,9 @@ import re
 import warnings
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 from xml.etree import ElementTree
 
 import numpy as np

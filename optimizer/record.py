@@ -24,7 +24,7 @@ import json
 import math
 import subprocess
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,7 +80,7 @@ class RunRecord:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, sort_keys=False)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RunRecord":
+    def from_dict(cls, data: dict) -> RunRecord:
         """Build from :meth:`to_dict` output; unknown keys (from a newer version) are ignored."""
         known = {f.name for f in fields(cls)}
         missing = {"dataset_name", "data_sha256", "solver"} - set(data)
@@ -96,7 +96,7 @@ class RunRecord:
         return cls(**values)
 
     @classmethod
-    def from_json(cls, text: str) -> "RunRecord":
+    def from_json(cls, text: str) -> RunRecord:
         return cls.from_dict(json.loads(text))
 
     def rows(self) -> list[tuple[str, object]]:
@@ -113,7 +113,7 @@ class RunRecord:
         return rows
 
     @classmethod
-    def from_rows(cls, rows: list[tuple[str, object]]) -> "RunRecord":
+    def from_rows(cls, rows: list[tuple[str, object]]) -> RunRecord:
         data: dict = {"settings": {}, "outcome": {}}
         for key, value in rows:
             head, _, rest = str(key).partition(".")
@@ -259,7 +259,7 @@ def make_record(dataset: Dataset, result: PortfolioResult, *, solver_settings: S
         solver=solver_settings.solver, solver_version=solver_version(solver_settings.solver),
         requested_gap=solver_settings.gap, proven_gap=proven, time_limit=solver_settings.time_limit,
         settings=dict(settings),
-        timestamp=(when or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+        timestamp=(when or datetime.now(UTC)).isoformat(timespec="seconds"),
         illustrative=is_illustrative(dataset), data_path=data_path,
         outcome=outcome_of(result),
     )

@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
@@ -270,7 +270,7 @@ def title_slide(pack: Pack) -> None:
     _text(pack, slide, pack.t("title"), Inches(0.8), Inches(1.6), Inches(11.7), Inches(1.2), 36, bold=True)
     _text(pack, slide, pack.t("subtitle"), Inches(0.8), Inches(2.7), Inches(11.7), Inches(0.6), 22, color=MUTED)
     when = (pack.record.timestamp if pack.record and pack.record.timestamp
-            else datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            else datetime.now(UTC).isoformat(timespec="seconds"))
     lines = [f"{pack.t('dataset')}: {pack.dataset.name}", f"{pack.t('generated')}: {when}",
              pack.t("status_line", status=_status(pack), gap=_gap(pack.result.gap))]
     _lines(pack, slide, lines, Inches(0.8), Inches(3.5), Inches(11.7), Inches(1.4), 16, color=INK)

@@ -33,7 +33,9 @@ semantics:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +44,7 @@ from .dataset import Dataset, EmissionFactors, Target
 from .diagnosis import SUB_SOLVE_SECONDS, earliest_year_met, solve_closest, unreachable_targets
 from .horizon import Horizon, RoadmapSettingsError, Timing, project_timing
 from .instance import Instance, prepare
-from .kinds import kind_of
+from .kinds import TargetDiagnosis, kind_of
 from .model import Objective, PolicyOptions, RetrofitModel, budget_capex, service_years
 from .program import build_model
 from .solve import SolveOutcome, SolverSettings, Status, solve_program
@@ -81,7 +83,7 @@ class RoadmapResult:
     build_seconds: float = 0.0
     solver: str = "highs"
     message: str = ""
-    diagnosis: dict | None = None
+    diagnosis: RoadmapDiagnosis | None = None
     in_service_year: np.ndarray = field(default_factory=lambda: np.zeros(0, int), repr=False)
 
     @property
@@ -90,7 +92,7 @@ class RoadmapResult:
 
     def to_dict(self) -> dict:
         """JSON-ready: years as string keys, no NaN or infinity."""
-        def years(table):
+        def years(table: Mapping[int, float] | None) -> dict[str, float] | None:
             return None if table is None else {str(y): v for y, v in table.items()}
 
         data = {
@@ -104,12 +106,13 @@ class RoadmapResult:
             "cannot_fit": self.cannot_fit, "gap": self.gap, "bound": self.bound, "carry_over": self.carry_over,
             "overdue_deadline": self.overdue_deadline, "margin": self.margin, "co2_goal": self.co2_goal,
             "solve_seconds": self.solve_seconds, "build_seconds": self.build_seconds, "solver": self.solver,
-            "message": self.message, "diagnosis": self.diagnosis,
+            "message": self.message, "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
         }
         return _finite(data)
 
 
-def _finite(value):
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinity as None and numpy scalars as Python ones, all the way down."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
@@ -149,8 +152,7 @@ def make_roadmap_result(model: RetrofitModel, outcome: SolveOutcome, objective: 
     spend = {y: 0.0 for y in horizon.years}
     co2_by_year = {y: 0.0 for y in horizon.years}
     schedule = []
-    for p in np.flatnonzero(service > 0):
-        p = int(p)
+    for p in map(int, np.flatnonzero(service > 0)):
         paid = capex_by_year(instance, horizon, timing, p, int(service[p]), capex)
         for y, amount in paid.items():
             spend[y] += amount
@@ -219,7 +221,7 @@ def closest_roadmap(instance: Instance, targets: list[Target], horizon: Horizon,
     limit = SUB_SOLVE_SECONDS if settings.time_limit is None else min(settings.time_limit, SUB_SOLVE_SECONDS)
     settings = replace(settings, core_search=False, time_limit=limit)
     model = build_model(instance, targets, horizon, "co2", options=options, closest=True, relax_closures=True)
-    solved = solve_closest(model, settings, warm_start=False)  # type: ignore[arg-type]  # same fields
+    solved = solve_closest(model, settings, warm_start=False)
     if solved is None:
         return None
     outcome, least_proven = solved
@@ -236,9 +238,32 @@ def _shortfall(row: dict) -> float:
     return float(missing) if missing > 1e-7 else 0.0
 
 
+@dataclass
+class RoadmapDiagnosis:
+    """Why no roadmap meets the targets in time: what fails when, the earliest year each can, the closest roadmap.
+
+    ``missed``: (target, year, value, required, shortfall) rows where the
+    closest roadmap falls short in a binding year, and lines closed by order
+    whose retirement cannot be in service by the deadline; ``earliest``: per
+    target missed, the earliest year it can be met at these budgets (None:
+    not within the horizon) and whether that was proven in time;
+    ``unreachable``: the targets no budget can meet.
+    """
+
+    missed: list[dict]
+    earliest: list[dict]
+    unreachable: list[TargetDiagnosis]
+    closest: dict | None
+    summary_en: str
+    summary_zh: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 def diagnose_roadmap(instance: Instance, targets: list[Target], horizon: Horizon, *, objective: Objective = "co2",
                      co2_goal: float | None = None, options: PolicyOptions = PolicyOptions(),
-                     settings: SolverSettings = ROADMAP_SOLVER) -> dict:
+                     settings: SolverSettings = ROADMAP_SOLVER) -> RoadmapDiagnosis:
     """Which target fails in which year, the earliest year each can be met, and the closest roadmap.
 
     ``missed``: rows (target, year, value, required, shortfall) where the
@@ -305,11 +330,9 @@ def diagnose_roadmap(instance: Instance, targets: list[Target], horizon: Horizon
     if co2_goal is not None and not missed:
         lines_en.append(f"the cumulative CO2 goal of {co2_goal:,.0f} t cannot be reached with the targets met")
         lines_zh.append(f"在满足目标的前提下无法达到累计减排 {co2_goal:,.0f} 吨")
-    return {
-        "missed": missed, "earliest": earliest,
-        "unreachable": [{"target_id": d.target_id, "best_possible": d.best_possible, "required": d.required,
-                         "reason_en": d.reason_en, "reason_zh": d.reason_zh} for d in unreachable],
-        "closest": None if closest is None else {
+    return RoadmapDiagnosis(
+        missed=missed, earliest=earliest, unreachable=unreachable,
+        closest=None if closest is None else {
             "status": closest.status, "co2_cumulative_t": closest.co2_cumulative_t,
             "co2_run_rate_t": closest.co2_run_rate_t, "spend_by_year": {str(y): v for y, v in
                                                                           closest.spend_by_year.items()},
@@ -317,6 +340,5 @@ def diagnose_roadmap(instance: Instance, targets: list[Target], horizon: Horizon
             "schedule": [{**r, "capex_by_year": {str(y): v for y, v in r["capex_by_year"].items()}}
                          for r in closest.schedule],
             "targets_by_year": closest.targets_by_year, "gap": closest.gap},
-        "summary_en": "The targets cannot all be met in time. " + "; ".join(lines_en),
-        "summary_zh": "无法按期满足全部目标。" + "；".join(lines_zh),
-    }
+        summary_en="The targets cannot all be met in time. " + "; ".join(lines_en),
+        summary_zh="无法按期满足全部目标。" + "；".join(lines_zh))

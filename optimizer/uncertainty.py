@@ -94,7 +94,7 @@ class Spreads:
     source: np.ndarray
 
     @classmethod
-    def zero(cls, instance: Instance) -> "Spreads":
+    def zero(cls, instance: Instance) -> Spreads:
         """No uncertainty: every draw is the estimate (used to check the simulation against the plain result)."""
         ones = np.ones(instance.n_projects)
         co2 = instance.co2.astype(float)
@@ -369,7 +369,7 @@ class RobustResult:
     seconds: float
     message: str = ""
     chosen: np.ndarray = field(default_factory=lambda: np.zeros(0, bool), repr=False)
-    reach: "ChanceReach | None" = None
+    reach: ChanceReach | None = None
 
     @property
     def has_portfolio(self) -> bool:

@@ -7,7 +7,7 @@ shared by every session of the app.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .access import Actor, verify_password
 from .store import Store
@@ -20,7 +20,7 @@ def authenticate(store: Store, name: str, password: str, now: datetime | None = 
     ``"bad"`` after the same scrypt work, so the answer does not tell which names exist. A locked
     account answers ``"locked"`` without checking the password (and without counting it).
     """
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
     user = store.user(name.strip())
     if user is not None and user["locked_until"] is not None and user["locked_until"] > now:
         return "locked", None

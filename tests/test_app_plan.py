@@ -159,7 +159,7 @@ def test_exclusions_survive_a_link_and_a_scenario(tmp_path, monkeypatch, sample)
     """Excluded projects are part of the question: a shared link reopens them, a saved scenario keeps them."""
     data, inst = sample
     ids = sorted(map(str, inst.project_ids))[:2]
-    at = _app(tmp_path, monkeypatch, excluded='["%s","%s","no-such-project"]' % tuple(ids))
+    at = _app(tmp_path, monkeypatch, excluded=f'["{ids[0]}","{ids[1]}","no-such-project"]')
     assert any("no-such-project" in w.value for w in at.warning)  # an unknown id is dropped, with a notice
     _open(at, "alternatives")
     assert at.session_state["settings"].excluded == tuple(ids)
@@ -181,7 +181,7 @@ def test_exclusions_hold_on_the_optimize_and_roadmap_pages(tmp_path, monkeypatch
     data, inst = sample
     chosen = optimize(inst, budget=DEFAULT_BUDGET, targets=data.targets).selected
     gone = chosen[0]
-    at = _open(_app(tmp_path, monkeypatch, excluded='["%s"]' % gone), "optimize")
+    at = _open(_app(tmp_path, monkeypatch, excluded=f'["{gone}"]'), "optimize")
     assert any(gone in i.value for i in at.info)  # the page says what is left out
     ids = {str(v) for df in at.dataframe for column in df.value.columns if column in ("编号", "ID")
            for v in df.value[column]}

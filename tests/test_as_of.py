@@ -189,3 +189,30 @@ def test_a_negative_price_is_reported_with_its_meaning():
     assert prices.at["small", "meaning_en"].startswith("negative: without it the answer is 49 tCO2/yr worse")
     assert prices.at["small", "meaning_zh"].startswith("为负")
     assert prices.at["share", "price_t"] == pytest.approx(0) and prices.at["share", "within_gap"]
+
+
+def test_a_question_survives_its_record_form():
+    from optimizer import EmissionFactors, PolicyOptions, SolverSettings
+    from optimizer.question import Question, TargetChange
+
+    question = Question(objective="cost", budget=5_000.0, co2_goal=1_000.0, first_year=2026, as_of_year=2028,
+                        targets=(TargetChange("share", False, 0.4),), options=PolicyOptions(0.02, False, ("P1",)),
+                        factors=EmissionFactors.default().with_changes(grid_t_per_mwh=0.5), discount_rate=0.06,
+                        solver=SolverSettings("cbc", 30.0, 0.01))
+    again = Question.from_dict(json.loads(json.dumps(question.to_dict())), question.solver)
+    assert again == question
+    assert again.as_of() == AsOf(2026, 2028)
+
+
+def test_a_record_without_years_is_the_timeless_question():
+    """Records written before questions had a year asked with every project in service: as of 2100."""
+    from optimizer.question import TIMELESS_YEAR, Question
+
+    question = Question.from_dict({"objective": "co2", "budget": 100.0, "first_year": 2026})
+    assert question.as_of() == AsOf(2026, TIMELESS_YEAR)
+    facilities, projects, targets = late_list()
+    dataset = make_dataset(facilities, projects, targets)
+    from optimizer.question import answer
+
+    result = answer(prepare(dataset), question.targets_of(dataset), question)
+    assert result.status == "optimal" and set(result.selected) == {"P0", "P1"}

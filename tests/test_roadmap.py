@@ -408,10 +408,10 @@ def test_an_overdue_target_holds_from_the_overdue_deadline_and_says_when_it_can_
     result = plan_roadmap(dataset, horizon, settings=EXACT)
     assert result.status == "infeasible" and result.diagnosis is None  # in service 2028 at the earliest; due 2027
     diagnosis = diagnose_roadmap(prepare(dataset), dataset.targets, horizon, settings=EXACT)
-    assert diagnosis["missed"][0]["target_id"] == "nh3" and diagnosis["missed"][0]["year"] == 2027
-    assert diagnosis["earliest"] == [{"target_id": "nh3", "deadline": 2027, "earliest_year": 2028,
+    assert diagnosis.missed[0]["target_id"] == "nh3" and diagnosis.missed[0]["year"] == 2027
+    assert diagnosis.earliest == [{"target_id": "nh3", "deadline": 2027, "earliest_year": 2028,
                                       "proven": True}]
-    assert diagnosis["closest"]["schedule"][0]["in_service_year"] == 2028
+    assert diagnosis.closest is not None and diagnosis.closest["schedule"][0]["in_service_year"] == 2028
     later = plan_roadmap(dataset, make_horizon(2026, 2030, budget_per_year=10, overdue_deadline=2028),
                          settings=EXACT)
     assert later.status == "optimal"

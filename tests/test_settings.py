@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ui.settings import Limits, Settings, TargetSetting
+from optimizer.question import TargetChange
+from ui.settings import Limits, Settings
 
 LIMITS = Limits("fuzhou_sample", "v1", 838_460.0, {
     "ammonia_benchmark_60": ("benchmark_share_min", True, 0.6),
@@ -17,7 +18,7 @@ questions = st.builds(
     objective=st.sampled_from(["co2", "cost"]),
     budget=st.floats(0, 1e7, allow_nan=False),
     co2_goal=st.floats(0, 1e9, allow_nan=False),
-    targets=st.lists(st.builds(TargetSetting, st.sampled_from(["a", "b", "c"]), st.booleans(),
+    targets=st.lists(st.builds(TargetChange, st.sampled_from(["a", "b", "c"]), st.booleans(),
                                st.floats(0, 1e6, allow_nan=False)), unique_by=lambda t: t.target_id)
     .map(lambda ts: tuple(sorted(ts, key=lambda t: t.target_id))),
     margin=st.floats(0, 10, allow_nan=False),
@@ -86,7 +87,7 @@ def test_targets_are_checked_against_the_dataset():
     question = Settings.from_query({"targets": "ammonia_benchmark_60:on:1.5,nope:off:1,"
                                                "ceramic_tile_small_lines:on:1000000"})
     checked, notices = question.checked(LIMITS)
-    assert checked.targets == (TargetSetting("ammonia_benchmark_60", True, 1.0),), \
+    assert checked.targets == (TargetChange("ammonia_benchmark_60", True, 1.0),), \
         "a share is at most 1; a target equal to the dataset's own is no override; an unknown id is dropped"
     assert {n.code for n in notices} == {"notice_target_clamped", "notice_unknown_target"}
 

@@ -548,7 +548,7 @@ def _roadmap_diagnosis(path: str, settings: Settings) -> dict[str, Any]:
 
     with workers.turn():
         return diagnose_roadmap(instance(settings), targets(settings), roadmap_horizon(settings),
-                                options=options(settings), settings=roadmap_solver(settings))
+                                options=options(settings), settings=roadmap_solver(settings)).to_dict()
 
 
 def roadmap_diagnosis(settings: Settings) -> dict[str, Any]:

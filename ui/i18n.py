@@ -291,7 +291,7 @@ TEXT: dict[str, dict[str, str]] = {
                               "on screen, which have no feasible portfolio."},
     "budget_max_help": {"zh": "最高 {budget} 万元（全部项目的投资之和，更高预算不会再增加减排）。",
                         "en": "At most {budget} 万元 (every project's capex; a higher budget buys nothing more)."},
-    "targets_result": {"zh": "目标：现状 → 实施后 对比 要求", "en": "Targets: today → after vs required"},
+    "targets_result": {"zh": "目标：现状 → {year} 年实施后 对比 要求", "en": "Targets: today → after, in {year}, vs required"},
     "chosen_projects": {"zh": "入选项目", "en": "Chosen projects"},
     "charts": {"zh": "图表", "en": "Charts"},
     "mac_curve": {"zh": "边际减排曲线（按每万元减排量排序，宽度为减排量）",

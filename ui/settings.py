@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 from optimizer.kinds import kind_of
+from optimizer.question import TargetChange
 from storage.store import SAMPLE_NAME
 
 Objective = Literal["co2", "cost"]
@@ -43,15 +44,6 @@ DISCOUNT_RATE_RANGE = (0.0, 1.0)
 GRID_FACTOR_RANGE = (0.0, 2.0)  # tCO2/MWh
 FUEL_FACTOR_RANGE = (0.0, 10.0)  # tCO2/tce
 MAX_EXCLUDED = 10_000  # excluded project ids a link, scenario or sheet may carry
-
-
-@dataclass(frozen=True)
-class TargetSetting:
-    """One target as the analyst set it: on or off, and its value (a share 0-1 or a capacity)."""
-
-    target_id: str
-    enabled: bool
-    value: float
 
 
 @dataclass(frozen=True)
@@ -96,7 +88,7 @@ class Settings:
     objective: Objective = "co2"
     budget: float = DEFAULT_BUDGET
     co2_goal: float = DEFAULT_CO2_GOAL
-    targets: tuple[TargetSetting, ...] = ()
+    targets: tuple[TargetChange, ...] = ()
     margin: float = 0.0
     order_capex_in_budget: bool = True
     fuel_factors: tuple[tuple[str, float], ...] = ()
@@ -118,13 +110,13 @@ class Settings:
 
     # --- reading -------------------------------------------------------------------------
 
-    def target(self, target_id: str) -> TargetSetting | None:
+    def target(self, target_id: str) -> TargetChange | None:
         return next((t for t in self.targets if t.target_id == target_id), None)
 
     def with_target(self, target_id: str, enabled: bool, value: float) -> Settings:
         """This question with one target set (kept sorted by id)."""
         rest = [t for t in self.targets if t.target_id != target_id]
-        chosen = TargetSetting(target_id, bool(enabled), float(value))
+        chosen = TargetChange(target_id, bool(enabled), float(value))
         return replace(self, targets=tuple(sorted([*rest, chosen], key=lambda t: t.target_id)))
 
     def solve_budget(self) -> float | None:
@@ -273,7 +265,7 @@ class Settings:
                 notices.append(Notice("notice_target_clamped", (("target", t.target_id), ("value", _shown(t.value)),
                                                                 ("new", _shown(new_value)))))
             if (t.enabled, new_value) != (enabled, value):
-                kept.append(TargetSetting(t.target_id, t.enabled, new_value))
+                kept.append(TargetChange(t.target_id, t.enabled, new_value))
         s = replace(s, targets=tuple(sorted(kept, key=lambda t: t.target_id)))
         if limits.projects is not None and s.excluded:
             unknown = [p for p in s.excluded if p not in limits.projects]
@@ -355,7 +347,7 @@ def _parse(name: str, value: Any) -> Any:
         items = value.items() if isinstance(value, Mapping) else ((v[0], v[1:]) for v in value)
         for target_id, pair in items:
             number, enabled = pair[0], pair[1]
-            out.append(TargetSetting(str(target_id)[:200], _bool(enabled), float(number)))
+            out.append(TargetChange(str(target_id)[:200], _bool(enabled), float(number)))
         return tuple(sorted(out, key=lambda t: t.target_id))
     if name == "fuel_factors":
         pairs = value.items() if isinstance(value, Mapping) else value
@@ -403,7 +395,7 @@ def _query_text(value: Any) -> str:
     return str(value)
 
 
-__all__ = ["LANGUAGES", "OBJECTIVES", "SOLVERS", "Limits", "Notice", "Settings", "TargetSetting"]
+__all__ = ["LANGUAGES", "OBJECTIVES", "SOLVERS", "Limits", "Notice", "Settings", "TargetChange"]
 
 
 # --- the roadmap's part of the question (issue 11) ----------------------------------------------------
