@@ -191,7 +191,7 @@ ROADMAP_DRAWS = 10_000
 
 
 def render_monte_carlo(settings: Settings) -> None:
-    """P(each target met) per year of the roadmap on screen, and P10/P50/P90 of its CO2 cut (issue 13)."""
+    """P(each target met) per year of the roadmap on screen, and P10/P50/P90 of its CO2 cut."""
     st.subheader(t("roadmap_mc_header"))
     mc = compute.roadmap_monte_carlo(settings, ROADMAP_DRAWS)
     names = target_names(settings)

@@ -1,4 +1,4 @@
-"""Family benchmark (issue 12): the whole CLI path on every instance family, with plain HiGHS / CBC.
+"""Family benchmark: the whole CLI path on every instance family, with plain HiGHS / CBC.
 
     python benchmarks/run.py --families --sizes 1000 10000 100000 --write
 

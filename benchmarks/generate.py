@@ -207,7 +207,7 @@ def greedy_feasible(instance: Instance, targets: list[Target], kind: np.ndarray)
     return chosen
 
 
-# === instance families (issue 12) ===========================================
+# === instance families ===========================================
 #
 # ``make_family(name, n_projects, seed)`` draws one instance of a documented family; every
 # family is seeded by (seed, family, size). ``write_case`` writes it as the user would hand it
@@ -250,7 +250,7 @@ class Family:
 
 FAMILIES = {
     "classic": None,  # make_case above: 5 projects per facility, budget 1.25 x greedy target cost
-    "holdout": Family("holdout", "the hold-out shape of issue 12: ~2.5 projects per facility (2-3), some "
+    "holdout": Family("holdout", "the hold-out shape: ~2.5 projects per facility (2-3), some "
                       "alternatives and prerequisites, share targets that bind (tightness 0.7), budget a third "
                       "of total capex", (2, 3), (0.20, 0.15, 0.22, 0.22, 0.10, 0.03, 0.08, 0.0), 0.5, 0.33, 0.7,
                       22, 0.03),

@@ -4,7 +4,7 @@ Pure Python, no SQL and no Streamlit: :class:`storage.store.Store` asks :func:`c
 write, so a page that forgot to hide a button, or a crafted session that presses a hidden one,
 still cannot write what its role may not.
 
-Roles (issue 15 item 7):
+Roles:
 
 * ``viewer``  - meetings: read every dataset and scenario, solve; no write at all;
 * ``analyst`` - also import, edit and restore datasets, save, delete and restore scenarios, all

@@ -191,7 +191,7 @@ ADDED_COLUMNS = (
     ("projects", "co2_high", "DOUBLE"),
     ("scenarios", "dataset_version", "INTEGER"),
     ("scenarios", "data_hash", "TEXT"),
-    # issue 15 item 7: who owns and who wrote each row; scenario deletes are soft (deleted_at set).
+    # who owns and who wrote each row; scenario deletes are soft (deleted_at set).
     # A file from before keeps its rows with no team: only an admin may change those.
     ("datasets", "team", "TEXT"),
     ("datasets", "created_by", "TEXT"),

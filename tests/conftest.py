@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+#: Hypothesis profile: ``ci`` (default: every property test at its full count, as CI runs them) or ``dev``
+#: (a tenth, for the developer loop: ``HYPOTHESIS_PROFILE=dev pytest -m "not slow and not browser"``).
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.register_profile("ci", deadline=None)
+settings.register_profile("dev", deadline=None, max_examples=10)
+settings.load_profile(PROFILE)
+
+
+def examples(full: int) -> int:
+    """A property test's example count under the profile: ``full`` on ci, a tenth (at least 3) on dev."""
+    return full if PROFILE != "dev" else max(3, full // 10)
 
 # Failing examples print whole tables, not "..." in the middle.
 pd.set_option("display.max_columns", 30)

@@ -1,4 +1,4 @@
-"""Login, roles and team data at the storage layer (issue 15 item 7), on real DuckDB files.
+"""Login, roles and team data at the storage layer, on real DuckDB files.
 
 Each test writes through :class:`storage.store.Store` as a page would, with the actor a session
 would hand it, and checks what the file holds afterwards.

@@ -212,7 +212,7 @@ def test_edited_projects_are_checked_and_saved(app):
     assert "edited" in app.sidebar.selectbox(key="dataset").options
 
 
-# --- one question on screen (issue 9) -----------------------------------------------------------
+# --- one question on screen -----------------------------------------------------------
 
 
 def _app_with_link(tmp_path, monkeypatch, **params) -> AppTest:
@@ -323,7 +323,7 @@ def test_an_error_on_a_page_shows_an_id_and_no_traceback(monkeypatch):
 def test_versions_on_the_projects_page_diff_and_restore(tmp_path, monkeypatch):
     """An edit saved under the same name is a new version; the page diffs it and restores the old one.
 
-    (On a copy of the sample: the sample's own name is reserved, no one saves under it, issue 15 item 7.)
+    (On a copy of the sample: the sample's own name is reserved, no one saves under it.)
     """
     from dataclasses import replace
 
@@ -363,7 +363,7 @@ def _markdown_texts(at: AppTest) -> list[str]:
 
 
 def test_user_text_cannot_inject_links_or_images(app):
-    """Issue 15: a scenario named like a markdown link or image is shown as text, never as a link or image."""
+    """A scenario named like a markdown link or image is shown as text, never as a link or image."""
     open_page(app, "scenarios")
     app.text_input(key="scenario_name").input(INJECTION).run()
     app.button(key="save_scenario").click().run()
@@ -373,7 +373,7 @@ def test_user_text_cannot_inject_links_or_images(app):
     for text in texts:  # ...but never as live markdown: every bracket and tag is escaped
         assert not re.search(r"(?<!\\)\]\(|(?<!\\)<img", text), text
 
-# --- assumptions, the new accounting, the closest portfolio, comparators, meeting pack (issues 10, 14) ------
+# --- assumptions, the new accounting, the closest portfolio, comparators, meeting pack ------
 
 
 def _library(budget: float = 300_000.0, margin: float = 0.0, in_budget: bool = True,

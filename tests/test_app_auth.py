@@ -1,4 +1,4 @@
-"""Login, roles and team data in the real app, driven through streamlit.testing.v1.AppTest (issue 15 item 7).
+"""Login, roles and team data in the real app, driven through streamlit.testing.v1.AppTest.
 
 Each test has its own DuckDB file; accounts are made with the store, as ``python -m storage users
 add`` makes them. "Crafted" clicks press a button the page disabled: AppTest sends the click

@@ -193,3 +193,11 @@ def test_the_console_entry_points_resolve():
 
     run = command(["--server.port", "8502"])
     assert run[:2] == ["streamlit", "run"] and Path(run[2]) == ROOT / "app.py" and run[3:] == ["--server.port", "8502"]
+
+
+def test_no_pages_folder_beside_the_app():
+    """Streamlit 1.67 keeps a process with a ``pages/`` folder beside app.py in legacy multipage mode until
+    st.navigation first runs: a deep link on a fresh server shows "Page not found", and a link matching a file
+    name runs that page without app.py, i.e. without the login gate. The pages live in app_pages/."""
+    assert not (ROOT / "pages").exists(), "rename pages/ to app_pages/ (see the docstring)"
+    assert (ROOT / "app_pages").is_dir()

@@ -20,6 +20,7 @@ from optimizer import AsOf, Target, optimize, prepare
 from optimizer.diagnosis import diagnose
 from optimizer.prices import target_prices
 
+from .conftest import examples
 from .test_bruteforce import EXACT, brute_force, check, co2_of, instances, make_dataset, spend_of, subsets
 from .test_cli import run
 
@@ -64,7 +65,7 @@ def timed_instances(draw):
     return facilities, projects, targets, budget, draw(st.integers(FIRST, FIRST + 3))
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(timed_instances())
 def test_the_timed_single_year_answer_matches_brute_force(case):
     facilities, projects, targets, budget, year = case
@@ -88,7 +89,7 @@ def test_the_timed_single_year_answer_matches_brute_force(case):
             assert outcome.met
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_a_far_as_of_year_is_the_timeless_question(case):
     """With every project in service and every target binding, the answer is the brute force over all subsets."""

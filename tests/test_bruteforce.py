@@ -28,6 +28,8 @@ from optimizer.reading import RawTable
 from optimizer.roadmap import plan_roadmap
 from optimizer.solve import solve_again, solve_model
 
+from .conftest import examples
+
 PRODUCTS = pd.DataFrame(
     {"sector": ["steel", "steel"], "unit": ["t", "m2"], "benchmark": [100.0, 10.0], "baseline": [120.0, 14.0]},
     index=pd.Index(["pa", "pb"], name="product"),
@@ -225,7 +227,7 @@ def brute_force_closest(facilities, projects, targets, budget, margin=0.0):
 # --- the properties ---------------------------------------------------------
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_highs_finds_the_brute_force_optimum(case):
     facilities, projects, targets, budget = case
@@ -257,7 +259,7 @@ def assert_brute_force_optimum(case, result) -> None:
             assert outcome.after == pytest.approx(expected)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.data())
 def test_excluded_projects_are_never_chosen_and_the_rest_is_optimal(case, data):
     """"Exclude this project and re-solve": the best portfolio among those without it, single-year and roadmap."""
@@ -281,7 +283,7 @@ def test_excluded_projects_are_never_chosen_and_the_rest_is_optimal(case, data):
         assert roadmap.co2_cumulative_t == pytest.approx(best)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_core_search_finds_the_brute_force_optimum(case):
     """The fast path for large lists (LP bound, then the core MIP), forced on small instances."""
@@ -294,7 +296,7 @@ def test_core_search_finds_the_brute_force_optimum(case):
     assert_brute_force_optimum(case, result)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.integers(0, 150))
 def test_least_capex_mode_matches_brute_force(case, co2_goal):
     facilities, projects, targets, _ = case
@@ -309,7 +311,7 @@ def test_least_capex_mode_matches_brute_force(case, co2_goal):
         assert result.co2_reduction_t >= co2_goal - 1e-9
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_cbc_agrees_with_highs(case):
     facilities, projects, targets, budget = case
@@ -320,7 +322,7 @@ def test_cbc_agrees_with_highs(case):
     assert highs.co2_reduction_t == pytest.approx(cbc.co2_reduction_t)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_least_budget_of_the_diagnosis_is_the_true_minimum(case):
     facilities, projects, targets, budget = case
@@ -337,7 +339,7 @@ def test_least_budget_of_the_diagnosis_is_the_true_minimum(case):
         assert least > budget
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.sampled_from([0.0, 0.0, 0.05, 0.25]))
 def test_closest_portfolio_has_the_least_shortfall_then_the_most_co2(case, margin):
     """When the targets cannot be met, the closest portfolio within the budget, against enumeration."""
@@ -360,7 +362,7 @@ def test_closest_portfolio_has_the_least_shortfall_then_the_most_co2(case, margi
             assert row["after"] == pytest.approx(values[row["target_id"]])
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.sampled_from([0.02, 0.1, 0.3]))
 def test_margin_raises_every_share_target(case, margin):
     facilities, projects, targets, budget = case
@@ -453,10 +455,10 @@ def test_a_closure_with_blank_co2_is_credited_net_of_replacement():
     assert result.energy_saving_tce == pytest.approx(30.0)
 
 
-# --- the speed-ups of issue 12: each path forced on small instances -------------------------
+# --- the speed-ups: each path forced on small instances -------------------------
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_core_portfolio_handed_to_the_full_search_is_still_the_optimum(case):
     """A core portfolio near the LP bound goes to the full search as its start (CORE_NEAR forced)."""
@@ -470,7 +472,7 @@ def test_core_portfolio_handed_to_the_full_search_is_still_the_optimum(case):
     assert_brute_force_optimum(case, result)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_without_pair_covers_the_optimum_is_the_same(case):
     """The cover rows only tighten the LP: with none of the pair rows the answer is the brute-force one too."""
@@ -542,7 +544,7 @@ def test_a_12_project_instance_of_every_benchmark_family_against_enumeration(fam
             assert all(t.met for t in result.targets)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.sampled_from([0.0, 0.3, 0.7, 0.95]), st.booleans())
 def test_solving_again_under_a_cut_budget_finds_the_brute_force_optimum(case, share, core):
     """A money repair re-solves the model already built (core first, when forced) with a tighter budget row."""
@@ -567,7 +569,7 @@ def test_solving_again_under_a_cut_budget_finds_the_brute_force_optimum(case, sh
     assert instance.capex[again.chosen].sum() <= tighter + 1e-9
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.lists(st.floats(0.0, 40.0), min_size=8, max_size=8), st.sampled_from([0.0, 0.05]),
        st.booleans())
 def test_the_lagrangian_bound_is_never_below_the_brute_force_optimum(case, prices, margin, exclude):
@@ -644,7 +646,7 @@ def test_a_model_whose_objective_was_replaced_is_not_priced():
     assert lagrange.coupling_rows(model) is None
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.tuples(st.floats(0.01, 100.0), st.integers(-1, 2)), min_size=1, max_size=8), st.data())
 def test_what_a_facility_reaches_without_a_project_or_two_is_a_fresh_sum(projects, data):
     """The level covers' shortcut (one subtraction per question) against summing what is left anew."""

@@ -324,7 +324,7 @@ def test_time_limit_before_any_incumbent_is_not_called_optimal():
     (["--budget", "1000", "--fuel-factor", "coal"], "--fuel-factor takes FUEL=NUMBER"),
 ])
 def test_bad_settings_exit_2_before_solving(tiny, args, words):
-    """Issue 15: every bad setting is a message and exit 2, checked before any file is read."""
+    """Every bad setting is a message and exit 2, checked before any file is read."""
     completed = run("solve", "--data", tiny, *args)
     no_traceback(completed)
     assert completed.returncode == 2, completed.stderr

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from optimizer import Target, optimize, prepare
 from optimizer.ranking import comparator_steps, greedy_pick, mac_pick, steps_table
 
+from .conftest import examples
 from .test_bruteforce import EXACT, check, instances, make_dataset
 
 
@@ -100,7 +101,7 @@ def test_a_line_closed_by_order_funds_its_retirement_first_and_takes_nothing_els
 # --- against the checker and the solver on random lists ---------------------------
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.sampled_from([0.0, 0.0, 0.1]))
 def test_comparators_obey_the_list_and_never_beat_the_optimum_when_they_meet_the_targets(case, margin):
     from optimizer.model import PolicyOptions
@@ -128,7 +129,7 @@ def test_comparators_obey_the_list_and_never_beat_the_optimum_when_they_meet_the
             assert optimum.co2_reduction_t >= pick.co2_t - 1e-6
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_greedy_meets_the_targets_whenever_it_says_so_with_unlimited_money(case):
     facilities, projects, targets, _ = case

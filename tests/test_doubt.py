@@ -31,10 +31,11 @@ from optimizer.uncertainty import (
     simulate,
 )
 
+from .conftest import examples
 from .test_bruteforce import PRODUCTS, brute_force, check, closed_by_order, co2_of, instances, make_dataset
 
 EXACT = SolverSettings(gap=0.0, time_limit=30)
-FEW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def subsets(ids):
@@ -166,7 +167,7 @@ def test_draws_follow_the_additive_accounting(case, data):
 def one_acting_project_per_facility(instance, chosen) -> bool:
     """Where the model's present reading (any project reaching) and the additive one must agree.
 
-    That reading ignores a project that raises intensity (issue 10, item 2) and
+    That reading ignores a project that raises intensity and
     does not add two cuts on one facility (item 1): leave those cases out.
     """
     reduction = intensity_reductions(instance)
@@ -227,7 +228,7 @@ def test_sample_monte_carlo_is_seeded_and_reports_per_year(tmp_path):
 # --- robust mode: the in-sample guarantee against enumeration ----------------------------
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.data(), st.sampled_from([0.5, 0.8, 1.0]))
 def test_robust_pick_is_the_best_portfolio_meeting_the_chance_row_in_sample(case, data, probability):
     facilities, projects, targets, budget = case
@@ -294,7 +295,7 @@ def test_robust_pick_is_the_best_portfolio_meeting_the_chance_row_in_sample(case
 # --- cut first -------------------------------------------------------------------------
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_cut_first_levels_are_optimal_or_nested_within_the_gap(case):
     facilities, projects, targets, budget = case

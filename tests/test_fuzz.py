@@ -342,7 +342,7 @@ def test_a_refused_upload_leaves_the_store_unchanged(fuzz_store, upload, name):
     (filename, data), = upload
     before = fuzz_store.snapshot()
     log_rows = len(fuzz_store.import_log())
-    if is_reserved(name, SAMPLE_NAME):  # the sample's name: refused before reading (issue 15 item 7)
+    if is_reserved(name, SAMPLE_NAME):  # the sample's name: refused before reading
         event("reserved")
         with pytest.raises(AccessDenied):
             import_upload(fuzz_store, name, filename, data)

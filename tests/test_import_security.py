@@ -1,4 +1,4 @@
-"""Import security (issue 15, items 1-3) on real files made here: limits on work, valid files that must
+"""Import security on real files made here: limits on work, valid files that must
 not crash, and silent wrong data that must be refused with a message naming the file, row and column.
 
 Every file is written as bytes (CSV, zip) or by openpyxl, or as the raw XML of a workbook where a
@@ -118,7 +118,7 @@ def _write(path: Path, data: bytes) -> Path:
 
 
 def test_a_line_of_half_a_million_columns_is_refused_before_pandas(tmp_path):
-    """The 14 KB zip of issue 15: pandas would rename 524,288 duplicate headers for an hour."""
+    """A 14 KB zip: pandas would rename 524,288 duplicate headers for an hour."""
     line = ("a," * 524_288).encode()
     path = _write(tmp_path / "wide.zip", _zip_bytes([("facilities.csv", TINY_FACILITIES.encode()),
                                                     ("projects.csv", line + b"\n")]))
@@ -311,7 +311,7 @@ def test_other_extra_columns_are_still_carried(tmp_path):
 
 
 def test_a_hidden_projects_sheet_beside_a_visible_one_is_ambiguous(tmp_path):
-    """Issue 15: a hidden ``projects`` sheet was used instead of the visible ``项目`` sheet."""
+    """A hidden ``projects`` sheet was used instead of the visible ``项目`` sheet."""
     book = openpyxl.load_workbook(io.BytesIO(workbook_bytes({
         "设施": table_rows(ZH_FACILITIES), "项目": table_rows(ZH_PROJECTS), "projects": table_rows(TINY_PROJECTS)})))
     book["projects"].sheet_state = "hidden"

@@ -1,4 +1,4 @@
-"""The run record, workbooks analysts keep and the meeting pack, on real files (issue 14).
+"""The run record, workbooks analysts keep and the meeting pack, on real files.
 
 Decks are opened with python-pptx; PDFs are made by LibreOffice and rendered by
 pdftoppm, and Chinese glyphs are checked not to be tofu.
@@ -28,7 +28,7 @@ from optimizer.reading import read_bytes
 from optimizer.record import RunRecord, canonical_csv, contract_tables, data_hash, make_record
 from optimizer.schema import FACILITIES, PRODUCTS, PROJECTS, TARGETS
 
-from .conftest import ROOT, SAMPLE, TINY_FACILITIES, TINY_PROJECTS, write_tables
+from .conftest import ROOT, SAMPLE, TINY_FACILITIES, TINY_PROJECTS, examples, write_tables
 
 SPECS = {"facilities": FACILITIES, "projects": PROJECTS, "products": PRODUCTS, "targets": TARGETS}
 needs_office = pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftoppm")),
@@ -397,7 +397,7 @@ def test_pdf_shows_chinese_glyphs_not_tofu(tmp_path):
     assert real > 0.15 and real > 4 * tofu, (real, tofu)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_infinity=False),
                           st.text(max_size=5), st.tuples(st.text(max_size=3), st.text(max_size=3))),
                 min_size=1, max_size=30),

@@ -13,6 +13,7 @@ from optimizer.frontier import frontier
 from optimizer.prices import target_prices
 from optimizer.ranking import greedy_pick, mac_pick
 
+from .conftest import examples
 from .test_bruteforce import EXACT, brute_force, check, instances, make_dataset
 
 
@@ -40,7 +41,7 @@ def test_abatement_cost_and_payback_by_hand():
     assert whole["abatement_cost_cny_per_t"] == pytest.approx((100 + 500 / 15 + 40 - 400) * 10_000 / 3000)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_price_of_each_target_matches_brute_force(case):
     facilities, projects, targets, budget = case
@@ -60,7 +61,7 @@ def test_price_of_each_target_matches_brute_force(case):
             assert row.meaning_zh.startswith("为负") == (row.price_t < -1e-6 and not row.within_gap)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_frontier_points_match_brute_force_and_the_comparators_are_consistent(case):
     facilities, projects, targets, _ = case

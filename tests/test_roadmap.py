@@ -1,6 +1,6 @@
 """The roadmap against brute force over (project, in-service year), and the horizon-of-one special case.
 
-The checker below reads issue 11's semantics directly and shares no code with
+The checker below reads the roadmap's semantics directly and shares no code with
 the optimizer (it borrows only the single-year checker's CO2 reading from
 ``tests/test_bruteforce.py``, itself independent of the optimizer).
 """
@@ -20,6 +20,8 @@ from optimizer.model import PolicyOptions
 from optimizer.roadmap import closest_roadmap, diagnose_roadmap, plan_roadmap
 from tests.test_bruteforce import PRODUCTS, brute_force, check, co2_of, instances, make_dataset
 
+from .conftest import examples
+
 EXACT = SolverSettings(gap=0.0, time_limit=30, core_search=False)
 Y0 = 2026
 
@@ -27,7 +29,7 @@ Y0 = 2026
 # --- the horizon of one year is the single-year model ---------------------------
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_a_horizon_of_one_year_gives_the_single_year_answer(case):
     """Y0 = Y1, lead time 0, no earliest years: exactly the single-year brute-force optimum."""
@@ -241,7 +243,7 @@ def solve(case, **kwargs):
                         **kwargs)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(roadmap_cases(), st.sampled_from([0.0, 0.0, 0.1]))
 def test_roadmap_finds_the_brute_force_optimum(case, margin):
     best = None
@@ -277,7 +279,7 @@ def test_roadmap_finds_the_brute_force_optimum(case, margin):
             assert row["met"]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(roadmap_cases(), st.sampled_from([1.0, 1e9]))
 def test_roadmap_core_search_finds_the_brute_force_optimum(case, near):
     """The core search over (project, year) forced on tiny instances (zeros fixed outside the core; with
@@ -306,7 +308,7 @@ def test_roadmap_core_search_finds_the_brute_force_optimum(case, near):
     assert roadmap_check(case, plan) is not None
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(roadmap_cases())
 def test_closest_roadmap_has_the_least_shortfall_then_the_most_co2(case):
     """Closures whose retirement fits the horizon only: the closest roadmap keeps closures by order hard."""

@@ -298,7 +298,7 @@ def test_all_scenarios_of_a_dataset_in_one_read(store):
 
 
 def test_every_import_is_a_kept_version_that_can_be_diffed_and_restored(tmp_path):
-    """Issue 14: versions are kept, scenarios name theirs, two versions diff row by row, any version restores."""
+    """Versions are kept, scenarios name theirs, two versions diff row by row, any version restores."""
     from optimizer.record import data_hash
     from optimizer.versions import diff_datasets
 
@@ -342,7 +342,7 @@ def test_a_file_from_before_versions_gets_version_1(tmp_path):
     assert reopened.table_counts()["projects"] > 0
 
 
-# --- database faults (issue 15 item 6) ---------------------------------------------
+# --- database faults ---------------------------------------------
 
 
 def test_a_save_into_a_deleted_file_is_refused_not_lost(tmp_path):

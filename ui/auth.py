@@ -1,4 +1,4 @@
-"""Who is using this session, and what they may do: login, roles and team data in the app (issue 15 item 7).
+"""Who is using this session, and what they may do: login, roles and team data in the app.
 
 Three modes, chosen by configuration (:func:`mode`):
 

@@ -182,7 +182,7 @@ def overview_specs(settings: Settings) -> dict[str, dict[str, Any] | None]:
     return _overview_specs(compute.store_path(), settings, language())
 
 
-# --- the roadmap (issue 11) ------------------------------------------------------------------------
+# --- the roadmap ------------------------------------------------------------------------
 
 SECTOR_SCHEME: Any = "tableau10"
 

@@ -342,7 +342,7 @@ def check_edited_projects(tables: dict[str, pd.DataFrame], edited_projects: pd.D
         return error.problems, None
 
 
-# --- assumptions, accounting, the run record and the meeting pack (issues 10 and 14) ---------------
+# --- assumptions, accounting, the run record and the meeting pack ---------------
 
 #: The fuels whose factor the analyst may set (keys of data/emission_factors.csv's fuel rows).
 FUELS: tuple[str, ...] = ("coal", "natural_gas", "coke", "oil")
@@ -479,7 +479,7 @@ def can_make_pdf() -> bool:
     return bool(shutil.which("soffice") or shutil.which("libreoffice"))
 
 
-# --- the roadmap (issue 11) ----------------------------------------------------------------------
+# --- the roadmap ----------------------------------------------------------------------
 
 #: The least optimality gap a roadmap is solved to (the CLI's default for roadmaps).
 ROADMAP_GAP = 5e-3
@@ -600,7 +600,7 @@ def roadmap_xlsx(settings: Settings) -> bytes:
     return _roadmap_files(_path(), settings)[1]
 
 
-# --- decisions under doubt (issue 13) ---------------------------------------------------------------
+# --- decisions under doubt ---------------------------------------------------------------
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

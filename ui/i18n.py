@@ -37,7 +37,7 @@ TEXT: dict[str, dict[str, str]] = {
     "new_database": {"zh": "从示例数据新建数据库", "en": "Start a new database from the sample"},
     "new_database_done": {"zh": "已新建数据库：{path}", "en": "New database started: {path}"},
     "no_dataset": {"zh": "数据库中没有数据集。", "en": "The database holds no dataset."},
-    # login, roles and team data (issue 15 item 7)
+    # login, roles and team data
     "single_user_mode": {"zh": "单用户模式：未配置登录，本机用户可做所有操作。", "en": "Single-user mode: no login is configured; this computer's user may do everything."},
     "login_title": {"zh": "登录", "en": "Log in"},
     "login_intro": {"zh": "此应用由多人共用，请先登录。", "en": "This app is shared: log in first."},
@@ -460,7 +460,7 @@ def field_name(field: str) -> str:
     return t(f"field_{field}") if f"field_{field}" in TEXT else field
 
 
-# --- assumptions, the new accounting, the meeting pack, the comparators and the method (issues 10, 14) ---
+# --- assumptions, the new accounting, the meeting pack, the comparators and the method ---
 TEXT.update({
     "assumptions": {"zh": "假设与口径", "en": "Assumptions"},
     "assumptions_help": {"zh": "以下设置随链接、情景和导出文件一同保存。",
@@ -575,7 +575,7 @@ TEXT.update({
 })
 
 
-# --- the Roadmap (issue 11) and Alternatives (issue 13) pages ------------------------------------------
+# --- the Roadmap and Alternatives pages ------------------------------------------
 TEXT.update({
     "page_roadmap": {"zh": "路线图", "en": "Roadmap"},
     "roadmap_intro": {"zh": "多年路线图：在逐年预算内，哪个项目在哪一年投运，各项目标何时达到。",
@@ -722,7 +722,7 @@ TEXT.update({
 })
 
 
-# --- decisions under doubt, finished (issue 13): downloads, the robust pick's reach, the roadmap's Monte Carlo ---
+# --- decisions under doubt, finished: downloads, the robust pick's reach, the roadmap's Monte Carlo ---
 TEXT.update({
     "notice_unknown_excluded": {"zh": "当前数据集没有这些被排除的项目，已忽略：{projects}。",
                                 "en": "This dataset has no excluded project(s) {projects}; they are ignored."},

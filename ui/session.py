@@ -87,7 +87,7 @@ def _keep_grid_choice(s: Settings, value: Any) -> Settings:
     return replace(s, grid_factor_id=str(value), grid_factor=None)
 
 
-# The assumptions (issue 10): margin in share points, closures' capex, grid and fuel factors, discount rate in %.
+# The assumptions: margin in share points, closures' capex, grid and fuel factors, discount rate in %.
 BINDINGS.update({
     "margin": Binding(lambda s: float(s.margin), lambda s, v: replace(s, margin=float(v))),
     "order_capex_in_budget": Binding(lambda s: bool(s.order_capex_in_budget),
@@ -277,7 +277,7 @@ def set_view(key: str, value: Any) -> None:
     st.session_state[f"view_{key}"] = value
 
 
-# --- the roadmap's widgets (issue 11) and the alternatives' exclusions (issue 13) --------------------
+# --- the roadmap's widgets and the alternatives' exclusions --------------------
 
 
 def this_year() -> int:

@@ -398,7 +398,7 @@ def _query_text(value: Any) -> str:
 __all__ = ["LANGUAGES", "OBJECTIVES", "SOLVERS", "Limits", "Notice", "Settings", "TargetChange"]
 
 
-# --- the roadmap's part of the question (issue 11) ----------------------------------------------------
+# --- the roadmap's part of the question ----------------------------------------------------
 
 #: The yearly budget of a year the table leaves blank (万元/yr), and the range of a horizon's years.
 #: 100,000 万元/yr meets every target of the sample in time (from ~95,000 it can), so the page opens

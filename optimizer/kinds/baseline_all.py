@@ -37,8 +37,7 @@ class BaselineAll(TargetKind):
             if model.closed_in(f, year):
                 continue
             need = float(instance.intensity[f] - instance.baseline[f])
-            projects = [int(p) for p in instance.projects_of[f]
-                        if not instance.retire[p] and r[p] != 0 and model.can_serve(int(p), year)]
+            projects = model.acting(f, year)
             if need <= LEVEL_TOLERANCE and all(r[p] > 0 for p in projects):
                 continue
             # A cut beyond need - Σ negative cuts reaches baseline whatever else is chosen: count it as that

@@ -1,4 +1,4 @@
-"""st.login through a real OpenID Connect provider, in a real browser (issue 15 item 7).
+"""st.login through a real OpenID Connect provider, in a real browser.
 
 The test starts two processes on localhost: the provider (``oidc_provider.py``: discovery, login
 form, one-time codes with PKCE, RS256 id_token checked against its JWKS) and ``streamlit run app.py``

@@ -1,5 +1,5 @@
-"""Issues 10 and 14 as a user meets them at 1280×720 in Chinese: set a margin, read the lines closed by order,
-download the meeting pack from the app and open it."""
+"""The assumptions and the accounting as a user meets them at 1280×720 in Chinese: set a margin, read the lines
+closed by order, download the meeting pack from the app and open it."""
 
 from __future__ import annotations
 
