@@ -650,7 +650,7 @@ def families_main(args, argv, began, code_at_start) -> int:
 
 
 #: Sections of RESULTS.md written by other benchmarks (roadmap_bench.py, sweep_bench.py), kept on --write.
-KEPT_SECTIONS = ("## Speed-ups", "## Roadmap", "## Sweeps")
+KEPT_SECTIONS = ("## One program", "## Speed-ups", "## Roadmap", "## Sweeps")
 
 
 def kept_sections(text: str) -> str:

@@ -8,9 +8,9 @@ Variables
     ``x[p, c]`` (binary): project *p* goes into service in year *c* of the
     horizon, only for the years it may (from ``max(Y0, earliest_year) +
     lead``), at most one year per project. "In service by year *y*" is the
-    short sum ``Σ_{c ≤ y} x[p, c]``. A project that can never be in service
-    keeps one choice held at 0, so that in a single-year question choice *p*
-    is project *p*.
+    short sum ``Σ_{c ≤ y} x[p, c]``. In a single-year question a project that
+    cannot be in service keeps one choice held at 0, so that choice *p* is
+    project *p*; a roadmap has choices only where a project may go into service.
     ``at_{level}_{f}_{y}``: facility *f* runs in year *y* and is at that
     level (see :func:`level_flag`).
     ``shortfall_t{n}_{y}`` (closest mode only): share points by which target
@@ -121,7 +121,6 @@ class RetrofitModel:
     choose: list[pulp.LpVariable] = field(default_factory=list)
     var_project: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     var_year: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
-    offset: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     #: Per choice: it can be in service (not blocked by a closure, within the horizon).
     open: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     #: Per project: the first year it has a choice (beyond the horizon when it has none) and that choice's index.
@@ -304,20 +303,23 @@ def block_projects_on_lines_closed_by_order(model: RetrofitModel) -> None:
 def add_in_service_variables(model: RetrofitModel) -> None:
     """``x[p, c]`` for every year *p* may go into service, and at most one of them per project.
 
-    A project with no such year keeps one choice held at 0 (in the last
-    year), in no row: a single-year question then has choice *p* = project *p*.
+    In a single-year question a project with no such year keeps one choice
+    held at 0, in no row: choice *p* is then project *p*, as the comparators,
+    the alternatives and the Lagrangian bound read them. (A roadmap gets no
+    such choices: measured, they changed HiGHS's path enough to stall the
+    core search on the classic 1,000 × 5 roadmap.)
     """
     instance, horizon = model.instance, model.horizon
     first = np.maximum(model.timing.first_service, horizon.first)  # a single year's choices are all in that year
     years = np.where(model.blocked, 0, np.maximum(horizon.last - first + 1, 0))
-    counts = np.maximum(years, 1)
-    model.offset = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int) if len(counts) else np.zeros(0, int)
+    counts = np.maximum(years, 1) if horizon.first == horizon.last else years
+    offset = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int) if len(counts) else np.zeros(0, int)
     model.var_project = np.repeat(np.arange(instance.n_projects), counts)
-    position = np.arange(len(model.var_project)) - model.offset[model.var_project]
+    position = np.arange(len(model.var_project)) - offset[model.var_project]
     model.open = years[model.var_project] > 0
     model.var_year = np.where(model.open, first[model.var_project] + position, horizon.last).astype(int)
     model.first_choice = np.where(years > 0, first, horizon.last + 1).astype(int).tolist()
-    model.first_index = model.offset.tolist()
+    model.first_index = offset.tolist()
     variables = model.problem.add_variable_dicts("x", range(len(model.var_project)), cat=pulp.LpBinary)
     model.choose = [variables[i] for i in range(len(model.var_project))]
     for v in np.flatnonzero(~model.open | model.options.excluded_mask(instance)[model.var_project]):

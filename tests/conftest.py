@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +19,62 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 settings.register_profile("ci", deadline=None)
 settings.register_profile("dev", deadline=None, max_examples=10)
 settings.load_profile(PROFILE)
+
+
+#: The tiers, by module: what a test drives decides its marker (``pytest -m "not slow and not browser"`` is the
+#: developer loop; browser tests are marked in tests/e2e/conftest.py).
+TIERS = {
+    "oracle": {"test_bruteforce", "test_as_of", "test_roadmap", "test_doubt", "test_comparators",
+               "test_money_and_prices"},
+    "app": {"test_app", "test_app_auth", "test_app_plan", "test_workers"},
+    "cli": {"test_cli", "test_cli_roadmap", "test_sweep"},
+    "store": {"test_store", "test_backup", "test_reliability", "test_access"},
+}
+#: Tiers that drive a whole app run, a child process or a database file per test: slow as a tier.
+SLOW_TIERS = {"app", "cli", "store"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test gets its tier's marker (``unit`` where none applies), and ``slow`` for the slow tiers."""
+    for item in items:
+        module = Path(str(item.fspath)).stem
+        tier = next((name for name, modules in TIERS.items() if module in modules), "unit")
+        if "e2e" in Path(str(item.fspath)).parts:
+            continue
+        item.add_marker(getattr(pytest.mark, tier))
+        if tier in SLOW_TIERS:
+            item.add_marker(pytest.mark.slow)
+
+
+#: Seconds between the "still running" lines a long test prints, so a run never goes quiet for long.
+HEARTBEAT_SECONDS = 50
+_RUNNING: dict[str, float] = {}
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    _RUNNING.clear()
+    _RUNNING[nodeid] = time.monotonic()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A daemon thread that says which test is still running every :data:`HEARTBEAT_SECONDS`.
+
+    It writes to the terminal's own file descriptor, which pytest's capture keeps aside while a test runs
+    (the test's output, file descriptor 1 included, is captured); without fd capture it writes to stdout.
+    """
+    capture = session.config.pluginmanager.get_plugin("capturemanager")
+    saved = getattr(getattr(getattr(capture, "_global_capturing", None), "out", None), "targetfd_save", None)
+    terminal = saved if isinstance(saved, int) else sys.__stdout__.fileno()
+
+    def beat() -> None:
+        while True:
+            time.sleep(HEARTBEAT_SECONDS)
+            for nodeid, began in list(_RUNNING.items()):
+                if time.monotonic() - began >= HEARTBEAT_SECONDS:
+                    line = f"\n[still running after {time.monotonic() - began:.0f} s: {nodeid}]\n"
+                    os.write(terminal, line.encode("utf-8", "replace"))
+
+    threading.Thread(target=beat, name="test-heartbeat", daemon=True).start()
 
 
 def examples(full: int) -> int:

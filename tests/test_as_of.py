@@ -126,6 +126,7 @@ def test_projects_only_in_service_in_2029_give_earliest_2029():
     assert later.targets[0].met and later.targets[0].overdue
 
 
+@pytest.mark.slow
 def test_the_command_line_names_its_year_and_the_earliest(tmp_path):
     facilities, projects, targets = late_list()
     folder = tmp_path / "late"

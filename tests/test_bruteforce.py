@@ -520,6 +520,7 @@ def _enumerate_instance(instance, targets, budget):
     return best
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["classic", "holdout", "sparse", "dense_additive", "retire_heavy"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_12_project_instance_of_every_benchmark_family_against_enumeration(family, seed):
@@ -591,6 +592,7 @@ def test_the_lagrangian_bound_is_never_below_the_brute_force_optimum(case, price
     assert least is not None and least.bound * model.objective_scale >= best - 1e-6 * max(1.0, best)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["classic", "holdout", "sparse", "dense_additive", "retire_heavy"])
 def test_the_lagrangian_and_the_lp_proofs_agree_on_5000_projects_of_every_family(family):
     """Two independent proofs of the same 5,000-project list: each portfolio lies within the other's bound."""

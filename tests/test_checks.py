@@ -774,6 +774,7 @@ def test_every_message_code_is_tested():
     assert TESTED_CODES <= set(MESSAGES)
 
 
+@pytest.mark.slow
 def test_a_workbook_over_the_row_limit_is_refused_before_it_is_parsed(tmp_path):
     """Rows are counted in the sheet's XML, so a huge workbook is refused without loading it."""
     from openpyxl import Workbook

@@ -305,6 +305,7 @@ def test_any_bytes_give_a_dataset_or_problems(file):
 # --- (b) valid lists with hostile cells and headers ---------------------------------------------
 
 
+@pytest.mark.slow
 @_fuzz(0.4)
 @given(structured_upload(), budgets)
 def test_edited_lists_give_a_dataset_or_problems_and_solve(files, budget):
@@ -338,6 +339,7 @@ def _frames_equal(before: dict, after: dict) -> None:
 @given(upload=st.one_of(raw_files.map(lambda f: [f]), structured_upload(one_file=True)),
        name=st.one_of(st.sampled_from(["tiny", SAMPLE_NAME, "fuzz", "x'); DROP TABLE datasets; --", "名单"]),
                       st.text(min_size=1, max_size=30)))
+@pytest.mark.slow
 def test_a_refused_upload_leaves_the_store_unchanged(fuzz_store, upload, name):
     (filename, data), = upload
     before = fuzz_store.snapshot()

@@ -162,6 +162,7 @@ def test_workbook_rows_are_counted_whatever_the_prefix_or_part_name(tmp_path):
     expect(problems, "too_many_rows", "million.xlsx", None, rows=MAX_ROWS + 1)
 
 
+@pytest.mark.slow
 def test_workbook_cells_are_capped_before_parsing(tmp_path):
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     book = raw_workbook({"facilities": table_rows(TINY_FACILITIES), "projects": [["project_id"]]}, prefix="")
@@ -238,6 +239,7 @@ def test_a_reader_that_dies_is_a_problem_not_a_hang():
     expect(caught.value.problems, "reader_failed", "list.xlsx", None)
 
 
+@pytest.mark.slow
 def test_loading_in_the_background_gives_the_dataset_then_its_hash(tmp_path):
     """The command line's reader: the dataset first (a pipe's worth many times over), then its hash."""
     folder = _big_folder(tmp_path)
@@ -248,6 +250,7 @@ def test_loading_in_the_background_gives_the_dataset_then_its_hash(tmp_path):
     assert loading.data_hash() == data_hash(direct)
 
 
+@pytest.mark.slow
 def test_a_hash_finished_in_time_is_read_after_the_time_limit(tmp_path):
     """The caller may solve for longer than the reader's limit: what the child sent in time still counts."""
     loading = start_loading(tiny(tmp_path), hashed=True, limits=Limits(seconds=1.0))
@@ -256,6 +259,7 @@ def test_a_hash_finished_in_time_is_read_after_the_time_limit(tmp_path):
     assert loading.data_hash() == data_hash(dataset)
 
 
+@pytest.mark.slow
 def test_the_spawned_reader_of_windows_sends_the_same_outcomes(tmp_path):
     """Where there is no fork (Windows) the reader is a spawned process; run here on purpose."""
     folder = tiny(tmp_path)

@@ -109,6 +109,7 @@ def test_record_survives_json_and_a_workbook_sheet(tiny_folder):
 # --- rerun -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_reruns_of_one_record_give_the_same_selection(tmp_path):
     solved = run("solve", "--data", SAMPLE, "--budget", 200000, "--json")
     assert solved.returncode == 0, solved.stderr
@@ -127,6 +128,7 @@ def test_two_reruns_of_one_record_give_the_same_selection(tmp_path):
     assert first["rerun"]["identical"] and first["run_record"]["data_sha256"] == record["data_sha256"]
 
 
+@pytest.mark.slow
 def test_rerun_of_changed_data_names_the_hash_difference(tmp_path):
     folder = write_tables(tmp_path / "tiny")
     solved = run("solve", "--data", folder, "--budget", 8000, "--json")
@@ -142,6 +144,7 @@ def test_rerun_of_changed_data_names_the_hash_difference(tmp_path):
     assert [d["field"] for d in differences if d["decisive"]] == ["data_sha256"]
 
 
+@pytest.mark.slow
 def test_rerun_from_a_downloaded_workbook_alone(tmp_path):
     folder = write_tables(tmp_path / "tiny")
     book = tmp_path / "portfolio.xlsx"
@@ -204,6 +207,7 @@ def test_workbook_with_extra_columns_round_trips(extra_folder, lang):
     assert read_record_workbook(book).data_sha256 == data_hash(original)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_portfolio_workbook_has_summary_sources_and_record(lang):
     dataset = load_dataset(SAMPLE, name="s")
@@ -260,6 +264,7 @@ def slide_texts(deck: bytes) -> list[str]:
     return texts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_pack_slides_and_texts(sample_solved, lang):
     from pptx import Presentation
@@ -310,6 +315,7 @@ def test_pack_lists_further_settings_on_the_assumptions_slide(sample_solved):
     assert any("margin: 0.02" in text for text in slide_texts(deck))
 
 
+@pytest.mark.slow
 def test_pack_without_portfolio_says_so_and_shows_accounting_when_present(sample_solved):
     from optimizer.report import build_pack
 
@@ -363,6 +369,7 @@ def render(pdf: Path, page: int, prefix: Path) -> Path:
     return next(prefix.parent.glob(f"{prefix.name}*.png"))
 
 
+@pytest.mark.slow
 @needs_office
 def test_pdf_shows_chinese_glyphs_not_tofu(tmp_path):
     from pptx import Presentation

@@ -27,6 +27,14 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here drives a real browser: marked ``browser``, so the developer loop can leave them out."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
 #: Where screenshots go: the README's folder only when asked for (scripts/screenshots.py).
 SCREENSHOTS = (ROOT / "docs" / "screenshots" if os.environ.get("RETROFIT_SCREENSHOTS") == "docs"
                else ROOT / "tests" / "artifacts" / "screenshots")
