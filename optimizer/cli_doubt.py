@@ -136,7 +136,7 @@ def _uncertainty(args: argparse.Namespace, dataset: Dataset, instance: Instance,
             return EXIT_NO_PORTFOLIO
         chosen, status = result.chosen, result.status
     monte_carlo = simulate(instance, dataset.targets, chosen, spreads, draws=args.draws, seed=args.seed,
-                           in_service=in_service)
+                           in_service=in_service, as_of=None if in_service else as_of_from(args))
     print(f"portfolio ({status}): {int(chosen.sum())} projects; {args.draws} draws in {monte_carlo.seconds:.2f} s")
     print(monte_carlo.table().to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     output = {"status": status, "selected": [str(p) for p in instance.project_ids[chosen]],

@@ -64,7 +64,7 @@ def closures_by_order(instance: Instance, targets: list[Target]) -> list[Closure
     return [found[f] for f in sorted(found)]
 
 
-def closed_mask(instance: Instance, closures: list[ClosureByOrder]) -> np.ndarray:
+def closed_mask(instance: Instance, closures: list[ClosureByOrder] | list[TimedClosure]) -> np.ndarray:
     """Per facility: closed by order."""
     mask = np.zeros(instance.n_facilities, dtype=bool)
     mask[[c.facility for c in closures]] = True

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .closures import closed_mask, closures_by_order
+from .closures import closed_mask, closures_by_order, timed_closures
 from .dataset import DATA_DIR, Dataset, Target
 from .horizon import AsOf
 from .instance import Instance
@@ -224,11 +224,16 @@ class DrawOutcome:
 
 
 def evaluate_draws(instance: Instance, targets: Sequence[Target], chosen: np.ndarray,
-                   factor: np.ndarray) -> DrawOutcome:
-    """Every enabled target in every draw, under the additive accounting (see the module's docstring)."""
+                   factor: np.ndarray, closed: np.ndarray | None = None) -> DrawOutcome:
+    """Every enabled target in every draw, under the additive accounting (see the module's docstring).
+
+    ``closed``: per facility, closed by order (default: by every small-line target, whatever its date).
+    """
     chosen = np.asarray(chosen, dtype=bool)
     draws = factor.shape[0]
-    retired = retired_facilities(instance, chosen) | closed_mask(instance, closures_by_order(instance, list(targets)))
+    if closed is None:
+        closed = closed_mask(instance, closures_by_order(instance, list(targets)))
+    retired = retired_facilities(instance, chosen) | closed
     enabled = [t for t in targets if t.enabled]
     levels = sorted({level for t in enabled if (level := kind_of(t.kind).level) is not None})
     flags = {level: at_level_draws(instance, chosen, factor, getattr(instance, level)) for level in levels}
@@ -277,8 +282,11 @@ class MonteCarloResult:
 
 def simulate(instance: Instance, targets: Sequence[Target], chosen: np.ndarray, spreads: Spreads, *,
              draws: int = 10_000, seed: int = 0, in_service: Mapping[str, int] | None = None,
-             years: Sequence[int] | None = None) -> MonteCarloResult:
+             years: Sequence[int] | None = None, as_of: AsOf | None = None) -> MonteCarloResult:
     """Monte Carlo of a portfolio (``chosen``: bool per project) or of a roadmap.
+
+    ``as_of``: the single-year question the portfolio answers; its lines are closed by order as they
+    stand in its year (without it, by every small-line target).
 
     ``in_service`` maps project ids to the year each enters service; chosen
     projects absent from it count from the first year on. The years reported
@@ -303,6 +311,7 @@ def simulate(instance: Instance, targets: Sequence[Target], chosen: np.ndarray, 
         else:
             schedule = list(years)
     enabled = [t for t in targets if t.enabled]
+    closed = None if as_of is None else closed_mask(instance, timed_closures(instance, enabled, as_of.horizon()))
     met_probability: dict[str, list[float]] = {t.target_id: [] for t in enabled}
     all_met, quantiles = [], []
     samples = []
@@ -310,7 +319,7 @@ def simulate(instance: Instance, targets: Sequence[Target], chosen: np.ndarray, 
         active_columns = start <= (math.inf if year is None else year)
         active = np.zeros(instance.n_projects, dtype=bool)
         active[positions[active_columns]] = True
-        outcome = evaluate_draws(instance, enabled, active, factor[:, active_columns])
+        outcome = evaluate_draws(instance, enabled, active, factor[:, active_columns], closed)
         for target in enabled:
             met_probability[target.target_id].append(float(outcome.met[target.target_id].mean()))
         all_met.append(float(outcome.all_met(draws).mean()))
@@ -443,11 +452,14 @@ def robust_portfolio(instance: Instance, targets: Sequence[Target], spreads: Spr
     nominal = _solve_chance(instance, targets, np.ones((1, instance.n_projects)), 1.0, budget, settings, options, as_of)
 
     def out_of_sample(chosen: np.ndarray) -> float:
-        return simulate(instance, targets, chosen, spreads, draws=check_draws, seed=seed + 1).all_met_probability[0]
+        return simulate(instance, targets, chosen, spreads, draws=check_draws, seed=seed + 1,
+                        as_of=as_of).all_met_probability[0]
 
     robust_status, robust_chosen, robust_gap, message = robust
     found = robust_status in ("optimal", "feasible")
-    in_sample = (float(evaluate_draws(instance, targets, robust_chosen, factor[:, robust_chosen])
+    closed = closed_mask(instance, timed_closures(instance, [t for t in targets if t.enabled],
+                                                  (as_of or AsOf.of()).horizon()))
+    in_sample = (float(evaluate_draws(instance, targets, robust_chosen, factor[:, robust_chosen], closed)
                        .all_met(scenarios).mean()) if found else None)
     det_status, det_chosen, _, _ = nominal
     det_found = det_status in ("optimal", "feasible")

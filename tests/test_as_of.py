@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -218,3 +219,17 @@ def test_a_record_without_years_is_the_timeless_question():
 
     result = answer(prepare(dataset), question.targets_of(dataset), question)
     assert result.status == "optimal" and set(result.selected) == {"P0", "P1"}
+
+
+def test_the_monte_carlo_of_a_single_year_answer_closes_lines_as_of_its_year():
+    """A small-line rule dated after the as-of year orders nothing yet: its line is still counted as running."""
+    from optimizer.uncertainty import Spreads, simulate
+
+    facilities, projects, _ = late_list()
+    small = Target("small", "min_line_capacity", ("pa",), 600, year=2030)
+    instance = prepare(make_dataset(facilities, projects, [small]))
+    chosen = np.zeros(instance.n_projects, dtype=bool)
+    early = simulate(instance, [small], chosen, Spreads.zero(instance), draws=5, as_of=AsOf(FIRST, 2027))
+    late = simulate(instance, [small], chosen, Spreads.zero(instance), draws=5, as_of=AsOf(FIRST, 2030))
+    assert early.met_probability["small"] == [0.0]  # both lines still run in 2027
+    assert late.met_probability["small"] == [1.0]  # closed by order by 2030

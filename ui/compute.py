@@ -641,7 +641,8 @@ def _monte_carlo(path: str, settings: Settings, draws: int, seed: int) -> Any:
     inst = instance(settings)
     spreads = project_spreads(dataset(settings), inst)
     with workers.turn():
-        return simulate(inst, targets(settings), result.chosen, spreads, draws=draws, seed=seed)
+        return simulate(inst, targets(settings), result.chosen, spreads, draws=draws, seed=seed,
+                        as_of=as_of(settings))
 
 
 def monte_carlo(settings: Settings, draws: int, seed: int = 0) -> Any:
