@@ -2,7 +2,7 @@
 
     python benchmarks/run.py --families --sizes 1000 10000 100000 --write
 
-For each family (benchmarks/generate.py FAMILIES) and size the instance is written as a CSV
+For each family (tests/support/families.py FAMILIES) and size the instance is written as a CSV
 folder and as an .xlsx workbook; each is solved by a whole CLI process
 (``python -m optimizer solve --data DIR --budget B --json``, RETROFIT_TIMINGS=1 for the stage
 times) whose wall time and peak RSS (wait4 ru_maxrss, read by a small launcher: see
@@ -33,11 +33,11 @@ def plain_worker(family: str, size: int, seed: int, solver: str, out: str) -> No
     sys.path[:0] = [str(ROOT), str(HERE)]
     import numpy as np
     import pulp
-    from generate import make_family
 
     from optimizer.horizon import AsOf
     from optimizer.program import build_model
     from optimizer.solve import _cbc_path
+    from tests.support.families import make_family
 
     case = make_family(family, size, seed)
     start = time.perf_counter()
@@ -151,7 +151,7 @@ def plain_run(family: str, size: int, seed: int, solver: str, limit: float) -> d
 def measure(families: list[str], sizes: list[int], seed: int, limit: float, plain_max: int, xlsx_max: int,
             log=print) -> list[dict]:
     sys.path[:0] = [str(ROOT), str(HERE)]
-    from generate import make_family, write_case
+    from tests.support.families import make_family, write_case
 
     rows = []
     for size in sizes:

@@ -33,12 +33,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from generate import FAMILIES, make_family  # noqa: E402
-
 from optimizer import load_dataset, prepare  # noqa: E402
 from optimizer.horizon import make_horizon  # noqa: E402
 from optimizer.roadmap import diagnose_roadmap, plan_roadmap  # noqa: E402
 from optimizer.solve import SolverSettings  # noqa: E402
+from tests.support.families import FAMILIES, make_family  # noqa: E402
 
 
 def timed_case(n: int, seed: int = 20250601, family: str = "classic"):

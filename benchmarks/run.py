@@ -5,7 +5,7 @@
     python benchmarks/run.py --sizes 1000                  # CI smoke run (< 1 minute)
     python benchmarks/run.py --sizes 10000 --profile       # + cProfile of the product path
 
-For each size, on one seeded synthetic instance (benchmarks/generate.py), it times
+For each size, on one seeded synthetic instance (tests/support/families.py), it times
 
 * ``product``      optimizer.solve.optimize(instance, budget=budget, targets=..., settings=SolverSettings(gap=0.001)) -- HiGHS, with the product's own 60 s solver limit;
 * ``plain_cbc``    the same integer program written the obvious way in PuLP, solved by
@@ -222,9 +222,9 @@ class ChildPeak:
 
 def run_method(method: str, size: int, seed: int) -> dict:
     import numpy as np
-    from generate import make_case
 
     from optimizer.targets import evaluate_portfolio
+    from tests.support.families import make_case
 
     if method == "sample":
         case = inst = targets = budget = None
@@ -452,11 +452,10 @@ def profile_product(sizes: list[int], seed: int, top: int = 25) -> str:
     import io
     import pstats
 
-    from generate import make_case
-
     from optimizer.horizon import AsOf
     from optimizer.program import build_model
     from optimizer.solve import SolverSettings, solve_model
+    from tests.support.families import make_case
 
     out = []
     for size in sizes:
@@ -512,7 +511,7 @@ def main(argv=None) -> int:
     code_at_start = code_state()
     if args.families:
         return families_main(args, argv, began, code_at_start)
-    from generate import make_case
+    from tests.support.families import make_case
 
     rows, cases = [], []
     for size in args.sizes:
@@ -568,7 +567,7 @@ def main(argv=None) -> int:
         f"Command: `{command.strip()}` (seed {args.seed}, per-method limit {args.time_limit:g} s; "
         f"whole run {time.perf_counter() - began:.0f} s)\n",
         "## Machine\n", machine(code_at_start), "",
-        "## Instances (benchmarks/generate.py)\n",
+        "## Instances (tests/support/families.py)\n",
         "Synthetic, seeded; shipped products and the 7 shipped plan targets. Budget = 1.25 x the cost of a greedy "
         "portfolio meeting every target, so the targets can be met and the budget binds.\n",
         "\n".join(inst_lines), "",
@@ -611,7 +610,8 @@ def startup_seconds(runs: int = 5) -> float:
 
 def families_main(args, argv, began, code_at_start) -> int:
     from family_bench import measure, report
-    from generate import FAMILIES
+
+    from tests.support.families import FAMILIES
 
     names = list(FAMILIES)
     rows = measure(names, args.sizes, args.seed, args.time_limit, args.plain_max, args.xlsx_max,
@@ -629,7 +629,7 @@ def families_main(args, argv, began, code_at_start) -> int:
         "absolute seconds are noisy: compare figures within this run (ratios), not across runs.\n",
         "## Machine\n", machine(code_at_start), "",
         f"CLI start-up and import (`python -m optimizer --help`, least of 5): **{startup:.2f} s**.\n",
-        "## Families (benchmarks/generate.py `make_family`)\n", *docs, "",
+        "## Families (tests/support/families.py `make_family`)\n", *docs, "",
         "Share targets are set `tightness` of the way from today's share to the most reachable, so they bind; "
         "the budget is the family's share of total capex, raised to 1.05 x a greedy target portfolio when that "
         "is more (the column budget / capex gives the share used).\n",

@@ -31,9 +31,8 @@ ROADMAP = (2026, 2030)
 
 
 def cases():
-    from generate import FAMILIES, make_family
-
     from optimizer import load_dataset, prepare
+    from tests.support.families import FAMILIES, make_family
 
     sample = load_dataset(ROOT / "data" / "sample" / "fuzhou")
     yield "sample", prepare(sample), sample.targets, 300_000.0

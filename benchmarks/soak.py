@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere, like the other benchmarks
 
 from storage.store import SAMPLE_NAME, Store  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, tiny_workbook  # noqa: E402
-from tests.e2e.conftest import Server as StreamlitServer  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, tiny_workbook  # noqa: E402
+from tests.support.browser import Server as StreamlitServer  # noqa: E402
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 WAIT_MS = 180_000

@@ -22,7 +22,7 @@ from optimizer.diagnosis import diagnose
 from optimizer.prices import target_prices
 
 from .conftest import examples
-from .test_bruteforce import EXACT, brute_force, check, co2_of, instances, make_dataset, spend_of, subsets
+from .support.oracle import EXACT, brute_force, check, co2_of, instances, make_dataset, spend_of, subsets
 from .test_cli import run
 
 FIRST = 2026

@@ -16,7 +16,7 @@ from optimizer import Target, optimize, prepare
 from optimizer.ranking import comparator_steps, greedy_pick, mac_pick, steps_table
 
 from .conftest import examples
-from .test_bruteforce import EXACT, check, instances, make_dataset
+from .support.oracle import EXACT, check, instances, make_dataset
 
 
 def _project(pid, facility, capex, co2, saving, after="", group="", requires="", retire=""):

@@ -32,7 +32,7 @@ from optimizer.uncertainty import (
 )
 
 from .conftest import examples
-from .test_bruteforce import PRODUCTS, brute_force, check, closed_by_order, co2_of, instances, make_dataset
+from .support.oracle import PRODUCTS, brute_force, check, closed_by_order, co2_of, instances, make_dataset
 
 EXACT = SolverSettings(gap=0.0, time_limit=30)
 FEW = settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])

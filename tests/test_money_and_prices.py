@@ -14,7 +14,7 @@ from optimizer.prices import target_prices
 from optimizer.ranking import greedy_pick, mac_pick
 
 from .conftest import examples
-from .test_bruteforce import EXACT, brute_force, check, instances, make_dataset
+from .support.oracle import EXACT, brute_force, check, instances, make_dataset
 
 
 def test_capital_recovery_factor_by_hand():

@@ -18,9 +18,9 @@ from optimizer import SolverSettings, Target, prepare
 from optimizer.horizon import RoadmapSettingsError, horizon_problems, make_horizon
 from optimizer.model import PolicyOptions
 from optimizer.roadmap import closest_roadmap, diagnose_roadmap, plan_roadmap
-from tests.test_bruteforce import PRODUCTS, brute_force, check, co2_of, instances, make_dataset
 
 from .conftest import examples
+from .support.oracle import PRODUCTS, brute_force, check, co2_of, instances, make_dataset
 
 EXACT = SolverSettings(gap=0.0, time_limit=30, core_search=False)
 Y0 = 2026

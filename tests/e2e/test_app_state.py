@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 from storage.store import SAMPLE_NAME, Store
 
 from ..conftest import write_tables
-from .conftest import SCREENSHOTS, Server, wait_idle
+from ..support.browser import Server, wait_idle
+from .conftest import SCREENSHOTS
 
 SIZES = {"laptop": (1280, 720), "projector": (1920, 1080)}
 

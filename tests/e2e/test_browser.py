@@ -6,7 +6,8 @@ import io
 
 import pandas as pd
 
-from .conftest import SCREENSHOTS, tiny_workbook, wait_idle
+from ..support.browser import tiny_workbook, wait_idle
+from .conftest import SCREENSHOTS
 
 
 def test_overview_opens_on_the_sample(server, page):

@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from .conftest import wait_idle
+from ..support.browser import wait_idle
 from .test_plan_pages import _download, _exclude_first_row, _rerun_done, _screenshots
 
 #: The words each language shows, read from the page and from the downloaded files.

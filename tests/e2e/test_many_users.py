@@ -23,7 +23,7 @@ import pytest
 
 from storage.store import SAMPLE_NAME, Store
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, Server, tiny_workbook
+from ..support.browser import CHROMIUM, CHROMIUM_ARGS, Server, tiny_workbook
 
 USERS = int(os.environ.get("MANY_USERS", "20"))  # fewer only to debug by hand
 UPLOAD_EVERY = 4

@@ -22,7 +22,7 @@ import pytest
 from storage.access import Actor
 from storage.store import SAMPLE_NAME, Store
 
-from .conftest import ROOT, Server, _free_port, wait_idle
+from ..support.browser import ROOT, Server, free_port, wait_idle
 
 CLIENT_ID, CLIENT_SECRET = "retrofit-app", secrets.token_urlsafe(16)
 ANN, STRANGER, PASSWORD = "ann@example.com", "sam@example.com", "provider-password"
@@ -31,7 +31,7 @@ ANN, STRANGER, PASSWORD = "ann@example.com", "sam@example.com", "provider-passwo
 @pytest.fixture(scope="module")
 def oidc_app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("oidc")
-    app_port, provider_port = _free_port(), _free_port()
+    app_port, provider_port = free_port(), free_port()
     redirect = f"http://127.0.0.1:{app_port}/oauth2callback"
     log = open(folder / "provider.log", "w")
     provider = subprocess.Popen(

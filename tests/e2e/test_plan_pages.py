@@ -11,7 +11,8 @@ import re
 
 import openpyxl
 
-from .conftest import SCREENSHOTS, wait_idle
+from ..support.browser import wait_idle
+from .conftest import SCREENSHOTS
 
 SIZES = {"laptop": (1280, 720), "projector": (1920, 1080)}
 THIS_YEAR = datetime.date.today().year

@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from .conftest import SCREENSHOTS, wait_idle
+from ..support.browser import wait_idle
+from .conftest import SCREENSHOTS
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Seeded, deterministic synthetic instances for the benchmarks (no files written).
+"""Seeded, deterministic synthetic instances for the benchmarks and the tests (no files written).
 
 ``make_case(n_projects, seed)`` returns an :class:`optimizer.instance.Instance`
 built directly from numpy arrays, the shipped plan targets
