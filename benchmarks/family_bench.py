@@ -34,9 +34,9 @@ def plain_worker(family: str, size: int, seed: int, solver: str, out: str) -> No
     import numpy as np
     import pulp
 
-    from optimizer.horizon import AsOf
-    from optimizer.program import build_model
-    from optimizer.solve import _cbc_path
+    from optimizer.program.build import build_model
+    from optimizer.program.horizon import AsOf
+    from optimizer.solving.solve import _cbc_path
     from tests.support.families import make_family
 
     case = make_family(family, size, seed)

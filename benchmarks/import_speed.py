@@ -47,7 +47,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from optimizer.schema import FACILITIES, PROJECTS  # noqa: E402 - after the sys.path line above
+from optimizer.data.schema import FACILITIES, PROJECTS  # noqa: E402 - after the sys.path line above
 
 
 class Shape(TypedDict):
@@ -189,12 +189,12 @@ def _write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
-from optimizer.checks import load_dataset
+from optimizer.data.checks import load_dataset
 try:
-    from optimizer.isolation import load_dataset_isolated
+    from optimizer.data.isolation import load_dataset_isolated
 except ImportError:
     load_dataset_isolated = None
-import optimizer.reading, optimizer.checks
+import optimizer.data.reading, optimizer.checks
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 usage = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 start = time.perf_counter()

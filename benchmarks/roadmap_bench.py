@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from optimizer import load_dataset, prepare  # noqa: E402
-from optimizer.horizon import make_horizon  # noqa: E402
-from optimizer.roadmap import diagnose_roadmap, plan_roadmap  # noqa: E402
-from optimizer.solve import SolverSettings  # noqa: E402
+from optimizer.answers.roadmap import diagnose_roadmap, plan_roadmap  # noqa: E402
+from optimizer.program.horizon import make_horizon  # noqa: E402
+from optimizer.solving.solve import SolverSettings  # noqa: E402
 from tests.support.families import FAMILIES, make_family  # noqa: E402
 
 

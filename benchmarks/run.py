@@ -66,14 +66,14 @@ FRONTIER_POINTS = 20
 def build_plain(instance, targets, budget):
     """The portfolio model as one would write it straight from the policy, in plain PuLP.
 
-    Same formulation as optimizer/model.py (budget, exclusive groups, prerequisites,
+    Same formulation as optimizer/program/model.py (budget, exclusive groups, prerequisites,
     retirements, benchmark shares with an at-benchmark variable per facility, all at
     baseline, small lines retired), without the product's bookkeeping.
     """
     import numpy as np
     import pulp
 
-    from optimizer.dataset import is_at_level
+    from optimizer.data.dataset import is_at_level
 
     n = instance.n_projects
     co2, capex, facility = instance.co2.tolist(), instance.capex.tolist(), instance.facility.tolist()
@@ -223,7 +223,7 @@ class ChildPeak:
 def run_method(method: str, size: int, seed: int) -> dict:
     import numpy as np
 
-    from optimizer.targets import evaluate_portfolio
+    from optimizer.program.targets import evaluate_portfolio
     from tests.support.families import make_case
 
     if method == "sample":
@@ -236,7 +236,7 @@ def run_method(method: str, size: int, seed: int) -> dict:
     watcher = ChildPeak() if method == "plain_cbc" else None
 
     if method == "product":
-        from optimizer.solve import SolverSettings, optimize
+        from optimizer.solving.solve import SolverSettings, optimize
 
         start = time.perf_counter()
         result = optimize(inst, budget=budget, targets=targets, settings=SolverSettings(gap=GAP))
@@ -272,7 +272,7 @@ def run_method(method: str, size: int, seed: int) -> dict:
                    spend=float(inst.capex[chosen].sum()),
                    met=all(t.met for t in evaluate_portfolio(inst, targets, chosen)))
     elif method == "mac":
-        from optimizer.ranking import mac_pick
+        from optimizer.answers.ranking import mac_pick
 
         start = time.perf_counter()
         chosen = mac_pick(inst, budget, targets).chosen
@@ -281,8 +281,8 @@ def run_method(method: str, size: int, seed: int) -> dict:
                    spend=float(inst.capex[chosen].sum()), gap=None,
                    met=all(t.met for t in evaluate_portfolio(inst, targets, chosen)))
     elif method == "frontier":
-        from optimizer.frontier import budget_range, frontier
-        from optimizer.solve import SolverSettings
+        from optimizer.answers.frontier import budget_range, frontier
+        from optimizer.solving.solve import SolverSettings
 
         budgets = budget_range(0.0, 2.0 * budget, FRONTIER_POINTS)
         start = time.perf_counter()
@@ -293,7 +293,7 @@ def run_method(method: str, size: int, seed: int) -> dict:
                    max_gap=float(table["gap"].dropna().max()) if table["gap"].notna().any() else None)
     elif method == "sample":
         from optimizer import load_dataset
-        from optimizer.solve import optimize
+        from optimizer.solving.solve import optimize
 
         start = time.perf_counter()
         dataset = load_dataset(str(ROOT / "data" / "sample" / "fuzhou"))
@@ -452,9 +452,9 @@ def profile_product(sizes: list[int], seed: int, top: int = 25) -> str:
     import io
     import pstats
 
-    from optimizer.horizon import AsOf
-    from optimizer.program import build_model
-    from optimizer.solve import SolverSettings, solve_model
+    from optimizer.program.build import build_model
+    from optimizer.program.horizon import AsOf
+    from optimizer.solving.solve import SolverSettings, solve_model
     from tests.support.families import make_case
 
     out = []

@@ -54,8 +54,8 @@ def canonical(model, name_of) -> dict:
 
 
 def dump(path: Path) -> None:
-    from optimizer.horizon import AsOf, make_horizon
-    from optimizer.program import build_model
+    from optimizer.program.build import build_model
+    from optimizer.program.horizon import AsOf, make_horizon
 
     out = {}
     for name, instance, targets, budget in cases():

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from optimizer import load_dataset, optimize, prepare  # noqa: E402
-from optimizer.sweep import DaskCluster, LocalPool, scenario_grid, sweep, target_variants  # noqa: E402
-from optimizer.uncertainty import project_spreads, simulate  # noqa: E402
+from optimizer.answers.sweep import DaskCluster, LocalPool, scenario_grid, sweep, target_variants  # noqa: E402
+from optimizer.answers.uncertainty import project_spreads, simulate  # noqa: E402
 
 COMPARED = ["budget", "targets", "draw", "status", "co2_reduction_t", "spend", "selected"]
 

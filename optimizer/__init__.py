@@ -20,15 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
-    "build_dataset": "checks", "load_dataset": "checks", "shipped_products": "checks", "shipped_targets": "checks",
-    "Dataset": "dataset", "EmissionFactors": "dataset", "Target": "dataset",
-    "diagnose": "diagnosis",
-    "Instance": "instance", "prepare": "instance",
-    "PolicyOptions": "model",
-    "DataError": "problems", "Problem": "problems",
-    "Horizon": "horizon", "RoadmapResult": "roadmap", "make_horizon": "horizon", "plan_roadmap": "roadmap",
-    "AsOf": "horizon",
-    "PortfolioResult": "solve", "SolverSettings": "solve", "optimize": "solve",
+    "build_dataset": "data.checks", "load_dataset": "data.checks", "shipped_products": "data.checks",
+    "shipped_targets": "data.checks",
+    "Dataset": "data.dataset", "EmissionFactors": "data.dataset", "Target": "data.dataset",
+    "diagnose": "answers.diagnosis",
+    "Instance": "data.instance", "prepare": "data.instance",
+    "PolicyOptions": "program.model",
+    "DataError": "data.problems", "Problem": "data.problems",
+    "Horizon": "program.horizon", "RoadmapResult": "answers.roadmap", "make_horizon": "program.horizon",
+    "plan_roadmap": "answers.roadmap", "AsOf": "program.horizon",
+    "PortfolioResult": "solving.solve", "SolverSettings": "solving.solve", "optimize": "solving.solve",
 }
 
 #: The same names, spelled out so linters and type checkers see the re-exports below (equal to
@@ -49,12 +50,12 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from .checks import build_dataset, load_dataset, shipped_products, shipped_targets
-    from .dataset import Dataset, EmissionFactors, Target
-    from .diagnosis import diagnose
-    from .horizon import Horizon, make_horizon
-    from .instance import Instance, prepare
-    from .model import PolicyOptions
-    from .problems import DataError, Problem
-    from .roadmap import RoadmapResult, plan_roadmap
-    from .solve import PortfolioResult, SolverSettings, optimize
+    from optimizer.answers.diagnosis import diagnose
+    from optimizer.answers.roadmap import RoadmapResult, plan_roadmap
+    from optimizer.data.checks import build_dataset, load_dataset, shipped_products, shipped_targets
+    from optimizer.data.dataset import Dataset, EmissionFactors, Target
+    from optimizer.data.instance import Instance, prepare
+    from optimizer.data.problems import DataError, Problem
+    from optimizer.program.horizon import Horizon, make_horizon
+    from optimizer.program.model import PolicyOptions
+    from optimizer.solving.solve import PortfolioResult, SolverSettings, optimize

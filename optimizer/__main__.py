@@ -3,7 +3,7 @@
 import os
 import sys
 
-from .cli import main
+from optimizer.cli.main import main
 
 code = main()
 # Output flushed, the process ends without the interpreter's teardown, which only frees memory the

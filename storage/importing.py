@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from optimizer.dataset import Dataset
-from optimizer.isolation import load_dataset_isolated
-from optimizer.problems import DataError, Problem
+from optimizer.data.dataset import Dataset
+from optimizer.data.isolation import load_dataset_isolated
+from optimizer.data.problems import DataError, Problem
 
 from .access import Actor
 from .store import Store

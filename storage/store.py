@@ -32,8 +32,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from optimizer.dataset import DATA_DIR, Dataset, Target, text_as_objects
-from optimizer.schema import FACILITIES, PRODUCTS, PROJECTS, SECTORS, TARGET_KINDS
+from optimizer.data.dataset import DATA_DIR, Dataset, Target, text_as_objects
+from optimizer.data.schema import FACILITIES, PRODUCTS, PROJECTS, SECTORS, TARGET_KINDS
 
 from .access import (
     LOCAL,
@@ -458,7 +458,7 @@ class Store:
 
     def seed_sample(self) -> None:
         """Store the illustrative Fuzhou sample under its reserved name ``fuzhou_sample`` (no team)."""
-        from optimizer.checks import load_dataset
+        from optimizer.data.checks import load_dataset
 
         self._write_dataset(SAMPLE_NAME, load_dataset(SAMPLE_FOLDER, name=SAMPLE_NAME),
                             source_file="data/sample/fuzhou (ILLUSTRATIVE)", illustrative=True, rows_in_file=None,
@@ -549,8 +549,8 @@ class Store:
                                  [name, int(version)]).fetchone()
         if row is None:
             raise KeyError(f"{name} version {version}")
-        from optimizer.checks import build_dataset
-        from optimizer.reading import read_bytes
+        from optimizer.data.checks import build_dataset
+        from optimizer.data.reading import read_bytes
 
         return build_dataset(read_bytes(f"{name}-v{version}.zip", bytes(row[0])), name=name)
 
@@ -962,8 +962,8 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 def _archive(dataset: Dataset) -> tuple[bytes, str]:
     """A version's content (the contract's CSV files, zipped) and its SHA-256 (as in the run record)."""
-    from optimizer.export import dataset_zip
-    from optimizer.record import data_hash
+    from optimizer.data.canonical import data_hash
+    from optimizer.outputs.export import dataset_zip
 
     return dataset_zip(dataset), data_hash(dataset)
 

@@ -23,9 +23,9 @@ import atheris
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 with atheris.instrument_imports(include=["optimizer"]):
-    from optimizer.checks import build_dataset
-    from optimizer.problems import DataError
-    from optimizer.reading import read_bytes
+    from optimizer.data.checks import build_dataset
+    from optimizer.data.problems import DataError
+    from optimizer.data.reading import read_bytes
 
 from tests.test_fuzz import BASES, _assert_problems_render, _known_bug  # noqa: E402
 

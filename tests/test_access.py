@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from optimizer.checks import load_dataset
+from optimizer.data.checks import load_dataset
 from storage.access import (
     LOCAL,
     LOCK_AFTER,

@@ -379,8 +379,8 @@ def test_user_text_cannot_inject_links_or_images(app):
 def _library(budget: float = 300_000.0, margin: float = 0.0, in_budget: bool = True,
              fuels: dict | None = None, grid: float | None = None):
     """The library's own result on the sample, for the numbers the app must show."""
-    from optimizer.dataset import EmissionFactors
-    from optimizer.model import PolicyOptions
+    from optimizer.data.dataset import EmissionFactors
+    from optimizer.program.model import PolicyOptions
 
     factors = EmissionFactors.default().with_changes(grid_t_per_mwh=grid, fuels=fuels)
     return optimize(load_dataset(SAMPLE), budget=budget, factors=factors,
@@ -496,8 +496,8 @@ def test_product_intensity_before_and_after(app):
 
 
 def test_infeasible_budget_shows_the_closest_portfolio_with_its_shortfalls(app):
-    from optimizer.diagnosis import diagnose
-    from optimizer.instance import prepare
+    from optimizer.answers.diagnosis import diagnose
+    from optimizer.data.instance import prepare
 
     open_page(app, "optimize")
     app.number_input(key="budget_input").set_value(50_000.0).run()
@@ -550,8 +550,8 @@ def test_closest_portfolio_downloads_like_any_portfolio(app):
 
 
 def test_frontier_shows_three_methods_and_the_advantage_over_the_greedy(app):
-    from optimizer.frontier import budget_range, frontier
-    from optimizer.instance import prepare
+    from optimizer.answers.frontier import budget_range, frontier
+    from optimizer.data.instance import prepare
 
     open_page(app, "frontier")
     app.number_input(key="frontier_low").set_value(200_000.0)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from optimizer.checks import load_dataset
+from optimizer.data.checks import load_dataset
 from storage.access import LOCK_AFTER, Actor, hash_password
 from storage.store import SAMPLE_NAME, Store
 

@@ -13,11 +13,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from optimizer import load_dataset, optimize, prepare
-from optimizer.alternatives import near_optimal_alternatives
-from optimizer.horizon import make_horizon
-from optimizer.model import PolicyOptions
-from optimizer.roadmap import plan_roadmap
-from optimizer.solve import SolverSettings
+from optimizer.answers.alternatives import near_optimal_alternatives
+from optimizer.answers.roadmap import plan_roadmap
+from optimizer.program.horizon import make_horizon
+from optimizer.program.model import PolicyOptions
+from optimizer.solving.solve import SolverSettings
 from ui.compute import ROADMAP_GAP
 from ui.settings import DEFAULT_BUDGET, DEFAULT_BUDGET_PER_YEAR
 
@@ -201,7 +201,7 @@ def test_exclusions_hold_on_the_optimize_and_roadmap_pages(tmp_path, monkeypatch
 def test_robust_pick_at_an_unreachable_probability_says_how_far_it_gets(tmp_path, monkeypatch, sample):
     """At the default 90 % the sample's spreads make the ammonia target unreachable: the page says so, names
     the highest probability and the target that caps it, and shows the pick at that probability."""
-    from optimizer.uncertainty import project_spreads, robust_portfolio
+    from optimizer.answers.uncertainty import project_spreads, robust_portfolio
 
     data, inst = sample
     spreads = project_spreads(data, inst)
@@ -232,7 +232,7 @@ def _table_with(at: AppTest, column: str, row: str):
 
 
 def test_roadmap_page_shows_the_roadmap_s_monte_carlo(tmp_path, monkeypatch, sample):
-    from optimizer.uncertainty import project_spreads, simulate
+    from optimizer.answers.uncertainty import project_spreads, simulate
 
     data, inst = sample
     at = _open(_app(tmp_path, monkeypatch), "roadmap")
@@ -259,7 +259,7 @@ def test_roadmap_page_shows_the_roadmap_s_monte_carlo(tmp_path, monkeypatch, sam
 
 def test_monte_carlo_on_the_alternatives_page_is_the_library_s(tmp_path, monkeypatch, sample):
     from optimizer import optimize
-    from optimizer.uncertainty import project_spreads, simulate
+    from optimizer.answers.uncertainty import project_spreads, simulate
 
     data, inst = sample
     at = _open(_app(tmp_path, monkeypatch), "alternatives")

@@ -16,7 +16,7 @@ LAYERS = {"optimizer": 0, "storage": 1, "ui": 2, "app_pages": 3, "app": 3}
 
 #: The command line is an application like the app: its backup and restore commands (and only they) use the
 #: store, imported inside the command function so the library never loads it. No other optimizer module may.
-CLI_APPLICATIONS = {"optimizer.cli_backup"}
+CLI_APPLICATIONS = {"optimizer.cli.backup"}
 
 #: Cycles that exist today in code other branches own, each with who cuts it. The last test fails
 #: once an entry is no longer needed, so the list cannot outlive the cycle.
@@ -141,7 +141,7 @@ def test_only_storage_talks_to_duckdb():
 
 
 #: Where a kind's name may be written: its own module, and the contract's list of names and messages.
-KIND_NAME_HOMES = {"optimizer/kinds", "optimizer/schema.py", "optimizer/problems.py"}
+KIND_NAME_HOMES = {"optimizer/program/kinds", "optimizer/data/schema.py", "optimizer/data/problems.py"}
 
 
 @pytest.mark.parametrize("top", ["optimizer", "ui", "app_pages", "storage"])
@@ -150,7 +150,7 @@ def test_nothing_outside_the_kinds_tests_a_target_kind_by_name(top):
     import io
     import tokenize
 
-    from optimizer.kinds import KINDS
+    from optimizer.program.kinds import KINDS
 
     names = {repr(kind) for kind in KINDS} | {f'"{kind}"' for kind in KINDS}
     offenders = []
@@ -170,8 +170,8 @@ def test_no_sys_path_hacks_in_the_product():
 
 
 def test_every_target_kind_of_the_contract_has_one_row_of_meaning():
-    from optimizer.kinds import KINDS
-    from optimizer.schema import TARGET_KINDS
+    from optimizer.data.schema import TARGET_KINDS
+    from optimizer.program.kinds import KINDS
 
     assert set(KINDS) == set(TARGET_KINDS)
     assert KINDS["benchmark_share_min"].format(0.6) == "60.0%"
@@ -193,6 +193,28 @@ def test_the_console_entry_points_resolve():
 
     run = command(["--server.port", "8502"])
     assert run[:2] == ["streamlit", "run"] and Path(run[2]) == ROOT / "app.py" and run[3:] == ["--server.port", "8502"]
+
+
+#: The library's wings, lowest first: a module imports only from its own wing and those below it.
+WINGS = ["data", "program", "solving", "answers", "outputs", "cli"]
+
+
+def _wing(module: str) -> int | None:
+    parts = module.split(".")
+    return WINGS.index(parts[1]) if parts[0] == "optimizer" and len(parts) > 1 and parts[1] in WINGS else None
+
+
+def test_the_library_s_wings_import_downhill_only():
+    """data → program → solving → answers → outputs → cli: no arrow runs back up (the package root only re-exports)."""
+    upward = [f"{a} imports {b}" for a, targets in _graph().items() for b in targets
+              if (here := _wing(a)) is not None and (there := _wing(b)) is not None and there > here]
+    assert not upward, "\n".join(upward)
+
+
+def test_every_library_module_lives_in_a_wing():
+    loose = [name for name in _sources() if name.startswith("optimizer.") and _wing(name) is None
+             and name != "optimizer.__main__"]
+    assert not loose, loose
 
 
 def test_no_pages_folder_beside_the_app():

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer import AsOf, Target, optimize, prepare
-from optimizer.diagnosis import diagnose
-from optimizer.prices import target_prices
+from optimizer.answers.diagnosis import diagnose
+from optimizer.answers.prices import target_prices
 
 from .conftest import examples
 from .support.oracle import EXACT, brute_force, check, co2_of, instances, make_dataset, spend_of, subsets
@@ -196,7 +196,7 @@ def test_a_negative_price_is_reported_with_its_meaning():
 
 def test_a_question_survives_its_record_form():
     from optimizer import EmissionFactors, PolicyOptions, SolverSettings
-    from optimizer.question import Question, TargetChange
+    from optimizer.answers.question import Question, TargetChange
 
     question = Question(objective="cost", budget=5_000.0, co2_goal=1_000.0, first_year=2026, as_of_year=2028,
                         targets=(TargetChange("share", False, 0.4),), options=PolicyOptions(0.02, False, ("P1",)),
@@ -209,13 +209,13 @@ def test_a_question_survives_its_record_form():
 
 def test_a_record_without_years_is_the_timeless_question():
     """Records written before questions had a year asked with every project in service: as of 2100."""
-    from optimizer.question import TIMELESS_YEAR, Question
+    from optimizer.answers.question import TIMELESS_YEAR, Question
 
     question = Question.from_dict({"objective": "co2", "budget": 100.0, "first_year": 2026})
     assert question.as_of() == AsOf(2026, TIMELESS_YEAR)
     facilities, projects, targets = late_list()
     dataset = make_dataset(facilities, projects, targets)
-    from optimizer.question import answer
+    from optimizer.answers.question import answer
 
     result = answer(prepare(dataset), question.targets_of(dataset), question)
     assert result.status == "optimal" and set(result.selected) == {"P0", "P1"}
@@ -223,7 +223,7 @@ def test_a_record_without_years_is_the_timeless_question():
 
 def test_the_monte_carlo_of_a_single_year_answer_closes_lines_as_of_its_year():
     """A small-line rule dated after the as-of year orders nothing yet: its line is still counted as running."""
-    from optimizer.uncertainty import Spreads, simulate
+    from optimizer.answers.uncertainty import Spreads, simulate
 
     facilities, projects, _ = late_list()
     small = Target("small", "min_line_capacity", ("pa",), 600, year=2030)

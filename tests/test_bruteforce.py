@@ -18,13 +18,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer import SolverSettings, Target, highs, lagrange, model, optimize, prepare
-from optimizer.diagnosis import closest_portfolio, diagnose
-from optimizer.horizon import AsOf, make_horizon
-from optimizer.model import PolicyOptions, budget_rows
-from optimizer.program import build_model
-from optimizer.roadmap import plan_roadmap
-from optimizer.solve import solve_again, solve_model
+from optimizer import SolverSettings, Target, optimize, prepare
+from optimizer.answers.diagnosis import closest_portfolio, diagnose
+from optimizer.answers.roadmap import plan_roadmap
+from optimizer.program import model
+from optimizer.program.build import build_model
+from optimizer.program.horizon import AsOf, make_horizon
+from optimizer.program.model import PolicyOptions, budget_rows
+from optimizer.solving import highs, lagrange
+from optimizer.solving.solve import solve_again, solve_model
 
 from .conftest import examples
 from .support.families import make_family
@@ -291,7 +293,7 @@ def test_core_portfolio_handed_to_the_full_search_is_still_the_optimum(case):
 @given(instances())
 def test_without_pair_covers_the_optimum_is_the_same(case):
     """The cover rows only tighten the LP: with none of the pair rows the answer is the brute-force one too."""
-    from optimizer import model as model_module
+    from optimizer.program import model as model_module
 
     facilities, projects, targets, budget = case
     dataset = make_dataset(facilities, projects, targets)
@@ -305,8 +307,8 @@ def _enumerate_instance(instance, targets, budget):
     """Most CO2 over every subset of a small Instance, read straight from the rules (None: infeasible)."""
     import numpy as np
 
-    from optimizer.closures import closed_mask, closures_by_order
-    from optimizer.targets import evaluate_portfolio
+    from optimizer.program.closures import closed_mask, closures_by_order
+    from optimizer.program.targets import evaluate_portfolio
 
     closed = closed_mask(instance, closures_by_order(instance, targets))
     best = None
@@ -437,7 +439,7 @@ def test_a_start_portfolio_never_comes_back_as_the_answer():
 
 def test_a_model_whose_objective_was_replaced_is_not_priced():
     """The alternatives replace the CO2 objective by a distance: a bound on CO2 would prove nothing about it."""
-    from optimizer.alternatives import add_distance_objective
+    from optimizer.answers.alternatives import add_distance_objective
 
     facilities = pd.DataFrame([{"facility_id": "F0", "sector": "steel", "product": "pa", "capacity": 100,
                                 "energy_intensity": 110.0}])

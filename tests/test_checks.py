@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 
 from optimizer import DataError, load_dataset, shipped_products
-from optimizer.checks import MAX_NUMBER, MAX_TEXT, build_dataset
-from optimizer.problems import MESSAGES, Problem
-from optimizer.reading import MAX_FILE_BYTES, MAX_ROWS, read_bytes
+from optimizer.data.checks import MAX_NUMBER, MAX_TEXT, build_dataset
+from optimizer.data.problems import MESSAGES, Problem
+from optimizer.data.reading import MAX_FILE_BYTES, MAX_ROWS, read_bytes
 
 from .conftest import TINY_FACILITIES, TINY_PROJECTS, write_tables
 
@@ -779,7 +779,7 @@ def test_a_workbook_over_the_row_limit_is_refused_before_it_is_parsed(tmp_path):
     """Rows are counted in the sheet's XML, so a huge workbook is refused without loading it."""
     from openpyxl import Workbook
 
-    from optimizer.reading import MAX_ROWS
+    from optimizer.data.reading import MAX_ROWS
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("projects")

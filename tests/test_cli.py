@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from optimizer import Instance, SolverSettings, Target, optimize
-from optimizer.targets import evaluate_portfolio
+from optimizer.program.targets import evaluate_portfolio
 
 from .conftest import ROOT, SAMPLE, TINY_PROJECTS, write_tables
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer import Target, optimize, prepare
-from optimizer.ranking import comparator_steps, greedy_pick, mac_pick, steps_table
+from optimizer.answers.ranking import comparator_steps, greedy_pick, mac_pick, steps_table
 
 from .conftest import examples
 from .support.oracle import EXACT, check, instances, make_dataset
@@ -104,7 +104,7 @@ def test_a_line_closed_by_order_funds_its_retirement_first_and_takes_nothing_els
 @settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.sampled_from([0.0, 0.0, 0.1]))
 def test_comparators_obey_the_list_and_never_beat_the_optimum_when_they_meet_the_targets(case, margin):
-    from optimizer.model import PolicyOptions
+    from optimizer.program.model import PolicyOptions
 
     facilities, projects, targets, budget = case
     instance = prepare(make_dataset(facilities, projects, targets))

@@ -18,11 +18,9 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from optimizer import SolverSettings, prepare
-from optimizer.alternatives import near_optimal_alternatives
-from optimizer.cutfirst import cut_first
-from optimizer.model import PolicyOptions
-from optimizer.targets import evaluate_portfolio
-from optimizer.uncertainty import (
+from optimizer.answers.alternatives import near_optimal_alternatives
+from optimizer.answers.cutfirst import cut_first
+from optimizer.answers.uncertainty import (
     Spreads,
     draw_projects,
     evaluate_draws,
@@ -30,6 +28,8 @@ from optimizer.uncertainty import (
     robust_portfolio,
     simulate,
 )
+from optimizer.program.model import PolicyOptions
+from optimizer.program.targets import evaluate_portfolio
 
 from .conftest import examples
 from .support.oracle import PRODUCTS, brute_force, check, closed_by_order, co2_of, instances, make_dataset
@@ -197,7 +197,7 @@ def test_zero_spread_monte_carlo_equals_the_deterministic_result(case, data):
 
 def test_sample_monte_carlo_is_seeded_and_reports_per_year(tmp_path):
     from optimizer import load_dataset, optimize
-    from optimizer.uncertainty import project_spreads
+    from optimizer.answers.uncertainty import project_spreads
 
     from .conftest import SAMPLE
 

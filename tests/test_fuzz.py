@@ -27,10 +27,10 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from optimizer import optimize
-from optimizer.checks import build_dataset
-from optimizer.dataset import Dataset
-from optimizer.problems import DataError
-from optimizer.reading import read_bytes
+from optimizer.data.checks import build_dataset
+from optimizer.data.dataset import Dataset
+from optimizer.data.problems import DataError
+from optimizer.data.reading import read_bytes
 from storage.access import AccessDenied, is_reserved
 from storage.importing import import_upload
 from storage.store import SAMPLE_NAME, Store
@@ -423,7 +423,7 @@ def test_fuzz_found_flat_sheet_without_rows_is_a_problem():
 def test_fuzz_found_formula_header_is_exported_inert():
     import openpyxl
 
-    from optimizer.export import dataset_workbook
+    from optimizer.outputs.export import dataset_workbook
 
     projects = "\n".join(line + (",x" if i else ',=HYPERLINK("http://example.invalid")')
                          for i, line in enumerate(TINY_PROJECTS.splitlines())) + "\n"

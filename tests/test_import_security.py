@@ -20,11 +20,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from optimizer import DataError, isolation, load_dataset
-from optimizer.isolation import Limits, load_dataset_isolated, run_isolated, start_loading
-from optimizer.parsing import MAX_CELL_PROBLEMS
-from optimizer.reading import MAX_CELLS, MAX_COLUMNS, MAX_ROWS
-from optimizer.record import data_hash
+from optimizer import DataError, load_dataset
+from optimizer.data import isolation
+from optimizer.data.canonical import data_hash
+from optimizer.data.isolation import Limits, load_dataset_isolated, run_isolated, start_loading
+from optimizer.data.parsing import MAX_CELL_PROBLEMS
+from optimizer.data.reading import MAX_CELLS, MAX_COLUMNS, MAX_ROWS
 
 from .conftest import TINY_FACILITIES, TINY_PROJECTS, write_tables
 from .test_checks import (

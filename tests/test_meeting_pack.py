@@ -21,12 +21,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optimizer import EmissionFactors, PolicyOptions, SolverSettings, build_dataset, load_dataset, optimize, prepare
-from optimizer.diagnosis import diagnose
-from optimizer.export import dataset_workbook, portfolio_csv, portfolio_table, portfolio_workbook, read_record_workbook
-from optimizer.question import Question
-from optimizer.reading import read_bytes
-from optimizer.record import RunRecord, canonical_csv, contract_tables, data_hash, make_record
-from optimizer.schema import FACILITIES, PRODUCTS, PROJECTS, TARGETS
+from optimizer.answers.diagnosis import diagnose
+from optimizer.answers.question import Question
+from optimizer.data.canonical import canonical_csv, contract_tables, data_hash
+from optimizer.data.reading import read_bytes
+from optimizer.data.schema import FACILITIES, PRODUCTS, PROJECTS, TARGETS
+from optimizer.outputs.export import (
+    dataset_workbook,
+    portfolio_csv,
+    portfolio_table,
+    portfolio_workbook,
+    read_record_workbook,
+)
+from optimizer.outputs.record import RunRecord, make_record
 
 from .conftest import ROOT, SAMPLE, TINY_FACILITIES, TINY_PROJECTS, examples, write_tables
 
@@ -237,7 +244,7 @@ def test_portfolio_workbook_has_summary_sources_and_record(lang):
 
 @pytest.fixture(scope="module")
 def sample_solved():
-    from optimizer.frontier import budget_range, frontier
+    from optimizer.answers.frontier import budget_range, frontier
 
     dataset = load_dataset(SAMPLE)
     factors = EmissionFactors.default()
@@ -269,7 +276,7 @@ def slide_texts(deck: bytes) -> list[str]:
 def test_pack_slides_and_texts(sample_solved, lang):
     from pptx import Presentation
 
-    from optimizer.report import build_pack
+    from optimizer.outputs.report import build_pack
 
     dataset, instance, factors, result, table, record = sample_solved
     deck = build_pack(dataset, result, lang=lang, record=record, frontier=table, instance=instance, factors=factors)
@@ -307,7 +314,7 @@ def test_pack_lists_further_settings_on_the_assumptions_slide(sample_solved):
     """A setting beyond the shown ones (here ``margin``) is a "key: value" line, not a TypeError."""
     from dataclasses import replace
 
-    from optimizer.report import build_pack
+    from optimizer.outputs.report import build_pack
 
     dataset, instance, factors, result, _, record = sample_solved
     record = replace(record, settings={**record.settings, "margin": 0.02})
@@ -317,7 +324,7 @@ def test_pack_lists_further_settings_on_the_assumptions_slide(sample_solved):
 
 @pytest.mark.slow
 def test_pack_without_portfolio_says_so_and_shows_accounting_when_present(sample_solved):
-    from optimizer.report import build_pack
+    from optimizer.outputs.report import build_pack
 
     dataset, instance, factors, result, _, record = sample_solved
     infeasible = optimize(instance, budget=1000, targets=dataset.targets)
@@ -375,7 +382,7 @@ def test_pdf_shows_chinese_glyphs_not_tofu(tmp_path):
     from pptx import Presentation
     from pptx.util import Inches
 
-    from optimizer import report
+    from optimizer.outputs import report
 
     # The real pack, through the command line.
     pdf = tmp_path / "pack.pdf"
@@ -411,7 +418,7 @@ def test_pdf_shows_chinese_glyphs_not_tofu(tmp_path):
        st.sampled_from([None, "float", "int", "bool", "str"]))
 def test_a_column_at_a_time_writes_every_cell_as_the_cell_by_cell_form(cells, kind):
     """The run record's data hash must not move when cells are written a column at a time (stored records)."""
-    from optimizer.record import _cell, _cells
+    from optimizer.data.canonical import _cells, cell
 
     column = pd.Series(cells, dtype=object)
     if kind == "float":
@@ -422,4 +429,4 @@ def test_a_column_at_a_time_writes_every_cell_as_the_cell_by_cell_form(cells, ki
         column = pd.Series([bool(c) for c in cells], dtype=bool)
     elif kind == "str":
         column = pd.Series([c if isinstance(c, str) else "x" for c in cells], dtype=object)
-    assert _cells(column) == [_cell(value) for value in column.to_numpy()]
+    assert _cells(column) == [cell(value) for value in column.to_numpy()]

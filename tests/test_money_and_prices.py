@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from optimizer import prepare
-from optimizer.economics import capital_recovery_factor, portfolio_economics, project_economics
-from optimizer.frontier import frontier
-from optimizer.prices import target_prices
-from optimizer.ranking import greedy_pick, mac_pick
+from optimizer.answers.frontier import frontier
+from optimizer.answers.prices import target_prices
+from optimizer.answers.ranking import greedy_pick, mac_pick
+from optimizer.data.economics import capital_recovery_factor, portfolio_economics, project_economics
 
 from .conftest import examples
 from .support.oracle import EXACT, brute_force, check, instances, make_dataset

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from optimizer import SolverSettings, Target, prepare
-from optimizer.horizon import RoadmapSettingsError, horizon_problems, make_horizon
-from optimizer.model import PolicyOptions
-from optimizer.roadmap import closest_roadmap, diagnose_roadmap, plan_roadmap
+from optimizer.answers.roadmap import closest_roadmap, diagnose_roadmap, plan_roadmap
+from optimizer.program.horizon import RoadmapSettingsError, horizon_problems, make_horizon
+from optimizer.program.model import PolicyOptions
 
 from .conftest import examples
 from .support.oracle import PRODUCTS, brute_force, check, co2_of, instances, make_dataset
@@ -286,7 +286,7 @@ def test_roadmap_core_search_finds_the_brute_force_optimum(case, near):
     CORE_NEAR huge its roadmap goes to the full search, presolve off, as a start)."""
     from unittest.mock import patch
 
-    from optimizer import highs
+    from optimizer.solving import highs
 
     best = None
     for plan in plans(case):
@@ -373,8 +373,8 @@ def test_yearly_spend_never_exceeds_the_budget_even_within_solver_tolerance():
 @pytest.mark.parametrize("carry_over", [False, True])
 def test_a_repair_writes_the_budget_rows_in_the_scale_they_were_built_with(carry_over):
     """The money repair changes the budget rows' right-hand sides on the built model: same scale as the build."""
-    from optimizer.model import budget_rows
-    from optimizer.program import build_model
+    from optimizer.program.build import build_model
+    from optimizer.program.model import budget_rows
 
     dataset = one_plant([{"project_id": "a", "capex": 30_000, "co2_reduction": 10, "lead_time_years": 1},
                          {"project_id": "b", "capex": 0.5, "co2_reduction": 1, "lead_time_years": 0}])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from optimizer.question import TargetChange
+from optimizer.answers.question import TargetChange
 from ui.settings import Limits, Settings
 
 LIMITS = Limits("fuzhou_sample", "v1", 838_460.0, {
@@ -105,8 +105,8 @@ def test_the_workbook_assumptions_sheet_reads_back_the_question(tmp_path):
     import pandas as pd
 
     from optimizer import load_dataset, optimize, prepare
-    from optimizer.dataset import EmissionFactors
-    from optimizer.export import portfolio_workbook
+    from optimizer.data.dataset import EmissionFactors
+    from optimizer.outputs.export import portfolio_workbook
 
     from .conftest import SAMPLE
 

@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 
 from optimizer import load_dataset, optimize
-from optimizer.checks import build_dataset
-from optimizer.dataset import EmissionFactors
-from optimizer.diagnosis import diagnose
-from optimizer.export import dataset_workbook, dataset_zip, portfolio_csv, portfolio_table, portfolio_workbook
-from optimizer.instance import prepare
-from optimizer.reading import read_bytes
+from optimizer.answers.diagnosis import diagnose
+from optimizer.data.checks import build_dataset
+from optimizer.data.dataset import EmissionFactors
+from optimizer.data.instance import prepare
+from optimizer.data.reading import read_bytes
+from optimizer.outputs.export import dataset_workbook, dataset_zip, portfolio_csv, portfolio_table, portfolio_workbook
 from storage.importing import import_upload
 from storage.store import SAMPLE_NAME, Store, StoreError
 
@@ -299,8 +299,8 @@ def test_all_scenarios_of_a_dataset_in_one_read(store):
 
 def test_every_import_is_a_kept_version_that_can_be_diffed_and_restored(tmp_path):
     """Versions are kept, scenarios name theirs, two versions diff row by row, any version restores."""
-    from optimizer.record import data_hash
-    from optimizer.versions import diff_datasets
+    from optimizer.data.canonical import data_hash
+    from optimizer.data.versions import diff_datasets
 
     store = Store(tmp_path / "versions.duckdb", seed=False)
     first = load_dataset(SAMPLE, name="list")

@@ -9,8 +9,16 @@ import pandas as pd
 import pytest
 
 from optimizer import load_dataset, prepare
-from optimizer.sweep import DaskCluster, LocalPool, load_results, scenario_grid, sweep, target_variants, write_results
-from optimizer.uncertainty import project_spreads
+from optimizer.answers.sweep import (
+    DaskCluster,
+    LocalPool,
+    load_results,
+    scenario_grid,
+    sweep,
+    target_variants,
+    write_results,
+)
+from optimizer.answers.uncertainty import project_spreads
 
 from .conftest import SAMPLE
 from .test_cli import no_traceback, run

@@ -15,10 +15,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from optimizer import load_dataset, optimize
-from optimizer.dataset import EmissionFactors
-from optimizer.frontier import frontier
-from optimizer.instance import prepare
-from optimizer.solve import SolverSettings
+from optimizer.answers.frontier import frontier
+from optimizer.data.dataset import EmissionFactors
+from optimizer.data.instance import prepare
+from optimizer.solving.solve import SolverSettings
 from ui import workers
 from ui.workers import Abandoned, Pool
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from optimizer.kinds import kind_of
+from optimizer.program.kinds import kind_of
 
 from . import compute
 from .i18n import category_name, language, sector_name, t, target_name

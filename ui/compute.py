@@ -24,15 +24,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from optimizer.dataset import DATA_DIR, Dataset, EmissionFactors, Target, load_emission_factors
-from optimizer.horizon import AsOf
-from optimizer.instance import Instance, prepare
-from optimizer.kinds import TargetKind, kind_of
-from optimizer.model import PolicyOptions
-from optimizer.problems import Problem
-from optimizer.question import Question, TargetChange, answer
-from optimizer.solve import PortfolioResult, SolverSettings, optimize
-from optimizer.targets import TargetOutcome
+from optimizer.answers.question import Question, TargetChange, answer
+from optimizer.data.dataset import DATA_DIR, Dataset, EmissionFactors, Target, load_emission_factors
+from optimizer.data.instance import Instance, prepare
+from optimizer.data.problems import Problem
+from optimizer.program.horizon import AsOf
+from optimizer.program.kinds import TargetKind, kind_of
+from optimizer.program.model import PolicyOptions
+from optimizer.program.targets import TargetOutcome
+from optimizer.solving.solve import PortfolioResult, SolverSettings, optimize
 from storage.store import Store
 
 from . import workers
@@ -176,7 +176,7 @@ def _diagnose(settings: Settings, result: PortfolioResult) -> dict[str, Any] | N
     closest portfolio within the budget (kept on the result too, for the downloads)."""
     if result.status != "infeasible":
         return None
-    from optimizer.question import explain
+    from optimizer.answers.question import explain
 
     diagnosis = explain(instance(settings), targets(settings), question(settings))
     result.diagnosis, result.closest = diagnosis.to_dict(), diagnosis.closest
@@ -216,7 +216,7 @@ def least_budget(diagnosis: dict[str, Any] | None) -> float | None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _target_prices(path: str, settings: Settings) -> pd.DataFrame:
-    from optimizer.prices import target_prices as prices
+    from optimizer.answers.prices import target_prices as prices
 
     with workers.turn():
         return prices(instance(settings), targets(settings), settings.budget, solver_settings(settings),
@@ -234,8 +234,8 @@ def frontier(settings: Settings, low: float, high: float, points: int,
 
     One budget at a time in one worker slot, given up after each budget to whoever waits in line (a
     sweep must not hold a shared server for its whole length)."""
-    from optimizer.frontier import budget_range
-    from optimizer.frontier import frontier as trace
+    from optimizer.answers.frontier import budget_range
+    from optimizer.answers.frontier import frontier as trace
 
     budgets = sorted(budget_range(low, high, points))
     parts = []
@@ -262,7 +262,7 @@ def frontier_diagnosis(settings: Settings, high: float) -> dict[str, Any] | None
 
 def today(settings: Settings) -> list[TargetOutcome]:
     """Each enabled target before any project."""
-    from optimizer.targets import evaluate_targets
+    from optimizer.program.targets import evaluate_targets
 
     inst = instance(settings)
     when = as_of(settings)
@@ -281,21 +281,21 @@ def projects_with_co2(settings: Settings) -> pd.DataFrame:
 
 
 def portfolio_table(settings: Settings, result: PortfolioResult) -> pd.DataFrame:
-    from optimizer.export import portfolio_table as table
+    from optimizer.outputs.export import portfolio_table as table
 
     return table(dataset(settings), instance(settings), result, discount_rate=settings.discount_rate)
 
 
 @st.cache_data(show_spinner=False)
 def template_workbook() -> bytes:
-    from optimizer.export import template_workbook as template
+    from optimizer.outputs.export import template_workbook as template
 
     return template()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _dataset_workbook(path: str, name: str, version: str) -> bytes:
-    from optimizer.export import dataset_workbook
+    from optimizer.outputs.export import dataset_workbook
 
     return dataset_workbook(_dataset(path, name, version))
 
@@ -305,7 +305,7 @@ def dataset_workbook(settings: Settings) -> bytes:
 
 
 def dataset_tables(settings: Settings) -> dict[str, pd.DataFrame]:
-    from optimizer.export import dataset_tables as tables
+    from optimizer.outputs.export import dataset_tables as tables
 
     return tables(dataset(settings))
 
@@ -327,9 +327,9 @@ def check_edited_projects(tables: dict[str, pd.DataFrame], edited_projects: pd.D
     Returns every problem (with table, row and column as a spreadsheet would number them) and
     None, or no problem and the dataset.
     """
-    from optimizer.checks import build_dataset
-    from optimizer.problems import DataError
-    from optimizer.reading import RawTable
+    from optimizer.data.checks import build_dataset
+    from optimizer.data.problems import DataError
+    from optimizer.data.reading import RawTable
 
     raw = []
     for table, frame in {**tables, "projects": edited_projects}.items():
@@ -367,7 +367,7 @@ def record_settings(settings: Settings) -> dict[str, Any]:
 
 def record(settings: Settings, result: PortfolioResult) -> Any:
     """The run record of ``result`` solved for the question (a :class:`optimizer.record.RunRecord`)."""
-    from optimizer.record import make_record
+    from optimizer.outputs.record import make_record
 
     return make_record(dataset(settings), result, solver_settings=solver_settings(settings),
                        settings=record_settings(settings))
@@ -379,8 +379,8 @@ def closest_result(settings: Settings) -> PortfolioResult | None:
     closest = solved.result.closest
     if not closest:
         return None
-    from optimizer.program import build_model
-    from optimizer.solve import SolveOutcome, make_result
+    from optimizer.program.build import build_model
+    from optimizer.solving.solve import SolveOutcome, make_result
 
     inst = instance(settings)
     model = build_model(inst, targets(settings), as_of(settings).horizon(settings.solve_budget()),
@@ -402,8 +402,8 @@ def _result_for(path: str, settings: Settings, which: str) -> PortfolioResult:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _csv(path: str, settings: Settings, lang: str, which: str) -> bytes:
-    from optimizer.export import portfolio_csv as csv_of
-    from optimizer.export import portfolio_table as table
+    from optimizer.outputs.export import portfolio_csv as csv_of
+    from optimizer.outputs.export import portfolio_table as table
 
     result = _result_for(path, settings, which)
     return csv_of(table(dataset(settings), instance(settings), result, discount_rate=settings.discount_rate),
@@ -412,7 +412,7 @@ def _csv(path: str, settings: Settings, lang: str, which: str) -> bytes:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _xlsx(path: str, settings: Settings, lang: str, which: str) -> bytes:
-    from optimizer.export import portfolio_workbook
+    from optimizer.outputs.export import portfolio_workbook
 
     result = _result_for(path, settings, which)
     data, inst = dataset(settings), instance(settings)
@@ -437,9 +437,9 @@ PACK_FRONTIER_POINTS = 9
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _meeting_pack(path: str, settings: Settings, lang: str) -> bytes:
-    from optimizer.frontier import budget_range
-    from optimizer.frontier import frontier as trace
-    from optimizer.report import build_pack
+    from optimizer.answers.frontier import budget_range
+    from optimizer.answers.frontier import frontier as trace
+    from optimizer.outputs.report import build_pack
 
     result = _solve(path, settings).result
     table = None
@@ -463,7 +463,7 @@ def meeting_pack(settings: Settings, lang: str) -> bytes:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _meeting_pack_pdf(path: str, settings: Settings, lang: str) -> bytes:
-    from optimizer.report import pptx_to_pdf
+    from optimizer.outputs.report import pptx_to_pdf
 
     return pptx_to_pdf(_meeting_pack(path, settings, lang))
 
@@ -500,7 +500,7 @@ def roadmap_budgets(settings: Settings) -> dict[int, float]:
 
 def roadmap_horizon(settings: Settings) -> Any:
     """The checked horizon of the question (raises ``RoadmapSettingsError`` naming each bad setting)."""
-    from optimizer.horizon import make_horizon
+    from optimizer.program.horizon import make_horizon
 
     from .settings import roadmap_years
 
@@ -524,8 +524,8 @@ class Roadmap:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _roadmap(path: str, settings: Settings) -> Roadmap:
-    from optimizer.horizon import RoadmapSettingsError
-    from optimizer.roadmap import plan_roadmap
+    from optimizer.answers.roadmap import plan_roadmap
+    from optimizer.program.horizon import RoadmapSettingsError
 
     try:
         horizon = roadmap_horizon(settings)
@@ -544,7 +544,7 @@ def roadmap(settings: Settings) -> Roadmap:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _roadmap_diagnosis(path: str, settings: Settings) -> dict[str, Any]:
-    from optimizer.roadmap import diagnose_roadmap
+    from optimizer.answers.roadmap import diagnose_roadmap
 
     with workers.turn():
         return diagnose_roadmap(instance(settings), targets(settings), roadmap_horizon(settings),
@@ -575,7 +575,7 @@ def roadmap_schedule(settings: Settings, schedule: list[dict[str, Any]]) -> pd.D
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _roadmap_files(path: str, settings: Settings) -> tuple[bytes, bytes]:
-    from optimizer.cli_roadmap import roadmap_workbook
+    from optimizer.cli.roadmap import roadmap_workbook
 
     result = _roadmap(path, settings).result
     workbook = roadmap_workbook(instance(settings), result)
@@ -585,7 +585,7 @@ def _roadmap_files(path: str, settings: Settings) -> tuple[bytes, bytes]:
                    "co2_t"]].copy()
     for year in years:
         table[f"capex_{year}"] = [paid.get(year, 0.0) for paid in frame["capex_by_year"]]
-    from optimizer.schema import escape_cell
+    from optimizer.data.schema import escape_cell
 
     for column in ("project_id", "name", "facility_id", "sector"):
         table[column] = table[column].map(lambda v: escape_cell(v) if isinstance(v, str) else v)
@@ -605,7 +605,7 @@ def roadmap_xlsx(settings: Settings) -> bytes:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _alternatives(path: str, settings: Settings, count: int, slack: float) -> Any:
-    from optimizer.alternatives import near_optimal_alternatives
+    from optimizer.answers.alternatives import near_optimal_alternatives
 
     with workers.turn():
         return near_optimal_alternatives(instance(settings), budget=float(settings.budget),
@@ -621,7 +621,7 @@ def alternatives(settings: Settings, count: int, slack: float) -> Any:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _cut_first(path: str, settings: Settings) -> Any:
-    from optimizer.cutfirst import cut_first as cut
+    from optimizer.answers.cutfirst import cut_first as cut
 
     with workers.turn():
         return cut(instance(settings), budget=float(settings.budget), targets=targets(settings),
@@ -635,7 +635,7 @@ def cut_first(settings: Settings) -> Any:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _monte_carlo(path: str, settings: Settings, draws: int, seed: int) -> Any:
-    from optimizer.uncertainty import project_spreads, simulate
+    from optimizer.answers.uncertainty import project_spreads, simulate
 
     result = solve(settings).result
     inst = instance(settings)
@@ -652,7 +652,7 @@ def monte_carlo(settings: Settings, draws: int, seed: int = 0) -> Any:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _robust(path: str, settings: Settings, probability: float, scenarios: int, seed: int) -> Any:
-    from optimizer.uncertainty import project_spreads, robust_portfolio
+    from optimizer.answers.uncertainty import project_spreads, robust_portfolio
 
     inst = instance(settings)
     spreads = project_spreads(dataset(settings), inst)
@@ -671,7 +671,7 @@ def alternatives_xlsx(settings: Settings, matrix: pd.DataFrame, summary: pd.Data
     """The project × alternative matrix with labels, and each alternative's CO2 and capex, as a workbook."""
     import io
 
-    from optimizer.schema import escape_cell
+    from optimizer.data.schema import escape_cell
 
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
@@ -685,7 +685,7 @@ def alternatives_xlsx(settings: Settings, matrix: pd.DataFrame, summary: pd.Data
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _roadmap_monte_carlo(path: str, settings: Settings, draws: int, seed: int) -> Any:
-    from optimizer.uncertainty import project_spreads, simulate
+    from optimizer.answers.uncertainty import project_spreads, simulate
 
     result = _roadmap(path, settings).result
     inst = instance(settings)
@@ -703,7 +703,7 @@ def roadmap_monte_carlo(settings: Settings, draws: int, seed: int = 0) -> Any:
 
 def table_csv(frame: pd.DataFrame) -> bytes:
     """A table as the app's CSV downloads are (UTF-8 with BOM for Excel; text cells escaped against formulas)."""
-    from optimizer.schema import escape_cell
+    from optimizer.data.schema import escape_cell
 
     safe = frame.map(lambda v: escape_cell(v) if isinstance(v, str) else v)
     return safe.to_csv(index=False).encode("utf-8-sig")
@@ -713,7 +713,7 @@ def tables_xlsx(settings: Settings, sheets: dict[str, pd.DataFrame]) -> bytes:
     """Tables as one workbook, one sheet each (text escaped), with the question's assumptions sheet last."""
     import io
 
-    from optimizer.schema import escape_cell
+    from optimizer.data.schema import escape_cell
 
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:

@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
-from optimizer.kinds import kind_of
-from optimizer.question import TargetChange
+from optimizer.answers.question import TargetChange
+from optimizer.program.kinds import kind_of
 from storage.store import SAMPLE_NAME
 
 Objective = Literal["co2", "cost"]
@@ -277,7 +277,7 @@ class Settings:
 
 def _grid_ids() -> tuple[str, ...]:
     """The grid rows of the shipped emission factors (data/emission_factors.csv)."""
-    from optimizer.dataset import load_emission_factors
+    from optimizer.data.dataset import load_emission_factors
 
     table = load_emission_factors()
     return tuple(str(i) for i in table.index[table["kind"] == "grid"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from optimizer.versions import diff_datasets
+from optimizer.data.versions import diff_datasets
 
 from .auth import actor
 from .datastore import get_store

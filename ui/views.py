@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from optimizer.problems import MESSAGES, Problem, where_text
-from optimizer.schema import TABLES
+from optimizer.data.problems import MESSAGES, Problem, where_text
+from optimizer.data.schema import TABLES
 
 from . import compute
 from .i18n import escape_markdown, field_name, language, t, target_name
@@ -63,7 +63,7 @@ def kind_label(kind: str) -> str:
 
 def target_verdict(outcome: Any) -> str:
     """Met or not in the year judged, "overdue" where the plan's date has passed (a TargetOutcome or its dict)."""
-    from optimizer.targets import TargetOutcome, verdict
+    from optimizer.program.targets import TargetOutcome, verdict
 
     if isinstance(outcome, Mapping):
         fields = {k: outcome[k] for k in TargetOutcome.__dataclass_fields__ if k in outcome}

@@ -25,7 +25,7 @@ SIZES = {"laptop": (1280, 720), "projector": (1920, 1080)}
 def app_url(tmp_path_factory):
     folder = tmp_path_factory.mktemp("state-server")
     store = Store(folder / "e2e.duckdb")
-    from optimizer.checks import load_dataset
+    from optimizer.data.checks import load_dataset
 
     store.save_dataset("tiny", load_dataset(write_tables(folder / "tiny"), name="tiny"), source_file="tiny")
     store.close()

@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.checks import shipped_products, shipped_targets
-from optimizer.dataset import Target, is_at_level
-from optimizer.instance import Instance
+from optimizer.data.checks import shipped_products, shipped_targets
+from optimizer.data.dataset import Target, is_at_level
+from optimizer.data.instance import Instance
 
 COAL_T_PER_TCE = 2.660
 GRID_T_PER_MWH = 0.4211

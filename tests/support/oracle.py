@@ -15,7 +15,7 @@ import pandas as pd
 from hypothesis import strategies as st
 
 from optimizer import SolverSettings, Target, build_dataset
-from optimizer.reading import RawTable
+from optimizer.data.reading import RawTable
 
 PRODUCTS = pd.DataFrame(
     {"sector": ["steel", "steel"], "unit": ["t", "m2"], "benchmark": [100.0, 10.0], "baseline": [120.0, 14.0]},

@@ -1,0 +1,189 @@
+"""What every command of the command line shares: the common flags, their checks, JSON output.
+
+Kept apart from :mod:`optimizer.cli` so that the modules adding commands
+(``cli_pack``, ``cli_doubt``, ``cli_roadmap``) use it without importing the
+command line itself (no import cycle).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from optimizer.data.defaults import DEFAULT_DISCOUNT_RATE
+
+if TYPE_CHECKING:
+    from optimizer.answers.question import Question
+    from optimizer.data.dataset import EmissionFactors
+    from optimizer.program.horizon import AsOf
+    from optimizer.program.model import PolicyOptions
+
+
+def add_common_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--data", required=True, help="folder of CSVs, .xlsx workbook, .zip or flat .csv")
+    command.add_argument("--solver", choices=["highs", "cbc"], default="highs")
+    command.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+    command.add_argument("--gap", type=float, default=1e-3, help="relative optimality gap (default 0.001)")
+    command.add_argument("--no-targets", action="store_true", help="ignore the plan targets")
+    command.add_argument("--margin", type=float, default=0.0,
+                         help="compliance margin: share points added to every benchmark-share target "
+                              "(0.02 = 2 points; default 0)")
+    command.add_argument("--exclude", default="", metavar="ID;ID",
+                         help="project ids never to choose, ';'-separated (a plant owner objects)")
+    command.add_argument("--closure-capex-outside-budget", action="store_true",
+                         help="pay retirements of lines closed by order outside the budget")
+    command.add_argument("--grid-factor", type=float, help="grid emission factor, tCO2/MWh (default: Fujian 2023)")
+    command.add_argument("--fuel-factor", action="append", default=[], metavar="FUEL=T_PER_TCE",
+                         help="emission factor of a fuel in tCO2/tce, e.g. coal=2.66 (repeatable)")
+    command.add_argument("--discount-rate", type=float, default=DEFAULT_DISCOUNT_RATE,
+                         help="real discount rate for abatement cost and payback (default 0.08)")
+    command.add_argument("--out", type=Path, help="write the result to FILE.csv or FILE.xlsx")
+    add_as_of_arguments(command)
+
+
+#: The years a question may speak of (a check on typing, not on policy).
+YEARS = (2000, 2100)
+
+
+def add_as_of_arguments(command: argparse.ArgumentParser) -> None:
+    """``--from Y0`` and ``--in-service-by Y``: when the single-year question is asked and of which year."""
+    command.add_argument("--from", dest="first_year", type=int, metavar="Y0",
+                         help="first year work may start (default: this calendar year)")
+    command.add_argument("--in-service-by", dest="as_of_year", type=int, metavar="Y",
+                         help="the year the portfolio must be in service by and the targets are judged in "
+                              "(default: Y0 + 1)")
+
+
+def as_of_from(args: argparse.Namespace) -> AsOf:
+    from optimizer.program.horizon import AsOf
+
+    return AsOf.of(getattr(args, "first_year", None), getattr(args, "as_of_year", None))
+
+
+def settings_problems(args: argparse.Namespace) -> list[str]:
+    """Every bad setting, found before any file is read or any model solved."""
+    problems = []
+
+    def number(name: str, value: float | None, low: float | None = None, high: float | None = None,
+               low_open: bool = False) -> None:
+        if value is None:
+            return
+        if not math.isfinite(value):
+            problems.append(f"--{name} must be a finite number, not {value}")
+        elif low is not None and (value < low or (low_open and value == low)):
+            problems.append(f"--{name} must be {'>' if low_open else '≥'} {low:g}, not {value:g}")
+        elif high is not None and value > high:
+            problems.append(f"--{name} must be ≤ {high:g}, not {value:g}")
+
+    number("budget", getattr(args, "budget", None), 0.0)
+    number("co2-goal", getattr(args, "co2_goal", None), 0.0)
+    number("time-limit", getattr(args, "time_limit", None), 0.0, low_open=True)
+    number("gap", getattr(args, "gap", None), 0.0, 0.99)
+    number("margin", getattr(args, "margin", None), 0.0, 1.0)
+    number("grid-factor", getattr(args, "grid_factor", None), 0.0)
+    number("discount-rate", getattr(args, "discount_rate", None), 0.0, 1.0)
+    first, year = getattr(args, "first_year", None), getattr(args, "as_of_year", None)
+    for name, value in (("from", first), ("in-service-by", year)):
+        if value is not None and not YEARS[0] <= value <= YEARS[1]:
+            problems.append(f"--{name} must be a year within {YEARS[0]}–{YEARS[1]}, not {value}")
+    if first is not None and year is not None and year < first:
+        problems.append(f"--in-service-by {year} is before --from {first}")
+    for text in getattr(args, "fuel_factor", []):
+        fuel, _, value = text.partition("=")
+        try:
+            number(f"fuel-factor {fuel}", float(value), 0.0)
+        except ValueError:
+            problems.append(f"--fuel-factor takes FUEL=NUMBER (tCO2/tce), not {text!r}")
+    if args.command == "frontier" and getattr(args, "budgets", None) is not None:
+        try:
+            from optimizer.answers.frontier import parse_budgets
+
+            budgets = parse_budgets(args.budgets)
+            if not budgets or any(not math.isfinite(b) or b < 0 for b in budgets):
+                raise ValueError
+        except ValueError:
+            problems.append(f"--budgets takes LO:HI:N with 0 ≤ LO ≤ HI and N ≥ 1 (万元), not {args.budgets!r}")
+    out = getattr(args, "out", None)
+    if out is not None:
+        folder = out.resolve().parent
+        if not folder.is_dir():
+            problems.append(f"--out: the folder {folder} does not exist")
+        elif args.command in ("solve", "frontier") and out.suffix.lower() not in (".csv", ".xlsx"):
+            problems.append(f"--out must end in .csv or .xlsx, not {out.name!r}")
+    if getattr(args, "command", "") == "solve":
+        if args.objective == "co2" and args.budget is None:
+            problems.append("--budget is required with --objective co2")
+        if args.objective == "cost" and args.co2_goal is None:
+            problems.append("--co2-goal is required with --objective cost")
+    return problems
+
+
+def question_from(args: argparse.Namespace) -> Question:
+    """The question the flags ask (every single-year command builds it here, and only here)."""
+    from optimizer.answers.question import Question
+    from optimizer.solving.solve import SolverSettings
+
+    return Question(
+        objective=getattr(args, "objective", "co2"), budget=getattr(args, "budget", None),
+        co2_goal=getattr(args, "co2_goal", None), first_year=getattr(args, "first_year", None),
+        as_of_year=getattr(args, "as_of_year", None), no_targets=bool(getattr(args, "no_targets", False)),
+        options=options_from(args), factors=factors_from(args),
+        discount_rate=getattr(args, "discount_rate", DEFAULT_DISCOUNT_RATE),
+        solver=SolverSettings(args.solver, args.time_limit, args.gap))
+
+
+def factors_from(args: argparse.Namespace) -> EmissionFactors:
+    """The shipped emission factors with the analyst's overrides."""
+    from optimizer.data.dataset import EmissionFactors
+
+    overrides = {fuel.strip(): float(value)
+                 for fuel, _, value in (t.partition("=") for t in getattr(args, "fuel_factor", []))}
+    return EmissionFactors.default().with_changes(grid_t_per_mwh=getattr(args, "grid_factor", None), fuels=overrides)
+
+
+def options_from(args: argparse.Namespace) -> PolicyOptions:
+    from optimizer.program.model import PolicyOptions
+
+    return PolicyOptions(margin=getattr(args, "margin", 0.0),
+                         order_capex_in_budget=not getattr(args, "closure_capex_outside_budget", False),
+                         excluded=tuple(id_list(getattr(args, "exclude", ""))))
+
+
+def id_list(text: str) -> list[str]:
+    """A ';'-separated list of project ids (``--exclude A;B``) as a list."""
+    return [part.strip() for part in text.split(";") if part.strip()]
+
+
+def silence_highs_banner() -> None:
+    """HiGHS prints a banner on stdout when it first starts in a process, even with output off.
+
+    Start it once with stdout pointed at /dev/null, so the command's output is only its own.
+    """
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def jsonable(value: object) -> object:
+    """JSON has no NaN or infinity: write null for them."""
+    if hasattr(value, "item") and type(value).__module__ == "numpy":  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
