@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import random
 import re
@@ -33,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.data.dataset import DATA_DIR, Dataset, Target, text_as_objects
+from optimizer.data.plain import jsonable
 from optimizer.data.schema import FACILITIES, PRODUCTS, PROJECTS, SECTORS, TARGET_KINDS
 
 from .access import (
@@ -973,17 +973,7 @@ def _now() -> datetime:
 
 
 def _json(value: Any) -> str:
-    def clean(item: Any) -> Any:
-        if isinstance(item, float) and not math.isfinite(item):
-            return None
-        if isinstance(item, dict):
-            return {str(k): clean(v) for k, v in item.items()}
-        if isinstance(item, (list, tuple)):
-            return [clean(v) for v in item]
-        if isinstance(item, np.generic):
-            return clean(item.item())
-        return item
-    return json.dumps(clean(value), ensure_ascii=False)
+    return json.dumps(jsonable(value), ensure_ascii=False)
 
 
 def _dataset_rows(name: str, dataset: Dataset) -> dict[str, pd.DataFrame]:

@@ -32,16 +32,15 @@ semantics:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
 from optimizer.answers.diagnosis import SUB_SOLVE_SECONDS, earliest_year_met, solve_closest, unreachable_targets
 from optimizer.data.dataset import Dataset, EmissionFactors, Target
 from optimizer.data.instance import Instance, prepare
+from optimizer.data.plain import jsonable
 from optimizer.program.build import build_model
 from optimizer.program.closures import timed_closures
 from optimizer.program.horizon import Horizon, RoadmapSettingsError, Timing, project_timing
@@ -108,20 +107,7 @@ class RoadmapResult:
             "solve_seconds": self.solve_seconds, "build_seconds": self.build_seconds, "solver": self.solver,
             "message": self.message, "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
         }
-        return _finite(data)
-
-
-def _finite(value: Any) -> Any:
-    """``value`` with NaN and infinity as None and numpy scalars as Python ones, all the way down."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+        return jsonable(data)
 
 
 def capex_by_year(instance: Instance, horizon: Horizon, timing: Timing, p: int, service: int,

@@ -174,16 +174,3 @@ def silence_highs_banner() -> None:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
-
-
-def jsonable(value: object) -> object:
-    """JSON has no NaN or infinity: write null for them."""
-    if hasattr(value, "item") and type(value).__module__ == "numpy":  # numpy scalars
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optimizer.cli.common import as_of_from, id_list, jsonable, options_from
+from optimizer.cli.common import as_of_from, id_list, options_from
+from optimizer.data.plain import jsonable
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help
     from optimizer.data.dataset import Dataset

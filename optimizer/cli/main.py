@@ -21,13 +21,13 @@ from optimizer.cli import pack as cli_pack
 from optimizer.cli.common import (
     add_common_arguments,
     as_of_from,
-    jsonable,
     options_from,
     question_from,
     settings_problems,
     silence_highs_banner,
 )
 from optimizer.cli.roadmap import add_roadmap_command, run_roadmap
+from optimizer.data.plain import jsonable
 from optimizer.data.problems import DataError
 
 if TYPE_CHECKING:  # the library is imported when a command runs, so --help answers at once

@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optimizer.cli.common import add_as_of_arguments, jsonable, question_from
+from optimizer.cli.common import add_as_of_arguments, question_from
+from optimizer.data.plain import jsonable
 from optimizer.data.problems import DataError
 
 if TYPE_CHECKING:

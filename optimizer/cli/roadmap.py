@@ -112,9 +112,10 @@ def _flag_of(message: str) -> str:
 def run_roadmap(args: argparse.Namespace) -> int:
     """Check the settings, read the list, plan, report; the exit code says whether a roadmap was found."""
     from optimizer.answers.roadmap import diagnose_roadmap, plan_roadmap
-    from optimizer.cli.common import factors_from, jsonable, options_from, settings_problems, silence_highs_banner
+    from optimizer.cli.common import factors_from, options_from, settings_problems, silence_highs_banner
     from optimizer.data.instance import prepare
     from optimizer.data.isolation import load_dataset_isolated
+    from optimizer.data.plain import jsonable
     from optimizer.data.problems import DataError
     from optimizer.program.horizon import make_horizon
     from optimizer.solving.solve import SolverSettings

@@ -21,10 +21,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from optimizer.data.canonical import data_hash
 from optimizer.data.dataset import Dataset
+from optimizer.data.plain import jsonable
 
 if TYPE_CHECKING:  # solve imports nothing from here, but loads PuLP: only for the annotations
     from optimizer.solving.solve import PortfolioResult, SolverSettings
@@ -65,7 +64,7 @@ class RunRecord:
     record_version: int = RECORD_VERSION
 
     def to_dict(self) -> dict:
-        return _json_dict(asdict(self))
+        return jsonable(asdict(self))
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, sort_keys=False)
@@ -184,7 +183,7 @@ def make_record(dataset: Dataset, result: PortfolioResult, *, solver_settings: S
 
 
 def outcome_of(result: PortfolioResult) -> dict:
-    return _json_dict({"status": result.status, "selected": sorted(result.selected),
+    return jsonable({"status": result.status, "selected": sorted(result.selected),
                       "co2_reduction_t": result.co2_reduction_t, "spend": result.spend})
 
 
@@ -242,23 +241,3 @@ def compare(recorded: RunRecord, now: RunRecord) -> list[Difference]:
 def _id_set(selected: object) -> set[str]:
     """The project ids of an outcome's ``selected`` (a list; nothing when absent)."""
     return set(selected) if isinstance(selected, (list, tuple, set, frozenset)) else set()
-
-
-def _json_dict(value: dict) -> dict[str, object]:
-    """A dict made JSON-safe by :func:`_jsonable`."""
-    return {str(k): _jsonable(v) for k, v in value.items()}
-
-
-def _jsonable(value: object) -> object:
-    """JSON-safe: NaN/inf as None, numpy scalars as Python numbers, tuples as lists."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    return value
