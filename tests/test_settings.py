@@ -133,3 +133,12 @@ def test_excluded_projects_unknown_to_the_dataset_are_dropped_with_a_notice():
     assert checked.excluded == ("P1", "P2")
     assert [(n.code, n.kwargs()) for n in notices] == [("notice_unknown_excluded", {"projects": "gone"})]
     assert Settings.from_query({"excluded": "not json"}).excluded == ()
+
+
+def test_the_as_of_year_stays_within_the_years_the_optimize_page_offers():
+    """A horizon moved past the as-of year (on the Roadmap page) must not leave the year box out of range."""
+    from ui.settings import HORIZON_RANGE, as_of_years
+
+    assert as_of_years(Settings(horizon_start=2026), 2026) == (2026, 2027)
+    assert as_of_years(Settings(horizon_start=2029, as_of_year=2027), 2026) == (2029, 2029)
+    assert as_of_years(Settings(horizon_start=2026, as_of_year=3000), 2026) == (2026, HORIZON_RANGE[1])

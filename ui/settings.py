@@ -431,9 +431,14 @@ def with_budgets(s: Settings, budgets: Mapping[int, float]) -> Settings:
 
 
 def as_of_years(s: Settings, this_year: int) -> tuple[int, int]:
-    """The single-year question's first year (the horizon's) and the year it is in service by (default: the next)."""
+    """The single-year question's first year (the horizon's) and the year it is in service by (default: the next).
+
+    The as-of year is kept within ``first``..:data:`HORIZON_RANGE` (a horizon moved past it on the
+    Roadmap page must not leave the Optimize page's year box out of its range).
+    """
     first = roadmap_years(s, this_year)[0]
-    return first, first + 1 if s.as_of_year is None else s.as_of_year
+    wanted = first + 1 if s.as_of_year is None else s.as_of_year
+    return first, min(max(wanted, first), HORIZON_RANGE[1])
 
 
 def check_roadmap(s: Settings, budget_max: float, this_year: int) -> tuple[Settings, list[Notice]]:
