@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from .access import AccessDenied, Actor, hash_password
@@ -49,6 +50,7 @@ def read_password(stdin: TextIO | None = None) -> str:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m storage", description="Accounts and audit log of the database.")
     top.add_argument("--db", help="database file (default: RETROFIT_DB, else data/retrofit.duckdb)")
+    top.add_argument("--create", action="store_true", help="create the database file if it does not exist")
     groups = top.add_subparsers(dest="group", required=True)
     users = groups.add_parser("users", help="add, reset, change or list accounts").add_subparsers(
         dest="command", required=True)
@@ -76,8 +78,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    path = Path(args.db) if args.db else default_path()
+    if not path.exists() and not args.create:
+        # A mistyped --db would otherwise be a new, empty database (with, say, a new admin in it).
+        print(f"error: no database at {path}; check the path, or add --create to make a new one", file=sys.stderr)
+        return 2
     try:
-        store = Store(args.db or default_path())
+        store = Store(path)
     except StoreError as error:
         print(f"error: {error.text('en')}", file=sys.stderr)
         return 2

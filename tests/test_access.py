@@ -239,9 +239,20 @@ def _cli(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
                           capture_output=True, cwd=ROOT, timeout=120)
 
 
+def test_a_mistyped_database_path_is_an_error_not_a_new_database(tmp_path):
+    """``users add ada2 --role admin --db typo.duckbd`` would have made a new database with a new admin in it."""
+    typo = tmp_path / "typo.duckbd"
+    for args in (("users", "add", "ada2", "--role", "admin", "--oidc"), ("users", "list"), ("audit",)):
+        done = _cli(typo, *args)
+        assert done.returncode == 2 and "no database at" in done.stderr and "--create" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert not typo.exists()
+    assert _cli(typo, "--create", "users", "list").returncode == 0 and typo.exists()
+
+
 def test_the_users_cli_adds_resets_and_lists_accounts_never_showing_a_hash(tmp_path):
     db = tmp_path / "cli.duckdb"
-    added = _cli(db, "users", "add", "ann", "--role", "analyst", "--team", "A", stdin=PASSWORD + "\n")
+    added = _cli(db, "--create", "users", "add", "ann", "--role", "analyst", "--team", "A", stdin=PASSWORD + "\n")
     assert added.returncode == 0, added.stderr
     assert _cli(db, "users", "add", "bob", "--role", "analyst", stdin=PASSWORD + "\n").returncode == 2  # no team
     weak = _cli(db, "users", "add", "eve", "--role", "viewer", stdin="short\n")

@@ -336,3 +336,26 @@ def test_bad_frontier_budgets_exit_2(tiny):
     completed = run("frontier", "--data", tiny, "--budgets", "0:nan:5")
     no_traceback(completed)
     assert completed.returncode == 2 and "--budgets takes LO:HI:N" in completed.stderr
+
+
+def test_an_output_never_replaces_an_input_follows_a_link_or_overwrites_unasked(tmp_path):
+    """``solve --out`` naming the input list, a link to another file, an existing file: refused or handled."""
+    folder = write_tables(tmp_path / "list")
+    projects = folder / "projects.csv"
+    before = projects.read_bytes()
+    onto_input = run("solve", "--data", str(folder), "--budget", "8000", "--out", str(projects))
+    assert onto_input.returncode == 2 and "one of the inputs" in onto_input.stderr
+    assert projects.read_bytes() == before
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me", encoding="utf-8")
+    link = tmp_path / "portfolio.csv"
+    link.symlink_to(precious)
+    refused = run("solve", "--data", str(folder), "--budget", "8000", "--out", str(link))
+    assert refused.returncode == 2 and "--force" in refused.stderr
+    forced = run("solve", "--data", str(folder), "--budget", "8000", "--out", str(link), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert precious.read_text(encoding="utf-8") == "keep me"  # the link was replaced, its target untouched
+    assert not link.is_symlink() and link.read_text(encoding="utf-8").count("\n") > 2
+    assert not list(tmp_path.glob(".portfolio.csv.*.part"))  # no temporary file left behind
+    again = run("solve", "--data", str(folder), "--budget", "8000", "--out", str(link))
+    assert again.returncode == 2 and "exists" in again.stderr

@@ -42,6 +42,7 @@ def add_common_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--discount-rate", type=float, default=DEFAULT_DISCOUNT_RATE,
                          help="real discount rate for abatement cost and payback (default 0.08)")
     command.add_argument("--out", type=Path, help="write the result to FILE.csv or FILE.xlsx")
+    command.add_argument("--force", action="store_true", help="replace an existing --out file")
     add_as_of_arguments(command)
 
 
@@ -107,9 +108,10 @@ def settings_problems(args: argparse.Namespace) -> list[str]:
                 raise ValueError
         except ValueError:
             problems.append(f"--budgets takes LO:HI:N with 0 ≤ LO ≤ HI and N ≥ 1 (万元), not {args.budgets!r}")
+    problems += output_problems_of(args)
     out = getattr(args, "out", None)
-    if out is not None:
-        folder = out.resolve().parent
+    if out is not None and not problems:
+        folder = out.absolute().parent
         if not folder.is_dir():
             problems.append(f"--out: the folder {folder} does not exist")
         elif args.command in ("solve", "frontier") and out.suffix.lower() not in (".csv", ".xlsx"):
@@ -120,6 +122,19 @@ def settings_problems(args: argparse.Namespace) -> list[str]:
         if args.objective == "cost" and args.co2_goal is None:
             problems.append("--co2-goal is required with --objective cost")
     return problems
+
+
+def output_problems_of(args: argparse.Namespace) -> list[str]:
+    """``--out`` (and ``--record``) onto an input, the database, a folder, or an existing file without --force."""
+    from optimizer.cli.files import inputs_of, output_problems
+
+    inputs = inputs_of(getattr(args, "data", None))
+    force = bool(getattr(args, "force", False))
+    record = getattr(args, "record", None)
+    if getattr(args, "command", "") == "rerun":  # there the record is what is read
+        return output_problems(getattr(args, "out", None), [*inputs, Path(record)] if record else inputs, force)
+    return [*output_problems(getattr(args, "out", None), inputs, force),
+            *output_problems(record, inputs, force, "--record")]
 
 
 def question_from(args: argparse.Namespace) -> Question:

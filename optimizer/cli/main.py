@@ -9,6 +9,7 @@ found, no traceback. With ``--json`` the last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -26,6 +27,7 @@ from optimizer.cli.common import (
     settings_problems,
     silence_highs_banner,
 )
+from optimizer.cli.files import write_output
 from optimizer.cli.roadmap import add_roadmap_command, run_roadmap
 from optimizer.data.plain import jsonable
 from optimizer.data.problems import DataError
@@ -135,10 +137,11 @@ def _solve(args: argparse.Namespace, dataset: Dataset, instance: Instance, quest
     record = cli_pack.solve_record(args, args.loaded, question, result, data_sha256)
     if args.out and result.has_portfolio:
         if args.out.suffix.lower() == ".xlsx":
-            args.out.write_bytes(portfolio_workbook(dataset, instance, result, factors, args.discount_rate,
-                                                    record=record, data=args.loaded))
+            write_output(args.out, portfolio_workbook(dataset, instance, result, factors, args.discount_rate,
+                                                      record=record, data=args.loaded))
         else:
-            args.out.write_bytes(portfolio_csv(portfolio_table(dataset, instance, result, args.discount_rate), record))
+            table = portfolio_table(dataset, instance, result, args.discount_rate)
+            write_output(args.out, portfolio_csv(table, record))
     print(_report(result))
     if args.json:
         payload = {**result.to_dict(), "factors": factors.to_dict(), "discount_rate": question.discount_rate,
@@ -203,10 +206,12 @@ def _frontier(args: argparse.Namespace, dataset: Dataset, instance: Instance, se
     table = frontier(instance, dataset.targets, parse_budgets(args.budgets), settings, options=options_from(args),
                      rate=args.discount_rate, as_of=as_of_from(args))
     if args.out:
+        buffer = io.BytesIO()
         if args.out.suffix.lower() == ".xlsx":
-            table.to_excel(args.out, index=False)
+            table.to_excel(buffer, index=False)
         else:
-            table.to_csv(args.out, index=False)
+            table.to_csv(buffer, index=False)
+        write_output(args.out, buffer.getvalue())
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     return 0
 

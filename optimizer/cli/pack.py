@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optimizer.cli.common import add_as_of_arguments, question_from
+from optimizer.cli.files import write_output
 from optimizer.data.plain import jsonable
 from optimizer.data.problems import DataError
 
@@ -82,6 +83,7 @@ def add_rerun_command(commands: argparse._SubParsersAction) -> argparse.Argument
     rerun.add_argument("--data", help="read the data here instead of where the record says")
     rerun.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
     rerun.add_argument("--out", type=Path, help="write the new result to FILE.csv or FILE.xlsx")
+    rerun.add_argument("--force", action="store_true", help="replace an existing --out file")
     rerun.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the --out workbook")
     return rerun
 
@@ -133,6 +135,7 @@ def add_report_command(commands: argparse._SubParsersAction) -> argparse.Argumen
                         help="budgets on the frontier chart, 0 to leave it out (default 9)")
     report.add_argument("--top", type=int, default=15, help="projects listed on the projects slide (default 15)")
     report.add_argument("--record", type=Path, help="also write the run record as JSON here")
+    report.add_argument("--force", action="store_true", help="replace an existing --out or --record file")
     return report
 
 
@@ -181,9 +184,9 @@ def run_report(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() == ".pdf":
         deck = pptx_to_pdf(deck)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(deck)
+    write_output(args.out, deck)
     if args.record:
-        args.record.write_text(record.to_json(indent=2), encoding="utf-8")
+        write_output(args.record, record.to_json(indent=2).encode("utf-8"))
     print(_summary(result))
     print(f"wrote {args.out} ({len(deck) / 1024:,.0f} KB) in {time.perf_counter() - began:.1f} s")
     return 0 if result.has_portfolio else EXIT_NO_PORTFOLIO
@@ -209,9 +212,9 @@ def _write_result(out: Path, dataset: Dataset, record: RunRecord, result: Portfo
     factors = Question.from_dict(record.settings).emission_factors()
     instance = prepare(dataset, factors)
     if out.suffix.lower() == ".xlsx":
-        out.write_bytes(portfolio_workbook(dataset, instance, result, factors, lang=lang, record=record))
+        write_output(out, portfolio_workbook(dataset, instance, result, factors, lang=lang, record=record))
     else:
-        out.write_bytes(portfolio_csv(portfolio_table(dataset, instance, result), record, lang))
+        write_output(out, portfolio_csv(portfolio_table(dataset, instance, result), record, lang))
 
 
 def _summary(result: PortfolioResult) -> str:

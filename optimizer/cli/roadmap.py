@@ -112,7 +112,14 @@ def _flag_of(message: str) -> str:
 def run_roadmap(args: argparse.Namespace) -> int:
     """Check the settings, read the list, plan, report; the exit code says whether a roadmap was found."""
     from optimizer.answers.roadmap import diagnose_roadmap, plan_roadmap
-    from optimizer.cli.common import factors_from, options_from, settings_problems, silence_highs_banner
+    from optimizer.cli.common import (
+        factors_from,
+        options_from,
+        output_problems_of,
+        settings_problems,
+        silence_highs_banner,
+    )
+    from optimizer.cli.files import write_output
     from optimizer.data.instance import prepare
     from optimizer.data.isolation import load_dataset_isolated
     from optimizer.data.plain import jsonable
@@ -123,7 +130,7 @@ def run_roadmap(args: argparse.Namespace) -> int:
     if args.gap is None:
         args.gap = 5e-3
     common = argparse.Namespace(**{**vars(args), "budgets": None, "out": None})  # roadmap's own --budgets, --out
-    problems = settings_problems(common) + roadmap_settings_problems(args)
+    problems = settings_problems(common) + roadmap_settings_problems(args) + output_problems_of(args)
     if problems:
         for text in problems:
             print(text, file=sys.stderr)
@@ -156,7 +163,7 @@ def run_roadmap(args: argparse.Namespace) -> int:
         result.diagnosis = diagnose_roadmap(instance, dataset.targets, horizon, objective=args.objective,
                                             co2_goal=args.co2_goal, options=options_from(args), settings=settings)
     if args.out is not None and result.has_roadmap:
-        args.out.write_bytes(roadmap_workbook(instance, result))
+        write_output(args.out, roadmap_workbook(instance, result))
     print(report(result))
     if args.json:
         record = result.to_dict()
