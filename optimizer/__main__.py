@@ -1,4 +1,4 @@
-"""``python -m optimizer``: the command line (see :mod:`optimizer.cli`)."""
+"""``python -m optimizer``: the command line (see :mod:`optimizer.cli.main`)."""
 
 import os
 import sys

@@ -35,7 +35,7 @@ def import_upload(store: Store, name: str, filename: str, data: bytes, *, actor:
     """Check an uploaded file and store it as dataset ``name``; on any problem store nothing but the log line.
 
     The file is read and checked in a child process with time, CPU and memory
-    limits (:func:`optimizer.isolation.load_dataset_isolated`): a file built to
+    limits (:func:`optimizer.data.isolation.load_dataset_isolated`): a file built to
     hang or exhaust the reader costs its uploader a message, not the server.
     Problems name the user's own headers (``Problem.header``).
 

@@ -4,7 +4,7 @@ The brute-force checkers read the policy directly: ``check`` (budget-free
 project rules and the model's present target reading) comes from
 test_bruteforce; ``additive_met`` below is the contract's additive intensity
 accounting, written per facility in plain Python, sharing no code with
-:mod:`optimizer.uncertainty`.
+:mod:`optimizer.answers.uncertainty`.
 """
 
 from __future__ import annotations

@@ -366,7 +366,7 @@ def record_settings(settings: Settings) -> dict[str, Any]:
 
 
 def record(settings: Settings, result: PortfolioResult) -> Any:
-    """The run record of ``result`` solved for the question (a :class:`optimizer.record.RunRecord`)."""
+    """The run record of ``result`` solved for the question (a :class:`optimizer.outputs.record.RunRecord`)."""
     from optimizer.outputs.record import make_record
 
     return make_record(dataset(settings), result, solver_settings=solver_settings(settings),

@@ -1,7 +1,7 @@
 """The efficient frontier: the most CO2 each budget can buy while meeting the targets.
 
 Beside each optimum stand two comparators on the same budget
-(:mod:`optimizer.ranking`): the MAC pick (abatement-cost order, upgrades
+(:mod:`optimizer.answers.ranking`): the MAC pick (abatement-cost order, upgrades
 between alternatives by their incremental cost; it ignores the targets) and
 a greedy that first buys what the targets need, then fills the budget in
 MAC order. For each: how much less it cuts and which targets it breaks.

@@ -173,7 +173,7 @@ def answer(instance: Instance, targets: list[Target], question: Question,
 
 
 def explain(instance: Instance, targets: list[Target], question: Question) -> Diagnosis:
-    """Why ``question`` has no portfolio (see :func:`optimizer.diagnosis.diagnose`)."""
+    """Why ``question`` has no portfolio (see :func:`optimizer.answers.diagnosis.diagnose`)."""
     return diagnose(instance, targets, objective=question.objective, budget=question.budget,
                     co2_goal=question.co2_goal, options=question.options, settings=question.solver,
                     as_of=question.as_of())

@@ -2,7 +2,7 @@
 
 **The MAC pick** is what a marginal-abatement-cost curve does. Projects are
 ranked by abatement cost, CNY per tCO2 = (annualised capex − annual saving)
-× 10,000 / annual CO2 cut (see :mod:`optimizer.economics`), cheapest first,
+× 10,000 / annual CO2 cut (see :mod:`optimizer.data.economics`), cheapest first,
 and funded down the list while money lasts. Alternatives of one exclusive
 group are climbed step by step: the steps follow the group's lower convex
 hull of annualised net cost against CO2, each upgrade ranked by its
@@ -70,7 +70,7 @@ class Pick:
     the budget (the retirements of lines closed by order alone do not fit);
     ``chosen`` then holds what could be funded and should not be reported as
     a portfolio. ``broken_targets`` are the enabled targets the portfolio
-    misses (:func:`optimizer.targets.evaluate_targets`, with the margin).
+    misses (:func:`optimizer.program.targets.evaluate_targets`, with the margin).
     """
 
     chosen: np.ndarray

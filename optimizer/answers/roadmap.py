@@ -1,6 +1,6 @@
 """The multi-year roadmap: which project goes into service in which year, under yearly budgets.
 
-The roadmap is the program of :mod:`optimizer.model` over a horizon of
+The roadmap is the program of :mod:`optimizer.program.model` over a horizon of
 several years (the single-year answer is its horizon of one year). Its
 semantics:
 
@@ -49,7 +49,7 @@ from optimizer.program.model import Objective, PolicyOptions, RetrofitModel, bud
 from optimizer.program.targets import evaluate_targets
 from optimizer.solving.solve import SolveOutcome, SolverSettings, Status, solve_program
 
-#: The core search of :mod:`optimizer.highs` runs over the ``x[p, c]`` choices from 2,000 of them
+#: The core search of :mod:`optimizer.solving.highs` runs over the ``x[p, c]`` choices from 2,000 of them
 #: (``ROADMAP_CORE_MIN_CHOICES``), a facility in doubt entering the core with every year of every project;
 #: outside the core only the zeros are fixed (see BulkHiGHS).
 ROADMAP_SOLVER = SolverSettings()

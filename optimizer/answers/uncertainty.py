@@ -35,7 +35,7 @@ Modelling choices (each says why)
   (blank = 0, negative allowed); reductions of chosen projects on a facility
   add up; a facility is at a level when ``intensity - sum <= level`` (+1e-9);
   retired facilities leave every share. It is evaluated here from the
-  Instance arrays directly, not through :mod:`optimizer.targets`, so this
+  Instance arrays directly, not through :mod:`optimizer.program.targets`, so this
   module already follows that contract while the model catches up.
 """
 
@@ -61,7 +61,7 @@ from optimizer.program.model import PolicyOptions, RetrofitModel
 from optimizer.program.scenarios import ScenarioRows, intensity_reductions
 from optimizer.solving.solve import SolverSettings, solve_model
 
-LEVEL_TOLERANCE = 1e-9  #: as :func:`optimizer.dataset.is_at_level`
+LEVEL_TOLERANCE = 1e-9  #: as :func:`optimizer.data.dataset.is_at_level`
 DEFAULTS_FILE = DATA_DIR / "uncertainty_defaults.csv"
 
 

@@ -1,6 +1,6 @@
 """What every command of the command line shares: the common flags, their checks, JSON output.
 
-Kept apart from :mod:`optimizer.cli` so that the modules adding commands
+Kept apart from :mod:`optimizer.cli.main` so that the modules adding commands
 (``cli_pack``, ``cli_doubt``, ``cli_roadmap``) use it without importing the
 command line itself (no import cycle).
 """

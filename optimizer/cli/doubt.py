@@ -1,6 +1,6 @@
 """Command-line commands for decisions under doubt: alternatives, uncertainty, cut-first, sweep.
 
-Kept apart from :mod:`optimizer.cli` so that module only needs a two-line
+Kept apart from :mod:`optimizer.cli.main` so that module only needs a two-line
 hook: :func:`add_commands` adds the subcommands (with the shared options
 passed in as ``common``), and :func:`run` handles a parsed command given the
 loaded dataset. With ``--json`` the last line printed is one JSON object.

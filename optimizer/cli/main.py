@@ -1,7 +1,7 @@
 """The command line: solve a portfolio or trace the frontier from a project list on disk.
 
 Works without the app's database, so it never fights the app for the
-DuckDB lock; only ``backup`` and ``restore`` (:mod:`optimizer.cli_backup`)
+DuckDB lock; only ``backup`` and ``restore`` (:mod:`optimizer.cli.backup`)
 open it, for a moment. Bad input exits with status 2 and every problem
 found, no traceback. With ``--json`` the last line printed is one JSON object.
 """

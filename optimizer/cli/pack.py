@@ -1,6 +1,6 @@
 """Command-line front ends of the run record and the meeting pack: ``rerun`` and ``report``.
 
-Kept apart from :mod:`optimizer.cli` so that file only holds two hooks:
+Kept apart from :mod:`optimizer.cli.main` so that file only holds two hooks:
 :func:`add_commands` in its parser and :func:`run` in its ``main``.
 
 - ``python -m optimizer rerun RECORD [--json] [--data D]``: solve again from a

@@ -25,7 +25,7 @@ EXIT_NO_ROADMAP = 3
 
 
 def add_roadmap_command(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register the ``roadmap`` sub-command (the common flags come from :mod:`optimizer.cli_common`)."""
+    """Register the ``roadmap`` sub-command (the common flags come from :mod:`optimizer.cli.common`)."""
     from optimizer.cli.common import add_common_arguments
 
     command = subparsers.add_parser("roadmap", help="the multi-year roadmap under yearly budgets")

@@ -4,7 +4,7 @@ Every problem is collected, never just the first, and each names the file,
 the spreadsheet row and the column (by the header the user wrote). No row is
 silently dropped: a row is either in the dataset or in a problem.
 
-Columns are parsed whole (:mod:`optimizer.parsing`) and the checks across
+Columns are parsed whole (:mod:`optimizer.data.parsing`) and the checks across
 tables are vectorised, so a province-wide list of 100,000 projects is checked
 in a fraction of a second; Python visits single rows only to word problems.
 """

@@ -1,6 +1,6 @@
 """The checked data the optimizer works on: facilities, projects, products, targets.
 
-A :class:`Dataset` is only ever built by :mod:`optimizer.checks`, so code
+A :class:`Dataset` is only ever built by :mod:`optimizer.data.checks`, so code
 that receives one can rely on it: ids are unique, every project's facility
 and every facility's product exist, numbers are finite and in range, and
 prerequisites form no cycle.
@@ -162,7 +162,7 @@ def project_fuel_factors(projects: pd.DataFrame, factors: EmissionFactors) -> np
 
 
 def project_co2(projects: pd.DataFrame, factors: EmissionFactors) -> pd.Series:
-    """Annual CO2 cut of each project in tCO2, before the closure rule of :func:`optimizer.instance.prepare`.
+    """Annual CO2 cut of each project in tCO2, before the closure rule of :func:`optimizer.data.instance.prepare`.
 
     ``co2_reduction`` is used as given; otherwise energy saved (tce) times the
     factor of the fuel saved plus grid electricity avoided (MWh) times the

@@ -7,7 +7,7 @@ in a forked child with ``RLIMIT_CPU`` and ``RLIMIT_AS`` set, and the parent
 kills it when the wall-clock time is up. The child sends the checked
 :class:`~optimizer.dataset.Dataset` back pickled, or the problems it found;
 the parent raises :class:`~optimizer.problems.DataError` exactly as
-:func:`optimizer.checks.load_dataset` does, so callers handle one error.
+:func:`optimizer.data.checks.load_dataset` does, so callers handle one error.
 
 Both front ends read through this module (the app's uploads with
 :func:`load_dataset_isolated`, the command line's ``--data`` with
@@ -77,7 +77,7 @@ def load_dataset_isolated(source: str | Path | bytes, name: str = "", limits: Li
     source:
         A path (folder of CSVs, .xlsx, .zip or flat .csv), or the bytes of an uploaded file.
     name:
-        The dataset's name; default the path, as :func:`optimizer.checks.load_dataset` does.
+        The dataset's name; default the path, as :func:`optimizer.data.checks.load_dataset` does.
     limits:
         Time and memory limits; default :data:`DEFAULT_LIMITS`.
     filename:
@@ -86,7 +86,7 @@ def load_dataset_isolated(source: str | Path | bytes, name: str = "", limits: Li
     Returns
     -------
     Dataset
-        As :func:`optimizer.checks.load_dataset` (or ``build_dataset(read_bytes(...))``) returns it;
+        As :func:`optimizer.data.checks.load_dataset` (or ``build_dataset(read_bytes(...))``) returns it;
         ``dataset.notes["rows_in_file"]`` holds the number of data rows read.
 
     Raises

@@ -1,7 +1,7 @@
 """Reading project lists as analysts keep them: workbooks, CSV in any Chinese encoding, zips.
 
 This module only turns bytes into tables of raw cells; judging the cells is
-:mod:`optimizer.checks`' job. Files are parsed, never executed, and nothing
+:mod:`optimizer.data.checks`' job. Files are parsed, never executed, and nothing
 is written to disk: zips are read in memory with limits on size, depth and
 paths.
 

@@ -4,7 +4,7 @@ Workbooks are written with xlsxwriter: headers in the user's language with
 their units (``投资（万元）`` / ``capex (万元)``; the import reads both back),
 numbers as numbers with thousands separators, a frozen header row, widths fit
 to the content, and a ``run_record`` sheet in every workbook
-(:mod:`optimizer.record`).
+(:mod:`optimizer.outputs.record`).
 
 A portfolio workbook also carries the data it was solved on, as sheets
 ``data_facilities``, ``data_projects``, ``data_products`` and ``data_targets``
@@ -369,7 +369,7 @@ def portfolio_workbook(dataset: Dataset, instance: Instance, result: PortfolioRe
     was solved on (``data_facilities``, ``data_projects``, ``data_products``,
     ``data_targets``). Headers in ``lang`` (``zh`` or ``en``).
 
-    ``record`` is the run record (:func:`optimizer.record.make_record`); without
+    ``record`` is the run record (:func:`optimizer.outputs.record.make_record`); without
     one, one is made from ``settings`` (the solver's gap and time limit are then
     unknown). ``data`` is the dataset as loaded, before target edits, whose
     hash the record holds; it goes into the ``data_*`` sheets (default

@@ -45,7 +45,7 @@ class RunRecord:
     without changing this class. ``outcome`` holds what the solve gave
     (status, selected project ids, CO2 cut, spend): a rerun compares against it.
     ``data_path`` names where the command line read the data (None in the app;
-    a workbook carries its data tables instead, see :mod:`optimizer.export`).
+    a workbook carries its data tables instead, see :mod:`optimizer.outputs.export`).
     """
 
     dataset_name: str

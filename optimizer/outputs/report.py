@@ -220,9 +220,9 @@ def build_pack(dataset: Dataset, result: PortfolioResult, *, lang: str = "zh", r
     lang:
         ``zh`` or ``en``.
     record:
-        The run record (:func:`optimizer.record.make_record`), shown on the last slide.
+        The run record (:func:`optimizer.outputs.record.make_record`), shown on the last slide.
     frontier:
-        A table of :func:`optimizer.frontier.frontier`; without it the frontier slide is left out.
+        A table of :func:`optimizer.answers.frontier.frontier`; without it the frontier slide is left out.
     instance, factors:
         The prepared instance and emission factors, if the caller has them (else prepared here).
     top_n:

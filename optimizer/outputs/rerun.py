@@ -1,7 +1,7 @@
 """Solving again from a run record, and saying exactly what differs.
 
 A record comes as a JSON file (it names the data's path) or inside a
-workbook written by :mod:`optimizer.export` (whose ``data_*`` sheets carry
+workbook written by :mod:`optimizer.outputs.export` (whose ``data_*`` sheets carry
 the data it was solved on, so the workbook alone is enough).
 """
 

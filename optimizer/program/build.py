@@ -1,7 +1,7 @@
 """The program over years, built in the order a reader meets the policy.
 
-The rules of the list and the plans (:mod:`optimizer.model`), then each
-target in each year it binds, written by its kind (:mod:`optimizer.kinds`).
+The rules of the list and the plans (:mod:`optimizer.program.model`), then each
+target in each year it binds, written by its kind (:mod:`optimizer.program.kinds`).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def build_model(instance: Instance, targets: list[Target], horizon: Horizon, obj
     targets:
         Plan targets; disabled ones are left out.
     horizon:
-        The years and the budget of each (see :mod:`optimizer.horizon`); a
+        The years and the budget of each (see :mod:`optimizer.program.horizon`); a
         single-year question is ``Horizon.as_of(year, first_year=..., budget=...)``.
     objective:
         ``co2`` maximises the tCO2 cut over the horizon (per year, for one
@@ -56,7 +56,7 @@ def build_model(instance: Instance, targets: list[Target], horizon: Horizon, obj
     closest:
         Share targets may be missed, by ``shortfall[(t, year)]``; the
         objective is then set by the caller (see
-        :func:`optimizer.diagnosis.solve_closest`).
+        :func:`optimizer.answers.diagnosis.solve_closest`).
     relax_closures:
         A closure whose retirement row cannot be in service by its deadline
         moves to the first year it can (the diagnosis must still answer).

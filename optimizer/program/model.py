@@ -2,7 +2,7 @@
 
 A single-year question and a roadmap are the same program (PyPSA writes
 each constraint once over its snapshots): a single-year question is the
-horizon of one year, its as-of year (see :mod:`optimizer.horizon`).
+horizon of one year, its as-of year (see :mod:`optimizer.program.horizon`).
 
 Variables
     ``x[p, c]`` (binary): project *p* goes into service in year *c* of the
@@ -31,8 +31,8 @@ Constraints (one function each, named after the sentence they enforce)
     closures by order, budgets, exclusive groups, prerequisites,
     retirements; and the blocks the target kinds write their rows with in
     each year they bind (:func:`level_flag`, :func:`add_share_rows`,
-    :func:`add_level_covers`; the kinds are in :mod:`optimizer.kinds`, the
-    build in :mod:`optimizer.program`). Target rows are labelled by the
+    :func:`add_level_covers`; the kinds are in :mod:`optimizer.program.kinds`, the
+    build in :mod:`optimizer.program.build`). Target rows are labelled by the
     target's position and year (``t0_2027``…), since PuLP folds characters
     of user ids and two ids could collide.
 
@@ -116,7 +116,7 @@ class RetrofitModel:
     timing: Timing
     closures: list[TimedClosure]
     options: PolicyOptions = field(default_factory=PolicyOptions)
-    #: The enabled targets the model was built for (read by :mod:`optimizer.lagrange`).
+    #: The enabled targets the model was built for (read by :mod:`optimizer.solving.lagrange`).
     targets: list[Target] = field(default_factory=list)
     choose: list[pulp.LpVariable] = field(default_factory=list)
     var_project: np.ndarray = field(default_factory=lambda: np.zeros(0, int))

@@ -3,7 +3,7 @@
 A scenario scales every project's nominal intensity reduction by its drawn
 factor; a facility is at a level in a scenario when its realised reductions
 close the distance (see :func:`scenario_at_level`). The target kinds write
-their own scenario rows on these blocks (:mod:`optimizer.kinds`).
+their own scenario rows on these blocks (:mod:`optimizer.program.kinds`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pulp
 from optimizer.data.instance import Instance
 from optimizer.program.model import RetrofitModel
 
-LEVEL_TOLERANCE = 1e-9  #: as :func:`optimizer.dataset.is_at_level`
+LEVEL_TOLERANCE = 1e-9  #: as :func:`optimizer.data.dataset.is_at_level`
 
 
 def intensity_reductions(instance: Instance) -> np.ndarray:

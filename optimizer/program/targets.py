@@ -62,7 +62,7 @@ def evaluate_targets(instance: Instance, targets: list[Target], horizon: Horizon
     """Each enabled target as it stands in ``year``, before any project and with the projects in service.
 
     ``service`` is each project's in-service year (0: not chosen). Lines
-    closed by order (see :mod:`optimizer.closures`) have left every share
+    closed by order (see :mod:`optimizer.program.closures`) have left every share
     from their deadline on. ``margin`` (share points, 0.02 = 2 points) is
     added to every benchmark-share target, as the model does.
     """

@@ -14,7 +14,7 @@ the projects in doubt, every other one held where the relaxation puts it
 (the classic core method for knapsack problems). If the core's portfolio is
 within the gap tolerance of the bound it is proven good enough and
 returned, with that bound. The bound comes first from
-:mod:`optimizer.lagrange` when the caller priced one (a second on 100,000
+:mod:`optimizer.solving.lagrange` when the caller priced one (a second on 100,000
 projects), then, if no core proves, from the LP relaxation; a core
 portfolio that neither proves starts the full search. The model itself is
 never changed: the result is the same model's.
@@ -60,7 +60,7 @@ class Relaxation:
 
     ``values``: each choice's value in the relaxation (0/1 when it is
     settled); ``doubt``: the lower, the more in doubt (|reduced cost|, or a
-    facility's efficiency distance, see :func:`optimizer.lagrange.lagrangian_bound`);
+    facility's efficiency distance, see :func:`optimizer.solving.lagrange.lagrangian_bound`);
     ``unsettled``: facilities that enter every core whole. ``name`` says
     which bound it is, for the result's message.
     """
@@ -127,7 +127,7 @@ class BulkHiGHS(pulp.HiGHS):
         A feasible choice (0/1 per choice) to start from, e.g. the previous
         point of a frontier; HiGHS completes the other variables.
     priced:
-        A bound computed without the LP (:mod:`optimizer.lagrange`): its cores
+        A bound computed without the LP (:mod:`optimizer.solving.lagrange`): its cores
         are searched first, and the LP is solved only if none proves.
     roadmap:
         The choices are (project, in-service year). Three things differ:

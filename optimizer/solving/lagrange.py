@@ -15,7 +15,7 @@ relaxation once ``π`` is near its best. ``π`` is found by a cutting-plane
 (box-step) method over those few dimensions. The sets each facility picks
 at the best ``π`` say which facilities are settled (a large lead over their
 second-best set) and which are in doubt: the core search of
-:mod:`optimizer.highs` then solves the real model over the facilities in
+:mod:`optimizer.solving.highs` then solves the real model over the facilities in
 doubt, the others held at their sets, and proves its portfolio against
 ``L``. It replaces an LP that takes 8-11 s on 100,000 projects.
 

@@ -62,7 +62,7 @@ class SolverSettings:
     ``gap`` is the relative optimality gap at which the search may stop
     (0.001 = the portfolio is proven within 0.1 % of the best possible).
     ``core_search`` lets HiGHS try the core search on large lists, against
-    the Lagrangian bound and then the LP bound (see :mod:`optimizer.highs`).
+    the Lagrangian bound and then the LP bound (see :mod:`optimizer.solving.highs`).
     """
 
     solver: SolverName = "highs"
@@ -409,13 +409,13 @@ def optimize(dataset: Dataset | Instance, *, budget: float | None = None, object
     """The portfolio in service by the as-of year: most CO2 within ``budget``, or least capex reaching ``co2_goal``.
 
     The single-year question is the program over the horizon of one year
-    (see :mod:`optimizer.horizon`): a project may be chosen only if
+    (see :mod:`optimizer.program.horizon`): a project may be chosen only if
     ``max(earliest_year, first_year) + lead_time_years ≤ as_of.year``, and
     targets are judged as they stand in that year. ``as_of`` defaults to
     :meth:`AsOf.of` (from this calendar year, in service by the next).
 
     An infeasible result carries no explanation; a front end that wants one
-    asks :func:`optimizer.diagnosis.diagnose`. ``start`` (a feasible choice,
+    asks :func:`optimizer.answers.diagnosis.diagnose`. ``start`` (a feasible choice,
     one bool per project) lets HiGHS begin from a known portfolio, as the
     frontier does.
     """

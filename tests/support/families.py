@@ -1,6 +1,6 @@
 """Seeded, deterministic synthetic instances for the benchmarks and the tests (no files written).
 
-``make_case(n_projects, seed)`` returns an :class:`optimizer.instance.Instance`
+``make_case(n_projects, seed)`` returns an :class:`optimizer.data.instance.Instance`
 built directly from numpy arrays, the shipped plan targets
 (``data/targets.csv``: benchmark shares weighted by capacity and by energy,
 steel all at baseline, small ceramic lines eliminated) and a budget at which

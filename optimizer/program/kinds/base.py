@@ -76,7 +76,7 @@ class TargetKind:
 
     ``level`` names the intensity level a share counts facilities at
     (``benchmark`` or ``baseline``; None for a count). ``closes_lines``: the
-    kind orders lines closed (see :mod:`optimizer.closures`) instead of
+    kind orders lines closed (see :mod:`optimizer.program.closures`) instead of
     adding rows. ``sense`` is how its requirement reads (≥ a share, ≤ a
     count). ``shows_tightness``: a met value close to the requirement is
     flagged amber in the pack.

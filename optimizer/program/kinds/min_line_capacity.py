@@ -1,7 +1,7 @@
 """淘汰100万平方米/年（不含）以下的建筑陶瓷生产线: lines below a capacity threshold are closed by order.
 
 Not an investment choice: every covered line below the threshold is closed
-by order before anything is optimised (:mod:`optimizer.closures`), by the
+by order before anything is optimised (:mod:`optimizer.program.closures`), by the
 target's deadline. The measured value is the number of such lines still
 running; the target is met when none is.
 """
