@@ -76,8 +76,15 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+#: The most audit rows one listing prints.
+MAX_AUDIT_ROWS = 100_000
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.group == "audit" and not 1 <= args.limit <= MAX_AUDIT_ROWS:
+        print(f"error: --limit must be within 1–{MAX_AUDIT_ROWS:,}, not {args.limit:,}", file=sys.stderr)
+        return 2
     path = Path(args.db) if args.db else default_path()
     if not path.exists() and not args.create:
         # A mistyped --db would otherwise be a new, empty database (with, say, a new admin in it).

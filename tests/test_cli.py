@@ -10,6 +10,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -359,3 +360,32 @@ def test_an_output_never_replaces_an_input_follows_a_link_or_overwrites_unasked(
     assert not list(tmp_path.glob(".portfolio.csv.*.part"))  # no temporary file left behind
     again = run("solve", "--data", str(folder), "--budget", "8000", "--out", str(link))
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+@pytest.mark.parametrize("args, flag", [
+    (("frontier", "--budgets", "0:500000:1000000000"), "--budgets"),
+    (("roadmap", "--years", "2026:3026", "--budget-per-year", "1000"), "--years"),
+    (("roadmap", "--years", "2026:999999", "--budget-per-year", "1000"), "--years"),
+    (("uncertainty", "--budget", "300000", "--draws", "1000000000"), "--draws"),
+    (("uncertainty", "--budget", "300000", "--robust", "0.9", "--scenarios", "1000000"), "--scenarios"),
+    (("alternatives", "--budget", "300000", "--count", "1000000"), "--count"),
+    (("sweep", "--budgets", "0:300000:10000000"), "--budgets"),
+    (("sweep", "--budgets", "0:300000:1000", "--draws", "999"), "scenarios"),
+    (("report", "--budget", "300000", "--out", "pack.pptx", "--frontier-points", "1000000000"), "--frontier-points"),
+    (("solve", "--budget", "300000", "--from", "2026", "--in-service-by", "999999"), "--in-service-by"),
+])
+def test_every_count_and_year_is_bounded_before_any_work(args, flag):
+    """Out of range: exit 2 naming the flag and the range, at once, with no traceback and nothing allocated."""
+    began = time.perf_counter()
+    done = run(*args[:1], "--data", "data/sample/fuzhou", *args[1:], timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert flag in done.stderr and "Traceback" not in done.stderr
+    assert time.perf_counter() - began < 30
+
+
+def test_the_audit_listing_is_bounded(tmp_path):
+    db = tmp_path / "audit.duckdb"
+    for limit in ("-1", "0", "10000000000"):
+        done = subprocess.run([sys.executable, "-m", "storage", "--db", str(db), "--create", "audit", "--limit", limit],
+                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert done.returncode == 2 and "--limit" in done.stderr and "Traceback" not in done.stderr

@@ -65,6 +65,75 @@ def as_of_from(args: argparse.Namespace) -> AsOf:
     return AsOf.of(getattr(args, "first_year", None), getattr(args, "as_of_year", None))
 
 
+#: The most each count may be (README, "Command line"): a run stays within minutes and memory, and a
+#: mistyped 10**9 is refused before anything is allocated.
+MAX_BUDGETS = 1_000  # budgets of a frontier or a sweep
+MAX_ALTERNATIVES = 100
+MAX_DRAWS = 1_000_000  # Monte Carlo draws
+MAX_SCENARIOS = 1_000  # in-sample draws of the robust pick, drawn scenarios of a sweep
+MAX_SWEEP_RUNS = 10_000  # budgets × (draws + 1) × target variants
+MAX_WORKERS = 64
+MAX_FRONTIER_POINTS = 100  # on the pack's frontier chart
+MAX_LISTED = 500  # projects on the pack's projects slide
+
+
+def budget_count(text: str, ranges_only: bool = False) -> int | None:
+    """How many budgets ``LO:HI:N`` (or, unless ``ranges_only``, a comma list) names; None when it is not
+    one, or names more than :data:`MAX_BUDGETS`. Read without building the list."""
+    try:
+        if ":" in text:
+            low, high, points = text.split(":")
+            if not (math.isfinite(float(low)) and math.isfinite(float(high)) and 0 <= float(low) <= float(high)):
+                return None
+            count = int(points)
+        elif ranges_only:
+            return None
+        else:
+            values = [float(b) for b in text.split(",")[: MAX_BUDGETS + 1] if b.strip()]
+            if any(not math.isfinite(v) or v < 0 for v in values):
+                return None
+            count = len(values) if text.count(",") < MAX_BUDGETS else MAX_BUDGETS + 1
+    except ValueError:
+        return None
+    return count if 1 <= count <= MAX_BUDGETS else None
+
+
+def count_problems(args: argparse.Namespace) -> list[str]:
+    """Every count out of its range, named by its flag with the range allowed."""
+    problems = []
+
+    def within(flag: str, value: int | float | None, low: float, high: float) -> None:
+        if value is not None and not low <= value <= high:
+            problems.append(f"--{flag} must be within {low:,g}–{high:,g}, not {value:,g} / --{flag} 超出范围")
+
+    command = getattr(args, "command", "")
+    if command == "alternatives":
+        within("count", args.count, 1, MAX_ALTERNATIVES)
+        within("slack", args.slack, 0, 1)
+    elif command == "uncertainty":
+        within("draws", args.draws, 1, MAX_DRAWS)
+        within("scenarios", args.scenarios, 1, MAX_SCENARIOS)
+        if args.robust is not None and not 0 < args.robust <= 1:
+            problems.append(f"--robust must be within (0, 1], not {args.robust:g} / --robust 超出范围")
+    elif command == "sweep":
+        within("draws", args.draws, 0, MAX_SCENARIOS)
+        within("workers", args.workers, 1, MAX_WORKERS)
+        budgets = budget_count(args.budgets)
+        if budgets is None:
+            problems.append(f"--budgets takes LO:HI:N or a comma list of at most {MAX_BUDGETS:,} budgets ≥ 0 "
+                            f"(万元), not {args.budgets[:60]!r}")
+        elif not problems:
+            variants = max(1, len([v for v in str(args.target_variants).split(",") if v.strip()]))
+            runs = budgets * (args.draws + 1) * variants
+            if runs > MAX_SWEEP_RUNS:
+                problems.append(f"the sweep would solve {runs:,} scenarios (budgets × (draws + 1) × variants); "
+                                f"at most {MAX_SWEEP_RUNS:,} / 情景过多")
+    elif command == "report":
+        within("frontier-points", args.frontier_points, 0, MAX_FRONTIER_POINTS)
+        within("top", args.top, 1, MAX_LISTED)
+    return problems
+
+
 def settings_problems(args: argparse.Namespace) -> list[str]:
     """Every bad setting, found before any file is read or any model solved."""
     problems = []
@@ -99,15 +168,11 @@ def settings_problems(args: argparse.Namespace) -> list[str]:
             number(f"fuel-factor {fuel}", float(value), 0.0)
         except ValueError:
             problems.append(f"--fuel-factor takes FUEL=NUMBER (tCO2/tce), not {text!r}")
+    problems += count_problems(args)
     if args.command == "frontier" and getattr(args, "budgets", None) is not None:
-        try:
-            from optimizer.answers.frontier import parse_budgets
-
-            budgets = parse_budgets(args.budgets)
-            if not budgets or any(not math.isfinite(b) or b < 0 for b in budgets):
-                raise ValueError
-        except ValueError:
-            problems.append(f"--budgets takes LO:HI:N with 0 ≤ LO ≤ HI and N ≥ 1 (万元), not {args.budgets!r}")
+        if budget_count(args.budgets, ranges_only=True) is None:
+            problems.append(f"--budgets takes LO:HI:N with 0 ≤ LO ≤ HI and 1 ≤ N ≤ {MAX_BUDGETS:,} (万元), "
+                            f"not {args.budgets!r}")
     problems += output_problems_of(args)
     out = getattr(args, "out", None)
     if out is not None and not problems:

@@ -195,6 +195,7 @@ def _cut_first(args: argparse.Namespace, dataset: Dataset, instance: Instance,
 
 
 def _budgets(text: str) -> list[float]:
+    """The sweep's budgets (checked before: :func:`optimizer.cli.common.budget_count`)."""
     from optimizer.answers.frontier import parse_budgets
 
     return parse_budgets(text) if ":" in text else [float(b) for b in text.split(",") if b.strip()]

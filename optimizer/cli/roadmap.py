@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from optimizer.answers.roadmap import RoadmapResult
     from optimizer.data.instance import Instance
 
+#: The longest roadmap the command line plans (years).
+MAX_HORIZON = 50
 EXIT_BAD_INPUT = 2
 EXIT_NO_ROADMAP = 3
 
@@ -69,6 +71,7 @@ def parse_budget_table(text: str) -> dict[int, float]:
 
 def roadmap_settings_problems(args: argparse.Namespace) -> list[str]:
     """Every bad roadmap setting, in English and Chinese, before anything is read."""
+    from optimizer.cli.common import YEARS
     from optimizer.program.horizon import horizon_problems
 
     problems: list[str] = []
@@ -76,6 +79,9 @@ def roadmap_settings_problems(args: argparse.Namespace) -> list[str]:
         first, last = parse_years(args.years)
     except ValueError:
         return [f"--years takes Y0:Y1, e.g. 2026:2030, not {args.years!r} / --years 的格式为 起始年:结束年"]
+    if not (YEARS[0] <= first <= YEARS[1] and YEARS[0] <= last <= YEARS[1]) or last - first + 1 > MAX_HORIZON:
+        return [f"--years must lie within {YEARS[0]}–{YEARS[1]} and span at most {MAX_HORIZON} years, "
+                f"not {args.years!r} / --years 超出范围"]
     table = None
     if args.budgets is not None:
         try:
