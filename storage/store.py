@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import re
 import threading
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.data.dataset import DATA_DIR, Dataset, Target, text_as_objects
+from optimizer.data.defaults import DATABASE_VARIABLE, database_path
 from optimizer.data.plain import jsonable
 from optimizer.data.schema import FACILITIES, PRODUCTS, PROJECTS, SECTORS, TARGET_KINDS
 
@@ -50,8 +50,7 @@ from .access import (
 )
 
 LOG = logging.getLogger("retrofit.store")
-DEFAULT_PATH = DATA_DIR / "retrofit.duckdb"
-PATH_VARIABLE = "RETROFIT_DB"
+PATH_VARIABLE = DATABASE_VARIABLE
 SAMPLE_NAME = "fuzhou_sample"
 SAMPLE_FOLDER = DATA_DIR / "sample" / "fuzhou"
 
@@ -270,7 +269,7 @@ class StoreError(Exception):
 
 
 def default_path() -> Path:
-    return Path(os.environ.get(PATH_VARIABLE) or DEFAULT_PATH)
+    return database_path()
 
 
 class Store:

@@ -11,11 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-
-def database_path() -> Path:
-    """The app's database file, as the app and the store commands find it."""
-    root = Path(__file__).resolve().parents[2]
-    return Path(os.environ.get("RETROFIT_DB") or root / "data" / "retrofit.duckdb")
+from optimizer.data.defaults import database_path
 
 
 def inputs_of(data: str | Path | None) -> list[Path]:
