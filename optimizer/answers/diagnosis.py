@@ -16,13 +16,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
-import numpy as np
 import pulp
 
 from optimizer.data.dataset import Target
 from optimizer.data.instance import Instance
 from optimizer.program.build import build_model
-from optimizer.program.closures import timed_closures
+from optimizer.program.closures import closed_mask, timed_closures
 from optimizer.program.horizon import AsOf, Horizon, project_timing
 from optimizer.program.kinds import Reach, TargetDiagnosis, kind_of
 from optimizer.program.model import Objective, PolicyOptions, RetrofitModel
@@ -187,9 +186,7 @@ def unreachable_targets(instance: Instance, targets: list[Target], horizon: Hori
     enabled = [t for t in targets if t.enabled]
     service = project_timing(instance, horizon).first_service
     closures = timed_closures(instance, enabled, horizon)
-    closed = np.zeros(instance.n_facilities, dtype=bool)
-    closed[[c.facility for c in closures]] = True
-    reach = Reach(horizon.last, service <= horizon.last, service, closed, closures, options)
+    reach = Reach(horizon.last, service <= horizon.last, service, closed_mask(instance, closures), closures, options)
     return [d for t in enabled if horizon.deadline(t) is not None
             and (d := kind_of(t.kind).unreachable(instance, t, reach)) is not None]
 

@@ -39,7 +39,7 @@ import pandas as pd
 from optimizer.data.dataset import Target, is_at_level
 from optimizer.data.economics import DEFAULT_DISCOUNT_RATE, WAN, capital_recovery_factor
 from optimizer.data.instance import Instance
-from optimizer.program.closures import timed_closures
+from optimizer.program.closures import closed_mask, timed_closures
 from optimizer.program.horizon import AsOf, Horizon, TimedClosure, project_timing
 from optimizer.program.kinds import kind_of
 from optimizer.program.model import PolicyOptions
@@ -195,7 +195,7 @@ class _Portfolio:
     def __init__(self, instance: Instance, budget: float | None, question: _Timed, options: PolicyOptions) -> None:
         self.instance = instance
         self.question = question
-        self.closed = _closed(instance, question.closures)
+        self.closed = closed_mask(instance, question.closures)
         ordered = instance.retire & self.closed[instance.facility]
         self.pay = np.where(ordered & (not options.order_capex_in_budget), 0.0, instance.capex.astype(float))
         self.blocked = (self.closed[instance.facility] & ~instance.retire) | ~question.available
@@ -364,12 +364,6 @@ def _timed(instance: Instance, targets: Sequence[Target], as_of: AsOf | None) ->
     return _Timed(horizon, closures, project_timing(instance, horizon).first_service <= horizon.last)
 
 
-def _closed(instance: Instance, closures: list[TimedClosure]) -> np.ndarray:
-    mask = np.zeros(instance.n_facilities, dtype=bool)
-    mask[[c.facility for c in closures]] = True
-    return mask
-
-
 def _start(instance: Instance, budget: float | None, targets: Sequence[Target], options: PolicyOptions,
            as_of: AsOf | None) -> tuple[list[Target], _Timed, _Portfolio, bool]:
     enabled = [t for t in targets if t.enabled]
@@ -385,7 +379,7 @@ _UNFUNDED = ("the retirements of the lines closed by order do not fit the budget
 def _excluded(instance: Instance, question: _Timed) -> np.ndarray:
     """Projects the MAC steps leave out: everything on a line closed by order (its retirement is funded first),
     and what cannot be in service by the as-of year."""
-    return _closed(instance, question.closures)[instance.facility] | ~question.available
+    return closed_mask(instance, question.closures)[instance.facility] | ~question.available
 
 
 def mac_pick(instance: Instance, budget: float | None, targets: Sequence[Target] = (), *,

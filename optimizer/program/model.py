@@ -46,6 +46,7 @@ Formulation (measured, see benchmarks/RESULTS.md)
 from __future__ import annotations
 
 import gc
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -213,7 +214,7 @@ class RetrofitModel:
                 return [(choose[p], 1.0) for p in projects if first[p] <= year]
             return [(choose[p], float(w)) for p, w in zip(projects, weights) if first[p] <= year]
         pairs: Pairs = []
-        for p, weight in zip(projects, weights if weights is not None else _ones()):
+        for p, weight in zip(projects, weights if weights is not None else itertools.repeat(1.0)):
             begin = first[p]
             if year >= begin:
                 start = index[p]
@@ -248,11 +249,6 @@ class RetrofitModel:
                 [[p for p in members if retire[p] and not blocked[p]] for members in groups],
                 [[p for p in members if not retire[p] and reduction[p] != 0] for members in groups])
         return self._projects_by_facility
-
-
-def _ones() -> Iterator[float]:
-    while True:
-        yield 1.0
 
 
 P = ParamSpec("P")

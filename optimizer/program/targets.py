@@ -15,7 +15,7 @@ import numpy as np
 from optimizer.data.dataset import Target
 from optimizer.data.instance import Instance
 from optimizer.data.plants import facility_state
-from optimizer.program.closures import timed_closures
+from optimizer.program.closures import closed_mask, timed_closures
 from optimizer.program.horizon import AsOf, Horizon, TimedClosure
 from optimizer.program.kinds import kind_of
 from optimizer.program.kinds.base import TOLERANCE
@@ -69,8 +69,8 @@ def evaluate_targets(instance: Instance, targets: list[Target], horizon: Horizon
     closures = timed_closures(instance, targets, horizon) if closures is None else closures
     service = np.asarray(service, dtype=int)
     in_service = (service > 0) & (service <= year)
-    closed = np.zeros(instance.n_facilities, dtype=bool)
-    closed[[c.facility for c in closures if not c.retirement_projects and c.year <= year]] = True
+    # closed without a retirement row from the deadline on (a listed retirement shows as a project in service)
+    closed = closed_mask(instance, [c for c in closures if not c.retirement_projects and c.year <= year])
     before = facility_state(instance, np.zeros(instance.n_projects, dtype=bool))
     after = facility_state(instance, in_service, closed)
     outcomes = []
