@@ -69,8 +69,9 @@ def evaluate_targets(instance: Instance, targets: list[Target], horizon: Horizon
     closures = timed_closures(instance, targets, horizon) if closures is None else closures
     service = np.asarray(service, dtype=int)
     in_service = (service > 0) & (service <= year)
-    # closed without a retirement row from the deadline on (a listed retirement shows as a project in service)
-    closed = closed_mask(instance, [c for c in closures if not c.retirement_projects and c.year <= year])
+    # every line closed by order by ``year``, with or without a retirement row, as the Monte Carlo reads it (a
+    # portfolio has that row in service by then; an arbitrary choice of projects is read the same way)
+    closed = closed_mask(instance, [c for c in closures if c.year <= year])
     before = facility_state(instance, np.zeros(instance.n_projects, dtype=bool))
     after = facility_state(instance, in_service, closed)
     outcomes = []
