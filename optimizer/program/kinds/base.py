@@ -56,6 +56,20 @@ class Reach:
     closures: list[Any]
     options: PolicyOptions
 
+    def covered(self, instance: Instance, target: Target) -> np.ndarray:
+        """Per facility: covered by ``target`` and not closed by order by then."""
+        return instance.covered(target.products) & ~self.closed
+
+    def can_retire(self, instance: Instance) -> np.ndarray:
+        """Per facility: a retirement of it can be in service by then."""
+        mask = np.zeros(instance.n_facilities, dtype=bool)
+        mask[instance.facility[instance.retire & self.available]] = True
+        return mask
+
+    def reaches(self, instance: Instance, level: np.ndarray) -> np.ndarray:
+        """Per facility: the most its projects in service by then can cut (one per group) brings it to ``level``."""
+        return instance.need(level) <= instance.best_reduction(self.available) + 1e-9
+
 
 @dataclass(frozen=True)
 class Coupling:

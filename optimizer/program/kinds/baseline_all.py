@@ -89,11 +89,8 @@ class BaselineAll(TargetKind):
 
     def unreachable(self, instance: Instance, target: Target, reach: Reach) -> TargetDiagnosis | None:
         """Facilities below baseline that no combination of their available projects lifts, with no retirement."""
-        covered = instance.covered(target.products) & ~reach.closed
-        can_retire = np.zeros(instance.n_facilities, dtype=bool)
-        can_retire[instance.facility[instance.retire & reach.available]] = True
-        reachable = instance.need(instance.baseline) <= instance.best_reduction(reach.available) + 1e-9
-        stuck = covered & ~reachable & ~can_retire
+        stuck = (reach.covered(instance, target) & ~reach.reaches(instance, instance.baseline)
+                 & ~reach.can_retire(instance))
         if not stuck.any():
             return None
         ids = listed_ids(instance, stuck)

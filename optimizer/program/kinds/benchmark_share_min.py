@@ -70,10 +70,9 @@ class BenchmarkShare(TargetKind):
         cut together (one per exclusive group) covers the need; a facility
         that cannot and has no retirement in time stays in the base.
         """
-        covered = instance.covered(target.products) & ~reach.closed
-        can_retire = np.zeros(instance.n_facilities, dtype=bool)
-        can_retire[instance.facility[instance.retire & reach.available]] = True
-        reachable = instance.need(instance.benchmark) <= instance.best_reduction(reach.available) + 1e-9
+        covered = reach.covered(instance, target)
+        reachable = reach.reaches(instance, instance.benchmark)
+        can_retire = reach.can_retire(instance)
         required = self.required(target, reach.options.margin)
         weights = instance.weights(target.weight)
         kept = covered & reachable
