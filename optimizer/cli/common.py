@@ -98,26 +98,28 @@ def budget_count(text: str, ranges_only: bool = False) -> int | None:
     return count if 1 <= count <= MAX_BUDGETS else None
 
 
+def outside(flag: str, value: int | float | None, low: float, high: float) -> list[str]:
+    """The problem of a flag's value outside ``low``–``high`` (none when it is unset or within)."""
+    if value is None or low <= value <= high:
+        return []
+    return [f"--{flag} must be within {low:,g}–{high:,g}, not {value:,g} / --{flag} 超出范围"]
+
+
 def count_problems(args: argparse.Namespace) -> list[str]:
     """Every count out of its range, named by its flag with the range allowed."""
-    problems = []
-
-    def within(flag: str, value: int | float | None, low: float, high: float) -> None:
-        if value is not None and not low <= value <= high:
-            problems.append(f"--{flag} must be within {low:,g}–{high:,g}, not {value:,g} / --{flag} 超出范围")
-
+    problems: list[str] = []
     command = getattr(args, "command", "")
     if command == "alternatives":
-        within("count", args.count, 1, MAX_ALTERNATIVES)
-        within("slack", args.slack, 0, 1)
+        problems += outside("count", args.count, 1, MAX_ALTERNATIVES)
+        problems += outside("slack", args.slack, 0, 1)
     elif command == "uncertainty":
-        within("draws", args.draws, 1, MAX_DRAWS)
-        within("scenarios", args.scenarios, 1, MAX_SCENARIOS)
+        problems += outside("draws", args.draws, 1, MAX_DRAWS)
+        problems += outside("scenarios", args.scenarios, 1, MAX_SCENARIOS)
         if args.robust is not None and not 0 < args.robust <= 1:
             problems.append(f"--robust must be within (0, 1], not {args.robust:g} / --robust 超出范围")
     elif command == "sweep":
-        within("draws", args.draws, 0, MAX_SCENARIOS)
-        within("workers", args.workers, 1, MAX_WORKERS)
+        problems += outside("draws", args.draws, 0, MAX_SCENARIOS)
+        problems += outside("workers", args.workers, 1, MAX_WORKERS)
         budgets = budget_count(args.budgets)
         if budgets is None:
             problems.append(f"--budgets takes LO:HI:N or a comma list of at most {MAX_BUDGETS:,} budgets ≥ 0 "
@@ -129,8 +131,8 @@ def count_problems(args: argparse.Namespace) -> list[str]:
                 problems.append(f"the sweep would solve {runs:,} scenarios (budgets × (draws + 1) × variants); "
                                 f"at most {MAX_SWEEP_RUNS:,} / 情景过多")
     elif command == "report":
-        within("frontier-points", args.frontier_points, 0, MAX_FRONTIER_POINTS)
-        within("top", args.top, 1, MAX_LISTED)
+        problems += outside("frontier-points", args.frontier_points, 0, MAX_FRONTIER_POINTS)
+        problems += outside("top", args.top, 1, MAX_LISTED)
     return problems
 
 
@@ -157,9 +159,7 @@ def settings_problems(args: argparse.Namespace) -> list[str]:
     number("grid-factor", getattr(args, "grid_factor", None), 0.0)
     number("discount-rate", getattr(args, "discount_rate", None), 0.0, 1.0)
     first, year = getattr(args, "first_year", None), getattr(args, "as_of_year", None)
-    for name, value in (("from", first), ("in-service-by", year)):
-        if value is not None and not YEARS[0] <= value <= YEARS[1]:
-            problems.append(f"--{name} must be a year within {YEARS[0]}–{YEARS[1]}, not {value}")
+    problems += outside("from", first, *YEARS) + outside("in-service-by", year, *YEARS)
     if first is not None and year is not None and year < first:
         problems.append(f"--in-service-by {year} is before --from {first}")
     for text in getattr(args, "fuel_factor", []):
