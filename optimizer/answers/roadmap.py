@@ -44,9 +44,9 @@ from optimizer.data.plain import jsonable
 from optimizer.program.build import build_model
 from optimizer.program.closures import timed_closures
 from optimizer.program.horizon import Horizon, RoadmapSettingsError, Timing, project_timing
-from optimizer.program.kinds import TargetDiagnosis, kind_of
+from optimizer.program.kinds import TargetDiagnosis
 from optimizer.program.model import Objective, PolicyOptions, RetrofitModel, budget_capex, service_years
-from optimizer.program.targets import evaluate_targets
+from optimizer.program.targets import evaluate_targets, missing_share
 from optimizer.solving.solve import SolveOutcome, SolverSettings, Status, solve_program
 
 #: The core search of :mod:`optimizer.solving.highs` runs over the ``x[p, c]`` choices from 2,000 of them
@@ -217,13 +217,6 @@ def closest_roadmap(instance: Instance, targets: list[Target], horizon: Horizon,
     return make_roadmap_result(model, outcome, "co2", None, 0.0, settings.solver)
 
 
-def _shortfall(row: dict) -> float:
-    if not kind_of(row["kind"]).is_share or row["value"] is None:
-        return 0.0
-    missing = row["required"] - row["value"]
-    return float(missing) if missing > 1e-7 else 0.0
-
-
 @dataclass
 class RoadmapDiagnosis:
     """Why no roadmap meets the targets in time: what fails when, the earliest year each can, the closest roadmap.
@@ -269,7 +262,8 @@ def diagnose_roadmap(instance: Instance, targets: list[Target], horizon: Horizon
         for row in closest.targets_by_year:
             if row["binding"] and not row["met"]:
                 missed.append({"target_id": row["target_id"], "year": row["year"], "value": row["value"],
-                               "required": row["required"], "shortfall": _shortfall(row)})
+                               "required": row["required"],
+                               "shortfall": missing_share(row["kind"], row["value"], row["required"])})
         failing_ids = {row["target_id"] for row in missed}
         failing = [t for t in enabled if t.target_id in failing_ids]
     else:
@@ -322,7 +316,8 @@ def diagnose_roadmap(instance: Instance, targets: list[Target], horizon: Horizon
             "status": closest.status, "co2_cumulative_t": closest.co2_cumulative_t,
             "co2_run_rate_t": closest.co2_run_rate_t, "spend_by_year": {str(y): v for y, v in
                                                                           closest.spend_by_year.items()},
-            "total_shortfall": float(sum(_shortfall(r) for r in closest.targets_by_year if r["binding"])),
+            "total_shortfall": float(sum(missing_share(r["kind"], r["value"], r["required"])
+                                         for r in closest.targets_by_year if r["binding"])),
             "schedule": [{**r, "capex_by_year": {str(y): v for y, v in r["capex_by_year"].items()}}
                          for r in closest.schedule],
             "targets_by_year": closest.targets_by_year, "gap": closest.gap},

@@ -119,7 +119,12 @@ def verdict(outcome: TargetOutcome, lang: str = "en") -> str:
 
 def shortfall(outcome: TargetOutcome) -> float:
     """Share points (as a fraction) by which a binding share target is missed; 0 when met or not a share."""
-    if not kind_of(outcome.kind).is_share or outcome.after is None or not outcome.binding:
+    return missing_share(outcome.kind, outcome.after, outcome.required) if outcome.binding else 0.0
+
+
+def missing_share(kind: str, value: float | None, required: float) -> float:
+    """Share points by which ``value`` misses ``required``; 0 when met, not a share, or nothing left to measure."""
+    if not kind_of(kind).is_share or value is None:
         return 0.0
-    missing = outcome.required - outcome.after
+    missing = required - value
     return float(missing) if missing > TOLERANCE else 0.0
