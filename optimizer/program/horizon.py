@@ -20,6 +20,7 @@ import datetime
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -182,48 +183,61 @@ def make_horizon(first: int, last: int = DEFAULT_LAST_YEAR, *, budget_per_year: 
 
 @dataclass(frozen=True)
 class Timing:
-    """Per project: the first year it may be in service (``last + 1``: never) and why not."""
+    """Per project: the first year it may be in service (``last + 1``: never), and why not (:attr:`cannot_fit`).
+
+    The reasons are written only when an output asks for them: every build computes the timing, and a
+    list with many late projects would otherwise pay for thousands of sentences per frontier point.
+    """
 
     first_service: np.ndarray
     lead: np.ndarray
-    cannot_fit: list[dict]
+    start: np.ndarray
+    earliest: np.ndarray
+    project_ids: np.ndarray
+    horizon: Horizon
+
+    @cached_property
+    def cannot_fit(self) -> list[dict]:
+        """The projects that cannot be in service by the horizon's last year, each with the year it could and why
+        (English, Chinese)."""
+        horizon, lead, start, earliest = self.horizon, self.lead, self.start, self.earliest
+        cannot = []
+        span = f"{horizon.first}–{horizon.last}" if not horizon.one_year else str(horizon.last)
+        for p in np.flatnonzero(self.first_service > horizon.last):
+            pid = str(self.project_ids[p])
+            if lead[p] < 0:
+                why, en, zh = ("negative lead time", f"project {pid}: lead_time_years {lead[p]} is negative",
+                               f"项目 {pid}：建设周期 {lead[p]} 为负数")
+            elif not np.isnan(earliest[p]) and earliest[p] > horizon.last:
+                why = "earliest_year after the horizon"
+                en = f"project {pid}: earliest_year {int(earliest[p])} is after the horizon {span}"
+                zh = f"项目 {pid}：最早年份 {int(earliest[p])} 晚于规划期 {span}"
+            else:
+                why = "lead time longer than the horizon"
+                en = (f"project {pid}: starting in {int(start[p])} with a lead time of {lead[p]} year(s) it is in "
+                      f"service in {int(start[p] + lead[p])} at the earliest, after the horizon {span}")
+                zh = (f"项目 {pid}：{int(start[p])} 年开工、建设周期 {lead[p]} 年，"
+                      f"最早 {int(start[p] + lead[p])} 年投运，晚于规划期 {span}")
+            when = None if lead[p] < 0 else int(start[p] + lead[p])
+            if horizon.one_year:
+                lead_en = f"cannot be in service by {horizon.last}: {en}"
+                lead_zh = f"无法在 {horizon.last} 年前投运：{zh}"
+            else:
+                lead_en, lead_zh = f"cannot fit the horizon: {en}", f"无法纳入规划期：{zh}"
+            cannot.append({"project_id": pid, "why": why, "first_service_year": when, "reason_en": lead_en,
+                           "reason_zh": lead_zh})
+        return cannot
 
 
 def project_timing(instance: Instance, horizon: Horizon) -> Timing:
-    """``max(Y0, earliest_year) + lead`` per project; the ones past ``Y1`` listed with the reason (en, zh)."""
+    """``max(Y0, earliest_year) + lead`` per project (a negative lead: never)."""
     earliest = np.asarray(instance.earliest_year, dtype=float)
     lead = np.asarray(instance.lead_time, dtype=int)
     origin = horizon.origin
     start = np.where(np.isnan(earliest), origin, np.maximum(origin, np.ceil(np.nan_to_num(earliest))))
     first_service = (start + lead).astype(int)
-    bad_lead = lead < 0
-    first_service[bad_lead] = horizon.last + 1
-    cannot = []
-    span = f"{horizon.first}–{horizon.last}" if not horizon.one_year else str(horizon.last)
-    for p in np.flatnonzero(first_service > horizon.last):
-        pid = str(instance.project_ids[p])
-        if bad_lead[p]:
-            why, en, zh = ("negative lead time", f"project {pid}: lead_time_years {lead[p]} is negative",
-                           f"项目 {pid}：建设周期 {lead[p]} 为负数")
-        elif not np.isnan(earliest[p]) and earliest[p] > horizon.last:
-            why = "earliest_year after the horizon"
-            en = f"project {pid}: earliest_year {int(earliest[p])} is after the horizon {span}"
-            zh = f"项目 {pid}：最早年份 {int(earliest[p])} 晚于规划期 {span}"
-        else:
-            why = "lead time longer than the horizon"
-            en = (f"project {pid}: starting in {int(start[p])} with a lead time of {lead[p]} year(s) it is in "
-                  f"service in {int(start[p] + lead[p])} at the earliest, after the horizon {span}")
-            zh = (f"项目 {pid}：{int(start[p])} 年开工、建设周期 {lead[p]} 年，最早 {int(start[p] + lead[p])} 年投运，"
-                  f"晚于规划期 {span}")
-        when = None if bad_lead[p] else int(start[p] + lead[p])
-        if horizon.one_year:
-            lead_en = f"cannot be in service by {horizon.last}: {en}"
-            lead_zh = f"无法在 {horizon.last} 年前投运：{zh}"
-        else:
-            lead_en, lead_zh = f"cannot fit the horizon: {en}", f"无法纳入规划期：{zh}"
-        cannot.append({"project_id": pid, "why": why, "first_service_year": when, "reason_en": lead_en,
-                       "reason_zh": lead_zh})
-    return Timing(first_service, lead, cannot)
+    first_service[lead < 0] = horizon.last + 1
+    return Timing(first_service, lead, start, earliest, instance.project_ids, horizon)
 
 
 # --- closures by order, with their deadlines ---------------------------------
