@@ -434,11 +434,10 @@ def make_result(model: RetrofitModel, outcome: SolveOutcome, objective: Objectiv
     """The result of a single-year solve, every figure computed from the chosen projects."""
     instance, horizon = model.instance, model.horizon
     year = horizon.last
-    service = service_years(model, outcome.chosen) if outcome.status in ("optimal", "feasible") else \
-        np.zeros(instance.n_projects, int)
+    has = outcome.status in ("optimal", "feasible")
+    service = service_years(model, outcome.chosen) if has else np.zeros(instance.n_projects, int)
     chosen = service > 0
     structural = chosen & instance.structural
-    has = outcome.status in ("optimal", "feasible")
     return PortfolioResult(
         status=outcome.status, objective=objective, budget=model.budget, co2_goal=co2_goal,
         selected=[str(i) for i in instance.project_ids[chosen]],
